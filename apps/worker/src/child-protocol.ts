@@ -1,0 +1,19 @@
+import type { RunJobData } from '@ablate/queue';
+import type { TrainProgress, TrainStatus } from '@ablate/train';
+
+/** Parent → child. */
+export type ToChild =
+  | { type: 'start'; job: RunJobData; jobId: string; attempt: number; workerId: string; host: string; backend?: string }
+  /** SIGTERM on the worker: checkpoint at the end of this step and stop; the job resumes elsewhere. */
+  | { type: 'interrupt' };
+
+/** Child → parent. */
+export type FromChild =
+  | { type: 'progress'; progress: TrainProgress & { backend: string } }
+  | { type: 'result'; status: TrainStatus; step: number; message: string; resumedFrom: number | null; elapsedMs: number }
+  /** The run cannot start for a reason that retrying will not fix (bad data path, unreadable checkpoint). */
+  | { type: 'fatal'; message: string };
+
+export function isToChild(m: unknown): m is ToChild {
+  return typeof m === 'object' && m !== null && ((m as { type?: unknown }).type === 'start' || (m as { type?: unknown }).type === 'interrupt');
+}

@@ -1,0 +1,88 @@
+import { createLogger } from '@ablate/log';
+import { createEventEmitter, queueEnv, redactRedisUrl, redisOptionsFromUrl, RUN_QUEUE } from '@ablate/queue';
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createRunProcessor } from './run-processor';
+
+const USAGE = `usage: pnpm worker [--concurrency N] [--gpus 0,1] [--backend auto|tensorflow|wasm|cpu]
+
+A long-lived worker for any machine that reaches Redis (REDIS_URL, QUEUE_PREFIX). Each job trains one run in a child
+process. With --gpus, one child per GPU, each with its own CUDA_VISIBLE_DEVICES. SIGTERM or Ctrl-C: running runs
+checkpoint and go back on the queue; a second signal exits at once.`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      concurrency: { type: 'string' },
+      gpus: { type: 'string' },
+      backend: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const gpus = values.gpus?.split(',').map((g) => g.trim()).filter((g) => g !== '');
+  const concurrency = gpus?.length ?? Number(values.concurrency ?? 1);
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    process.stderr.write(`--concurrency: expected a positive integer, got "${values.concurrency}"\n`);
+    return 2;
+  }
+  const env = queueEnv();
+  const connection = redisOptionsFromUrl(env.redisUrl);
+  const host = os.hostname();
+  const workerId = `${host}-${process.pid}`;
+  const log = createLogger({ name: 'worker' }).child({ workerId });
+  const redis = new Redis(connection);
+  const events = createEventEmitter(redis, env.prefix, { onError: (err) => log.warn({ err }, 'event flush failed; will retry') });
+  const runs = createRunProcessor({
+    childScript: path.join(__dirname, 'run-child.js'),
+    events,
+    log,
+    workerId,
+    host,
+    ...(values.backend ? { backend: values.backend } : {}),
+    ...(gpus ? { gpus } : {}),
+  });
+  const lockDuration = Number(process.env.WORKER_LOCK_MS ?? 30_000);
+  const worker = new Worker(RUN_QUEUE, runs.processor, {
+    connection,
+    prefix: env.prefix,
+    concurrency,
+    name: workerId,
+    lockDuration,
+    stalledInterval: lockDuration,
+    maxStalledCount: 2,
+  });
+  worker.on('failed', (job, err) => log.warn({ jobId: job?.id, err: { message: err.message } }, 'job failed'));
+  worker.on('error', (err) => log.error({ err }, 'worker error'));
+  log.info({ redis: redactRedisUrl(env.redisUrl), prefix: env.prefix, concurrency, gpus }, 'worker ready');
+
+  let signals = 0;
+  const shutdown = (sig: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) process.exit(130);
+    log.info({ signal: sig, active: runs.active }, 'stopping: running runs checkpoint and go back on the queue');
+    runs.interruptAll();
+    void worker
+      .close()
+      .then(() => events.close())
+      .then(() => redis.quit())
+      .then(() => process.exit(0));
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  return new Promise<number>(() => undefined); // runs until a signal
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

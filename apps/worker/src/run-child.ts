@@ -1,0 +1,107 @@
+/**
+ * One run, in a process of its own (forked by the worker per job): tfjs steps block the event loop, so training here
+ * keeps the worker's BullMQ lock renewals running, and a native crash kills this process, not the worker.
+ * Reports everything through the Redis event stream; talks to the parent over IPC only for progress and the result.
+ */
+import { BackendError, selectBackend } from '@ablate/backend';
+import { ConfigError } from '@ablate/config';
+import { DataError } from '@ablate/data';
+import { createLogger } from '@ablate/log';
+import { cancelKeys, createEventEmitter, queueEnv, redisOptionsFromUrl, type RunJobData } from '@ablate/queue';
+import { CheckpointError, findNewestValidCheckpoint, train, type StopRequest } from '@ablate/train';
+import { Redis } from 'ioredis';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { isToChild, type FromChild, type ToChild } from './child-protocol';
+
+const send = (m: FromChild) => process.send?.(m);
+
+async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { request: StopRequest }): Promise<void> {
+  const { job } = start;
+  const env = queueEnv();
+  const log = createLogger({ name: 'worker' }).child({ runId: job.runId, jobId: start.jobId, attempt: start.attempt, child: process.pid });
+  const redis = new Redis(redisOptionsFromUrl(env.redisUrl));
+  const events = createEventEmitter(redis, env.prefix, { onError: (err) => log.warn({ err }, 'event flush failed; will retry') });
+  const poll = setInterval(() => {
+    redis.exists(...cancelKeys(env.prefix, { sweepId: job.sweepId, runId: job.runId })).then(
+      (n) => {
+        if (n > 0 && stop.request === 'continue') {
+          stop.request = 'cancel';
+          log.info('cancel requested');
+        }
+      },
+      (err: unknown) => log.warn({ err }, 'cancel check failed'),
+    );
+  }, 1000);
+  try {
+    const backend = await selectBackend(start.backend === undefined ? {} : { requested: start.backend });
+    const checkpointDir = path.join(job.artifactDir, 'checkpoints');
+    const imageDir = path.join(job.artifactDir, 'images');
+    mkdirSync(imageDir, { recursive: true });
+    const resume = findNewestValidCheckpoint(checkpointDir, (err) => log.warn({ err: { message: err.message } }, 'skipping invalid checkpoint'));
+    const resumeFrom = resume?.manifest.step ?? null;
+    if (resume) for (const t of Object.values(resume.tensors)) t.dispose();
+    events.emit({ kind: 'run-started', runId: job.runId, attempt: start.attempt, host: start.host, workerId: start.workerId, backend: backend.name, device: backend.device, resumeFrom, at: Date.now() });
+    log.info({ backend: backend.name, device: backend.device, resumeFrom }, 'run started');
+    let lastProgress = 0;
+    const result = await train(job.config, {
+      checkpointDir,
+      log,
+      onMetrics: (rows) => events.emit({ kind: 'metrics', runId: job.runId, rows }),
+      onMuNorms: (step, norms) => events.emit({ kind: 'mu-norms', runId: job.runId, step, norms }),
+      onCheckpoint: async (c) => {
+        events.emit({ kind: 'checkpoint', runId: job.runId, step: c.step, uri: c.uri, bytes: c.bytes, sha256: c.sha256 });
+        await events.flush(); // a checkpoint is a resume point: make sure the recorder hears of it
+      },
+      onImage: (img) => {
+        const uri = path.join(imageDir, `step-${String(img.step).padStart(8, '0')}-${img.kind}.png`);
+        writeFileSync(uri, img.png);
+        events.emit({ kind: 'artifact', runId: job.runId, step: img.step, artifact: img.kind, uri });
+      },
+      onProgress: (p) => {
+        if (Date.now() - lastProgress >= 500 || p.step === p.totalSteps) {
+          lastProgress = Date.now();
+          send({ type: 'progress', progress: { ...p, backend: backend.name } });
+        }
+      },
+      shouldStop: () => stop.request,
+    });
+    if (result.status !== 'interrupted') {
+      events.emit({ kind: 'run-finished', runId: job.runId, status: result.status, finalStep: result.step, elapsedMs: Math.round(result.elapsedMs), at: Date.now(), ...(result.status === 'diverged' ? { error: result.message } : {}) });
+    }
+    await events.flush();
+    log.info({ status: result.status, step: result.step, elapsedMs: Math.round(result.elapsedMs) }, result.message);
+    send({ type: 'result', status: result.status, step: result.step, message: result.message, resumedFrom: result.resumedFrom, elapsedMs: result.elapsedMs });
+  } catch (err: unknown) {
+    const userError = err instanceof ConfigError || err instanceof DataError || err instanceof CheckpointError || err instanceof BackendError;
+    log.error({ err }, 'run failed');
+    await events.flush().catch(() => undefined);
+    if (userError) send({ type: 'fatal', message: (err as Error).message });
+    else throw err;
+  } finally {
+    clearInterval(poll);
+    await events.close().catch(() => undefined);
+    redis.disconnect();
+  }
+}
+
+const stop: { request: StopRequest } = { request: 'continue' };
+// The worker died (kill -9): stop at once; the job's lock expires and another worker resumes it from its checkpoint.
+process.on('disconnect', () => process.exit(1));
+process.on('SIGTERM', () => void (stop.request = 'interrupt'));
+process.on('SIGINT', () => undefined); // Ctrl-C reaches the whole process group: the parent decides
+process.on('message', (m: unknown) => {
+  if (!isToChild(m)) return;
+  if (m.type === 'interrupt') {
+    stop.request = 'interrupt';
+    return;
+  }
+  runJob(m, stop).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+});
+export type { RunJobData };

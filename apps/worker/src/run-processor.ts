@@ -1,0 +1,116 @@
+import type { Logger } from '@ablate/log';
+import { parseRunJobData, SpecError, type RunEventEmitter, type RunJobData } from '@ablate/queue';
+import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bullmq';
+import { fork, type ChildProcess } from 'node:child_process';
+import type { FromChild, ToChild } from './child-protocol';
+
+export interface RunResult {
+  status: 'succeeded' | 'diverged' | 'cancelled';
+  step: number;
+  message: string;
+  resumedFrom: number | null;
+  elapsedMs: number;
+}
+
+export interface RunProcessorDeps {
+  /** The compiled run-child.js. */
+  childScript: string;
+  events: RunEventEmitter;
+  log: Logger;
+  workerId: string;
+  host: string;
+  backend?: string;
+  /** One slot per GPU: each child gets CUDA_VISIBLE_DEVICES set to its slot before tfjs loads. */
+  gpus?: string[];
+}
+
+export interface RunProcessor {
+  processor: Processor<RunJobData, RunResult>;
+  /** Asks every running child to checkpoint and stop (SIGTERM on the worker). */
+  interruptAll(): void;
+  readonly active: number;
+}
+
+/**
+ * One job = one run, trained in a child process. Bad payloads fail once (UnrecoverableError, never retried); an
+ * interrupted run is put back on the queue (moveToDelayed + DelayedError: no attempt is used) to resume elsewhere
+ * from its checkpoint; a crashed child is an ordinary failure that BullMQ retries with backoff.
+ */
+export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
+  const children = new Set<ChildProcess>();
+  const freeGpus = deps.gpus ? [...deps.gpus] : null;
+
+  const processor: Processor<RunJobData, RunResult> = async (job: Job<RunJobData, RunResult>, token?: string) => {
+    const attempt = job.attemptsMade + 1;
+    const maxAttempts = job.opts.attempts ?? 1;
+    let data: RunJobData;
+    try {
+      data = parseRunJobData(job.data, `job ${job.id ?? '?'}`);
+    } catch (err: unknown) {
+      if (!(err instanceof SpecError)) throw err;
+      const runId = typeof (job.data as { runId?: unknown }).runId === 'string' ? (job.data as { runId: string }).runId : undefined;
+      deps.log.error({ jobId: job.id, err: { message: err.message } }, 'bad job payload: failing without retries');
+      if (runId) {
+        deps.events.emit({ kind: 'run-finished', runId, status: 'failed', finalStep: 0, error: err.message, at: Date.now() });
+        await deps.events.flush();
+      }
+      throw new UnrecoverableError(err.message);
+    }
+    const log = deps.log.child({ runId: data.runId, jobId: job.id, attempt });
+    const gpu = freeGpus ? freeGpus.shift() : undefined;
+    const env: NodeJS.ProcessEnv = { ...process.env, ...(gpu === undefined ? {} : { CUDA_VISIBLE_DEVICES: gpu }) };
+    const child = fork(deps.childScript, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    children.add(child);
+    let outcome: FromChild | null = null;
+    let lastProgress = 0;
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.on('exit', (code, signal) => resolve({ code, signal }));
+    });
+    child.on('message', (m: FromChild) => {
+      if (m.type === 'progress') {
+        if (Date.now() - lastProgress > 1000) {
+          lastProgress = Date.now();
+          void job.updateProgress({ ...m.progress, workerId: deps.workerId, host: deps.host }).catch(() => undefined);
+        }
+      } else outcome = m;
+    });
+    const start: ToChild = { type: 'start', job: data, jobId: job.id ?? data.runId, attempt, workerId: deps.workerId, host: deps.host, ...(deps.backend ? { backend: deps.backend } : {}) };
+    child.send(start);
+    log.info({ pid: child.pid, gpu }, 'training process started');
+    const { code, signal } = await exited;
+    children.delete(child);
+    if (gpu !== undefined) freeGpus?.push(gpu);
+    const result = outcome as FromChild | null;
+
+    if (result?.type === 'result') {
+      if (result.status === 'interrupted') {
+        log.info({ step: result.step }, 'run interrupted: released to resume elsewhere from its checkpoint');
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      return { status: result.status, step: result.step, message: result.message, resumedFrom: result.resumedFrom, elapsedMs: result.elapsedMs };
+    }
+    if (result?.type === 'fatal') {
+      deps.events.emit({ kind: 'run-finished', runId: data.runId, status: 'failed', finalStep: 0, error: result.message, at: Date.now() });
+      await deps.events.flush();
+      throw new UnrecoverableError(result.message);
+    }
+    const message = `training process exited with ${signal ? `signal ${signal}` : `code ${code}`} before finishing`;
+    if (attempt >= maxAttempts) {
+      deps.events.emit({ kind: 'run-finished', runId: data.runId, status: 'failed', finalStep: 0, error: `${message} (attempt ${attempt} of ${maxAttempts})`, at: Date.now() });
+      await deps.events.flush();
+    }
+    log.warn({ code, signal }, message);
+    throw new Error(message);
+  };
+
+  return {
+    processor,
+    interruptAll() {
+      for (const c of children) if (c.connected) c.send({ type: 'interrupt' } satisfies ToChild);
+    },
+    get active() {
+      return children.size;
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { createLogger, runLogger } from './logger';
+export type { CreateLoggerOptions, Logger } from './logger';

@@ -1,0 +1,23 @@
+export { cancelKey, cancelKeys, cancelRunKey, DEFAULT_PREFIX, DEFAULT_REDIS_URL, eventStreamKey, queueEnv, RECORDER_GROUP, RUN_QUEUE } from './names';
+export type { QueueEnv } from './names';
+export { parseOrThrow, SpecError, toSpecIssues } from './spec-error';
+export type { SpecIssue } from './spec-error';
+export { parseRunJobData, RunJobDataSchema } from './run-job';
+export type { RunJobData } from './run-job';
+export { decodeEvent, encodeEvent, EVENT_FIELD, FINAL_STATUSES, parseRunEvent, RUN_EVENT_KINDS } from './run-event';
+export type {
+  ArtifactEvent,
+  CheckpointEvent,
+  MetricsEvent,
+  MetricValue,
+  MuNormsEvent,
+  RunEvent,
+  RunEventKind,
+  RunFinishedEvent,
+  RunStartedEvent,
+  RunStatusFinal,
+} from './run-event';
+export { redactRedisUrl, redisOptionsFromUrl } from './connection';
+export type { RedisConnectionOptions } from './connection';
+export { createEventEmitter } from './event-emitter';
+export type { EventEmitterOptions, RunEventEmitter } from './event-emitter';

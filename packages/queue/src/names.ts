@@ -1,0 +1,44 @@
+/**
+ * Every Redis name the scheduler, the workers and the recorder share. All keys live under one prefix
+ * (`QUEUE_PREFIX`, default `ablate`), which is also BullMQ's `prefix`, so one Redis can host several independent setups
+ * (and each test uses its own `test-<uuid>` prefix).
+ */
+
+/** The BullMQ queue of runs: one job per run, job id = run id. */
+export const RUN_QUEUE = 'runs';
+/** The consumer group of the recorder on the event stream. */
+export const RECORDER_GROUP = 'recorder';
+export const DEFAULT_PREFIX = 'ablate';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** The Redis Stream the workers report through (worker → recorder): `<prefix>:events`. */
+export function eventStreamKey(prefix: string): string {
+  return `${prefix}:events`;
+}
+
+/** Set (any value) to cancel every run of a sweep; the worker checks it between steps. `<prefix>:cancel:sweep:<sweepId>`. */
+export function cancelKey(prefix: string, sweepId: string): string {
+  return `${prefix}:cancel:sweep:${sweepId}`;
+}
+
+/** Set (any value) to cancel one run; the worker checks it between steps. `<prefix>:cancel:run:<runId>`. */
+export function cancelRunKey(prefix: string, runId: string): string {
+  return `${prefix}:cancel:run:${runId}`;
+}
+
+/** Both keys that cancel a run, for one `EXISTS sweepKey runKey` per step (the run is cancelled when it returns > 0). */
+export function cancelKeys(prefix: string, ids: { sweepId: string; runId: string }): [sweepKey: string, runKey: string] {
+  return [cancelKey(prefix, ids.sweepId), cancelRunKey(prefix, ids.runId)];
+}
+
+export interface QueueEnv {
+  redisUrl: string;
+  prefix: string;
+}
+
+/** `REDIS_URL` (default redis://127.0.0.1:6379) and `QUEUE_PREFIX` (default `ablate`). */
+export function queueEnv(env: Readonly<Record<string, string | undefined>> = process.env): QueueEnv {
+  const url = env.REDIS_URL?.trim();
+  const prefix = env.QUEUE_PREFIX?.trim();
+  return { redisUrl: url === undefined || url === '' ? DEFAULT_REDIS_URL : url, prefix: prefix === undefined || prefix === '' ? DEFAULT_PREFIX : prefix };
+}

@@ -1,0 +1,213 @@
+import { z } from 'zod';
+import { parseOrThrow, SpecError } from './spec-error';
+
+/**
+ * What workers report to the recorder through the event stream (`eventStreamKey(prefix)`). Every event names its run;
+ * the recorder applies them idempotently, so an event delivered twice changes nothing.
+ */
+export type RunStatusFinal = 'succeeded' | 'failed' | 'cancelled' | 'diverged';
+export const FINAL_STATUSES = ['succeeded', 'failed', 'cancelled', 'diverged'] as const satisfies readonly RunStatusFinal[];
+
+/** A worker started (or resumed) an attempt of a run. */
+export interface RunStartedEvent {
+  kind: 'run-started';
+  runId: string;
+  /** 1-based attempt number (BullMQ attemptsMade + 1). */
+  attempt: number;
+  host: string;
+  workerId: string;
+  /** tfjs backend: `tensorflow`, `wasm`, `cpu`. */
+  backend: string;
+  device: string;
+  /** The checkpoint step this attempt resumed from; null when it starts from scratch. */
+  resumeFrom: number | null;
+  /** Epoch ms on the worker. */
+  at: number;
+}
+
+export interface MetricValue {
+  step: number;
+  name: string;
+  /** May be NaN or ±Infinity (encoded as strings on the stream, NaN stored as NULL). */
+  value: number;
+}
+
+export interface MetricsEvent {
+  kind: 'metrics';
+  runId: string;
+  rows: MetricValue[];
+}
+
+/** ‖μ_c‖ for every class c at one step. */
+export interface MuNormsEvent {
+  kind: 'mu-norms';
+  runId: string;
+  step: number;
+  /** One value per class, index = class. */
+  norms: number[];
+}
+
+export interface CheckpointEvent {
+  kind: 'checkpoint';
+  runId: string;
+  step: number;
+  uri: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface ArtifactEvent {
+  kind: 'artifact';
+  runId: string;
+  step: number;
+  /** `samples`, `samples-denoised`, `mu`, … */
+  artifact: string;
+  uri: string;
+}
+
+export interface RunFinishedEvent {
+  kind: 'run-finished';
+  runId: string;
+  status: RunStatusFinal;
+  /** The last completed step. */
+  finalStep: number;
+  error?: string;
+  elapsedMs?: number;
+  /** Epoch ms on the worker. */
+  at: number;
+}
+
+export type RunEvent = RunStartedEvent | MetricsEvent | MuNormsEvent | CheckpointEvent | ArtifactEvent | RunFinishedEvent;
+export type RunEventKind = RunEvent['kind'];
+export const RUN_EVENT_KINDS = ['run-started', 'metrics', 'mu-norms', 'checkpoint', 'artifact', 'run-finished'] as const satisfies readonly RunEventKind[];
+
+// ---- zod schemas (the recorder's edge) ----
+
+const str = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
+const anyStr = (what: string) => z.string({ error: `expected ${what}` });
+const step = () => z.number({ error: 'expected a step (an integer ≥ 0)' }).int({ error: 'expected a step (an integer ≥ 0)' }).min(0, { error: 'expected a step (an integer ≥ 0)' });
+const nonNegInt = (what: string) => z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).min(0, { error: `expected ${what}` });
+const epochMs = () => z.number({ error: 'expected epoch milliseconds' }).int({ error: 'expected epoch milliseconds' }).positive({ error: 'expected epoch milliseconds' });
+/** A number that may be NaN or ±Infinity: JSON carries those as the strings "NaN", "Infinity", "-Infinity" (or null = NaN). */
+const anyNumber = () =>
+  z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity']).transform(Number), z.null().transform(() => NaN)], {
+    error: 'expected a number (or "NaN", "Infinity", "-Infinity")',
+  });
+
+const RunStartedSchema = z.object({
+  kind: z.literal('run-started'),
+  runId: str('a run id'),
+  attempt: z.number({ error: 'expected an attempt number ≥ 1' }).int({ error: 'expected an attempt number ≥ 1' }).min(1, { error: 'expected an attempt number ≥ 1' }),
+  host: anyStr('a host name'),
+  workerId: anyStr('a worker id'),
+  backend: anyStr('a backend name'),
+  device: anyStr('a device description'),
+  resumeFrom: step().nullable(),
+  at: epochMs(),
+});
+const MetricsSchema = z.object({
+  kind: z.literal('metrics'),
+  runId: str('a run id'),
+  rows: z.array(z.object({ step: step(), name: str('a metric name'), value: anyNumber() }), { error: 'expected a list of { step, name, value }' }),
+});
+const MuNormsSchema = z.object({
+  kind: z.literal('mu-norms'),
+  runId: str('a run id'),
+  step: step(),
+  norms: z.array(anyNumber(), { error: 'expected a list of numbers, one per class' }),
+});
+const CheckpointSchema = z.object({
+  kind: z.literal('checkpoint'),
+  runId: str('a run id'),
+  step: step(),
+  uri: str('a uri'),
+  bytes: nonNegInt('a byte count'),
+  sha256: z.string({ error: 'expected a sha256 hex digest' }).regex(/^[0-9a-f]{64}$/, { error: 'expected a sha256 hex digest (64 lowercase hex digits)' }),
+});
+const ArtifactSchema = z.object({
+  kind: z.literal('artifact'),
+  runId: str('a run id'),
+  step: step(),
+  artifact: str('an artifact kind'),
+  uri: str('a uri'),
+});
+const RunFinishedSchema = z.object({
+  kind: z.literal('run-finished'),
+  runId: str('a run id'),
+  status: z.enum(FINAL_STATUSES, { error: `expected one of ${FINAL_STATUSES.join(', ')}` }),
+  finalStep: step(),
+  error: z.string({ error: 'expected an error message' }).optional(),
+  elapsedMs: nonNegInt('elapsed milliseconds').optional(),
+  at: epochMs(),
+});
+
+const SCHEMAS = {
+  'run-started': RunStartedSchema,
+  metrics: MetricsSchema,
+  'mu-norms': MuNormsSchema,
+  checkpoint: CheckpointSchema,
+  artifact: ArtifactSchema,
+  'run-finished': RunFinishedSchema,
+} as const;
+
+function isKind(k: unknown): k is RunEventKind {
+  return typeof k === 'string' && Object.hasOwn(SCHEMAS, k);
+}
+
+/**
+ * Validates one event (already JSON-decoded). Throws a SpecError that names the field and what was wrong, e.g.
+ * `event 17-0 rows[3].step: expected a step (an integer ≥ 0), got -1`. Unknown keys are dropped (forward compatible).
+ */
+export function parseRunEvent(value: unknown, source = 'event'): RunEvent {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new SpecError(source, [{ field: '', message: `expected an event object, got ${value === null ? 'null' : Array.isArray(value) ? 'a list' : JSON.stringify(value)}` }]);
+  }
+  const kind = (value as { kind?: unknown }).kind;
+  if (!isKind(kind)) {
+    throw new SpecError(source, [{ field: 'kind', message: `expected one of ${RUN_EVENT_KINDS.join(', ')}, got ${kind === undefined ? 'nothing' : JSON.stringify(kind)}` }]);
+  }
+  // Each schema's output is exactly its event interface; the checks below keep the two in step at compile time.
+  return parseOrThrow(SCHEMAS[kind], value, source) satisfies RunEvent;
+}
+
+// ---- stream encoding ----
+
+/**
+ * The one stream field of an entry: `XADD <prefix>:events * e <json>`. The JSON is the event object; numbers that JSON
+ * cannot hold (NaN, Infinity, -Infinity) are written as those strings. One field keeps XADD and the decode cheap and
+ * lets the event shape evolve without touching the stream layout.
+ */
+export const EVENT_FIELD = 'e';
+
+function replacer(_key: string, v: unknown): unknown {
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v); // 'NaN' | 'Infinity' | '-Infinity'
+  return v;
+}
+
+/** The JSON written into field `e`. */
+export function encodeEvent(event: RunEvent): string {
+  return JSON.stringify(event, replacer);
+}
+
+/**
+ * A stream entry's field list (as ioredis returns it: [field, value, field, value, ...]) or the bare JSON string → the
+ * validated event. Throws a SpecError with the reason (no `e` field, not JSON, bad field).
+ */
+export function decodeEvent(entry: readonly string[] | string, source = 'event'): RunEvent {
+  let json: string | undefined;
+  if (typeof entry === 'string') json = entry;
+  else {
+    for (let i = 0; i + 1 < entry.length; i += 2) if (entry[i] === EVENT_FIELD) json = entry[i + 1];
+    if (json === undefined) {
+      const fields = entry.filter((_, i) => i % 2 === 0);
+      throw new SpecError(source, [{ field: EVENT_FIELD, message: `expected a stream field "${EVENT_FIELD}" holding the event JSON, got ${fields.length === 0 ? 'no fields' : `fields ${fields.map((f) => JSON.stringify(f)).join(', ')}`}` }]);
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (err: unknown) {
+    throw new SpecError(source, [{ field: EVENT_FIELD, message: `expected JSON, got ${JSON.stringify(json.length > 80 ? `${json.slice(0, 80)}…` : json)} (${err instanceof Error ? err.message : String(err)})` }], { cause: err });
+  }
+  return parseRunEvent(value, source);
+}

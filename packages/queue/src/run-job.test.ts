@@ -1,0 +1,40 @@
+import { describe, expect, it } from '@jest/globals';
+import { resolveRunConfig } from '@ablate/config';
+import { parseRunJobData } from './run-job';
+import { SpecError } from './spec-error';
+
+const GOOD = { runId: 'tiny-zero-3f2a9c', sweepId: 'mu-init', config: resolveRunConfig({ seed: 1 }), label: 'mu_init=zero seed=1', artifactDir: '/srv/artifacts/mu-init/tiny-zero-3f2a9c' };
+
+describe('parseRunJobData', () => {
+  it('accepts a good payload and fills config defaults', () => {
+    const d = parseRunJobData({ ...GOOD, config: { seed: 1 } });
+    expect(d).toEqual(GOOD);
+  });
+
+  it('drops unknown keys (a newer scheduler may send more)', () => {
+    expect(parseRunJobData({ ...GOOD, priority: 3 })).toEqual(GOOD);
+  });
+
+  it('names every bad field, nested config fields included', () => {
+    let err: unknown;
+    try {
+      parseRunJobData({ ...GOOD, runId: 'a:b', artifactDir: '', config: { train: { steps: 'many' } } }, 'job a:b');
+    } catch (e: unknown) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SpecError);
+    expect((err as SpecError).message.split('\n').sort()).toEqual(
+      [
+        'job a:b runId: expected a run id without ":" (BullMQ job ids cannot contain it), got "a:b"',
+        'job a:b config.train.steps: expected a positive integer, got "many"',
+        'job a:b artifactDir: expected a directory path, got ""',
+      ].sort(),
+    );
+  });
+
+  it('rejects bare-integer run ids and missing fields', () => {
+    expect(() => parseRunJobData({ ...GOOD, runId: '42' })).toThrow('job runId: expected a run id that is not a bare integer (BullMQ reserves those), got "42"');
+    expect(() => parseRunJobData({ runId: 'r' })).toThrow(/job sweepId: expected a sweep id, got nothing/);
+    expect(() => parseRunJobData(null)).toThrow(/^job \(top level\): /);
+  });
+});

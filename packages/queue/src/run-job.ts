@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { RunConfigSchema, type RunConfig } from '@ablate/config';
+import { parseOrThrow } from './spec-error';
+
+/** The payload of one BullMQ job on RUN_QUEUE. One job = one run; job id = run id. */
+export interface RunJobData {
+  /** Hash of the resolved config; also the BullMQ job id, so no `:` and never a bare integer. */
+  runId: string;
+  sweepId: string;
+  /** The resolved run config, as stored in runs.config_json. */
+  config: RunConfig;
+  /** Human label of the variant, e.g. `mu_init=zero seed=1`. */
+  label: string;
+  /** Where this run keeps checkpoints and images (shared storage); the worker resumes from the newest valid checkpoint here. */
+  artifactDir: string;
+}
+
+const id = (what: string) =>
+  z
+    .string({ error: `expected ${what}` })
+    .min(1, { error: `expected ${what}` })
+    .refine((s) => !s.includes(':'), { error: `expected ${what} without ":" (BullMQ job ids cannot contain it)` })
+    .refine((s) => !/^\d+$/.test(s), { error: `expected ${what} that is not a bare integer (BullMQ reserves those)` });
+
+export const RunJobDataSchema = z.object({
+  runId: id('a run id'),
+  sweepId: z.string({ error: 'expected a sweep id' }).min(1, { error: 'expected a sweep id' }),
+  config: RunConfigSchema,
+  label: z.string({ error: 'expected a label' }),
+  artifactDir: z.string({ error: 'expected a directory path' }).min(1, { error: 'expected a directory path' }),
+});
+
+/**
+ * Validates a job payload (unknown keys are dropped, so an older worker accepts a newer scheduler's jobs). Throws a
+ * SpecError naming every bad field, e.g. `job abc config.train.steps: expected a positive integer, got "x"`.
+ */
+export function parseRunJobData(data: unknown, source = 'job'): RunJobData {
+  return parseOrThrow(RunJobDataSchema, data, source);
+}

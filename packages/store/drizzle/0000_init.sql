@@ -1,0 +1,73 @@
+CREATE TABLE `artifacts` (
+	`run_id` text NOT NULL,
+	`step` integer NOT NULL,
+	`kind` text NOT NULL,
+	`uri` text NOT NULL,
+	PRIMARY KEY(`run_id`, `step`, `kind`),
+	FOREIGN KEY (`run_id`) REFERENCES `runs`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE TABLE `checkpoints` (
+	`run_id` text NOT NULL,
+	`step` integer NOT NULL,
+	`uri` text NOT NULL,
+	`bytes` integer NOT NULL,
+	`sha256` text NOT NULL,
+	PRIMARY KEY(`run_id`, `step`),
+	FOREIGN KEY (`run_id`) REFERENCES `runs`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE TABLE `metrics` (
+	`run_id` text NOT NULL,
+	`step` integer NOT NULL,
+	`name` text NOT NULL,
+	`value` real,
+	PRIMARY KEY(`run_id`, `name`, `step`),
+	FOREIGN KEY (`run_id`) REFERENCES `runs`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE TABLE `mu_norms` (
+	`run_id` text NOT NULL,
+	`step` integer NOT NULL,
+	`class` integer NOT NULL,
+	`norm` real,
+	PRIMARY KEY(`run_id`, `step`, `class`),
+	FOREIGN KEY (`run_id`) REFERENCES `runs`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE TABLE `runs` (
+	`id` text PRIMARY KEY NOT NULL,
+	`sweep_id` text NOT NULL,
+	`idx` integer NOT NULL,
+	`label` text NOT NULL,
+	`variant_group` text NOT NULL,
+	`variant_json` text NOT NULL,
+	`config_json` text NOT NULL,
+	`status` text DEFAULT 'queued' NOT NULL,
+	`attempts` integer DEFAULT 0 NOT NULL,
+	`worker_host` text,
+	`worker_id` text,
+	`backend` text,
+	`device` text,
+	`resumed_from` integer,
+	`started_entry` text,
+	`queued_at` integer NOT NULL,
+	`started_at` integer,
+	`finished_at` integer,
+	`final_step` integer,
+	`elapsed_ms` integer,
+	`error` text,
+	FOREIGN KEY (`sweep_id`) REFERENCES `sweeps`(`id`) ON UPDATE no action ON DELETE cascade,
+	CONSTRAINT "runs_status_check" CHECK("runs"."status" IN ('queued', 'running', 'succeeded', 'failed', 'cancelled', 'diverged'))
+);
+--> statement-breakpoint
+CREATE INDEX `runs_sweep_idx` ON `runs` (`sweep_id`,`idx`);--> statement-breakpoint
+CREATE INDEX `runs_sweep_status` ON `runs` (`sweep_id`,`status`);--> statement-breakpoint
+CREATE TABLE `sweeps` (
+	`id` text PRIMARY KEY NOT NULL,
+	`name` text NOT NULL,
+	`file` text NOT NULL,
+	`spec_json` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL
+);

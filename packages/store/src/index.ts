@@ -1,0 +1,13 @@
+export { openStore, MIGRATIONS_FOLDER } from './open-store';
+export type { OpenStoreOptions, Store, StoreDb } from './open-store';
+export { StoreError } from './store-error';
+export * as schema from './schema';
+export { artifacts, checkpoints, latestMetrics, metrics, muNorms, RUN_STATUSES, runResults, runs, sweepResults, sweeps } from './schema';
+export type { ArtifactRow, CheckpointRow, LatestMetricRow, MetricRow, MuNormRow, RunResultRow, RunRow, RunStatus, SweepResultRow, SweepRow } from './schema';
+export { getRun, getSweep, insertRuns, runsBySweep, runStatusCounts, setRunStatus, upsertSweep, variantGroupOf } from './runs';
+export type { RunInput, RunStatusCounts, SetRunStatusOptions, SweepInput } from './runs';
+export { applyEvents } from './apply-events';
+export type { ApplyResult } from './apply-events';
+export { latestMetricsOfRun, metricSeries, runResultsBySweep, sweepResultsBySweep } from './results';
+export { createRecorder } from './recorder';
+export type { Recorder, RecorderLog, RecorderOptions, RecorderStats } from './recorder';

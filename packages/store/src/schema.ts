@@ -1,0 +1,203 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, primaryKey, real, sqliteTable, sqliteView, text } from 'drizzle-orm/sqlite-core';
+
+/**
+ * The one SQLite database of a setup. TS names are camelCase, SQL names snake_case (drizzle `casing: 'snake_case'`).
+ * Times are epoch milliseconds (INTEGER). JSON columns hold the JSON text, queryable with json_extract().
+ * Migrations: `pnpm db:generate` (drizzle-kit) writes drizzle/NNNN_*.sql from this file. Two custom migrations hold
+ * what drizzle-kit cannot express: 0001 rebuilds metrics and mu_norms as WITHOUT ROWID tables, 0002 creates the views.
+ * A later generated migration that rebuilds metrics or mu_norms would drop WITHOUT ROWID: re-add it by hand there.
+ */
+
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'diverged'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const sweeps = sqliteTable('sweeps', {
+  id: text().primaryKey(),
+  name: text().notNull(),
+  /** The sweep YAML file it was submitted from. */
+  file: text().notNull(),
+  /** The parsed sweep spec. */
+  specJson: text({ mode: 'json' }).$type<unknown>().notNull(),
+  createdAt: integer().notNull(),
+  updatedAt: integer().notNull(),
+});
+
+export const runs = sqliteTable(
+  'runs',
+  {
+    /** Hash of the resolved config; also the BullMQ job id. */
+    id: text().primaryKey(),
+    sweepId: text()
+      .notNull()
+      .references(() => sweeps.id, { onDelete: 'cascade' }),
+    /** Position in the sweep's expansion. */
+    idx: integer().notNull(),
+    label: text().notNull(),
+    /** The label without the seed: runs that differ only in seed share it (sweep_results groups by it). */
+    variantGroup: text().notNull(),
+    /** The swept values of this run, e.g. {"prior.mu_init":"zero","seed":1}. */
+    variantJson: text({ mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    /** The resolved run config, verbatim. */
+    configJson: text({ mode: 'json' }).$type<unknown>().notNull(),
+    status: text({ enum: RUN_STATUSES }).notNull().default('queued'),
+    /** BullMQ attempt number of the newest run-started (0 = never started; a re-enqueued run starts again at 1). */
+    attempts: integer().notNull().default(0),
+    workerHost: text(),
+    workerId: text(),
+    backend: text(),
+    device: text(),
+    /** Checkpoint step the newest attempt resumed from (null: from scratch). */
+    resumedFrom: integer(),
+    /** Stream entry id of the newest attempt's run-started: data events before it belong to older attempts. */
+    startedEntry: text(),
+    queuedAt: integer().notNull(),
+    startedAt: integer(),
+    finishedAt: integer(),
+    finalStep: integer(),
+    elapsedMs: integer(),
+    error: text(),
+  },
+  (t) => [
+    index('runs_sweep_idx').on(t.sweepId, t.idx),
+    index('runs_sweep_status').on(t.sweepId, t.status),
+    check('runs_status_check', sql`${t.status} IN ('queued', 'running', 'succeeded', 'failed', 'cancelled', 'diverged')`),
+  ],
+);
+
+/**
+ * One row per (run, step, metric name). `value` NULL means NaN (SQLite has no NaN); ±Infinity are stored as such.
+ * The key is ordered (run_id, name, step), so it is also the index for "metric X of run R over steps", and the table is
+ * WITHOUT ROWID (migration 0001: drizzle cannot declare that): one b-tree per row instead of three, which is most of
+ * the recorder's ingest rate.
+ */
+export const metrics = sqliteTable(
+  'metrics',
+  {
+    runId: text()
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    step: integer().notNull(),
+    name: text().notNull(),
+    value: real(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.name, t.step] })],
+);
+
+/** ‖μ_c‖ of each class c at a step. NULL means NaN. WITHOUT ROWID, like metrics (migration 0001). */
+export const muNorms = sqliteTable(
+  'mu_norms',
+  {
+    runId: text()
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    step: integer().notNull(),
+    class: integer().notNull(),
+    norm: real(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.step, t.class] })],
+);
+
+export const checkpoints = sqliteTable(
+  'checkpoints',
+  {
+    runId: text()
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    step: integer().notNull(),
+    uri: text().notNull(),
+    bytes: integer().notNull(),
+    sha256: text().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.step] })],
+);
+
+/** Images and other files of a run: kind is `samples`, `samples-denoised`, `mu`, … */
+export const artifacts = sqliteTable(
+  'artifacts',
+  {
+    runId: text()
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    step: integer().notNull(),
+    kind: text().notNull(),
+    uri: text().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.step, t.kind] })],
+);
+
+// ---- views: created by the custom migration drizzle/0002_views.sql; declared here with .existing() so drizzle can
+// query them with types and drizzle-kit leaves them alone.
+
+/** Per run and metric name, the value at the highest step. */
+export const latestMetrics = sqliteView('latest_metrics', {
+  runId: text().notNull(),
+  name: text().notNull(),
+  step: integer().notNull(),
+  value: real(),
+}).existing();
+
+/** One row per run: what it is, how it ended, and its final numbers. */
+export const runResults = sqliteView('run_results', {
+  runId: text().notNull(),
+  sweepId: text().notNull(),
+  sweepName: text().notNull(),
+  idx: integer().notNull(),
+  label: text().notNull(),
+  variantGroup: text().notNull(),
+  variantJson: text({ mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  status: text({ enum: RUN_STATUSES }).notNull(),
+  attempts: integer().notNull(),
+  backend: text(),
+  device: text(),
+  finalStep: integer(),
+  /** Training loss (nll, nats/dim) at the highest step that has one. */
+  finalLoss: real(),
+  finalEvalNll: real(),
+  finalEvalBpd: real(),
+  finalEvalAccuracy: real(),
+  /** Mean over classes of ‖μ_c‖ at step 0. */
+  muNormInit: real(),
+  /** Mean over classes of ‖μ_c‖ at the highest step with μ norms. */
+  muNormFinal: real(),
+  elapsedMs: integer(),
+  startedAt: integer(),
+  finishedAt: integer(),
+  error: text(),
+}).existing();
+
+/** Per sweep variant (runs grouped by variant_group, i.e. label minus seed): counts, and means over its succeeded runs. */
+export const sweepResults = sqliteView('sweep_results', {
+  sweepId: text().notNull(),
+  sweepName: text().notNull(),
+  variantGroup: text().notNull(),
+  /** Smallest idx of the group, to list variants in sweep order. */
+  firstIdx: integer().notNull(),
+  runs: integer().notNull(),
+  /** The means below are over these. */
+  succeeded: integer().notNull(),
+  failed: integer().notNull(),
+  diverged: integer().notNull(),
+  cancelled: integer().notNull(),
+  /** Queued or running. */
+  unfinished: integer().notNull(),
+  meanFinalLoss: real(),
+  meanEvalNll: real(),
+  meanEvalBpd: real(),
+  minEvalBpd: real(),
+  maxEvalBpd: real(),
+  meanEvalAccuracy: real(),
+  meanMuNormInit: real(),
+  meanMuNormFinal: real(),
+  meanElapsedMs: real(),
+}).existing();
+
+export type SweepRow = typeof sweeps.$inferSelect;
+export type RunRow = typeof runs.$inferSelect;
+export type MetricRow = typeof metrics.$inferSelect;
+export type MuNormRow = typeof muNorms.$inferSelect;
+export type CheckpointRow = typeof checkpoints.$inferSelect;
+export type ArtifactRow = typeof artifacts.$inferSelect;
+export type LatestMetricRow = typeof latestMetrics.$inferSelect;
+export type RunResultRow = typeof runResults.$inferSelect;
+export type SweepResultRow = typeof sweepResults.$inferSelect;

@@ -1,0 +1,6 @@
+export { canonicalJson, runIdOf } from './canonical-json';
+export { expandSweep } from './expand-sweep';
+export { loadSweepFile, sweepIdOf } from './load-sweep-file';
+export { parseSweep } from './parse-sweep';
+export { MAX_RUNS } from './sweep-spec';
+export type { RunSpec, SweepSpec } from './sweep-spec';

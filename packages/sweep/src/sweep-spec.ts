@@ -1,0 +1,34 @@
+import type { RunConfig } from '@ablate/config';
+
+/** A parsed and validated sweep file: a base run config and the parameters to vary. */
+export interface SweepSpec {
+  /** `[a-z0-9][a-z0-9._-]*`, at most 64 characters: used in ids and folder names. */
+  name: string;
+  description?: string;
+  /** The file it came from, as given (for error messages). */
+  file: string;
+  /** The base run config as written (unresolved); each run deep-merges its parameter values into a copy. */
+  base: unknown;
+  /** In file order; a fixed `value: x` is a single-value list. `path` is dotted into the run config (`prior.mu_init`). */
+  parameters: { path: string; values: unknown[] }[];
+  /** The seeds swept (`seeds: 2` → [0, 1]), or null when the file has no `seeds`. */
+  seeds: number[] | null;
+}
+
+/** One run of a sweep: its resolved config and where it sits in the expansion. */
+export interface RunSpec {
+  /** `r-` + 16 hex chars of sha256(canonical JSON of `config`). Also the BullMQ job id: no ':' and never a bare integer. */
+  runId: string;
+  sweepName: string;
+  /** Position in the expansion: the product of the parameters in file order (the first varies slowest), seeds innermost. */
+  index: number;
+  /** The parameter values of this run keyed by path, plus `seed` when seeds are swept. */
+  variant: Record<string, unknown>;
+  /** Short, unique within the sweep: the values that vary, e.g. `mu_init=randn mu_std=0.02 lr_scale=0.1 seed=0`. */
+  label: string;
+  /** Resolved: every default filled in. */
+  config: RunConfig;
+}
+
+/** The most runs one sweep may expand to. */
+export const MAX_RUNS = 10_000;

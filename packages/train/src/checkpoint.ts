@@ -1,0 +1,149 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { RunConfig } from '@ablate/config';
+import type { DataOrderState } from '@ablate/data';
+
+export const CHECKPOINT_FORMAT = 'ablate-checkpoint/1';
+
+/** What a checkpoint's manifest.json holds next to weights.bin. */
+export interface CheckpointManifest {
+  format: typeof CHECKPOINT_FORMAT;
+  step: number;
+  config: RunConfig;
+  dataOrder: DataOrderState;
+  optimizerStep: number;
+  /** Wall time spent training up to this step, so a resumed run reports total time. */
+  elapsedMs: number;
+  weightsFile: 'weights.bin';
+  weightsBytes: number;
+  sha256: string;
+  specs: tf.io.WeightsManifestEntry[];
+  createdAt: string;
+}
+
+export interface CheckpointRecord {
+  step: number;
+  /** Directory holding manifest.json and weights.bin. */
+  uri: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface LoadedCheckpoint {
+  manifest: CheckpointManifest;
+  record: CheckpointRecord;
+  /** `model/<name>` and `adam/{m,v}/<name>`; the caller disposes them. */
+  tensors: tf.NamedTensorMap;
+}
+
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+  constructor(
+    message: string,
+    readonly uri: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${uri}: ${message}`, options);
+  }
+}
+
+export function checkpointDirName(step: number): string {
+  return `step-${String(step).padStart(8, '0')}`;
+}
+
+function sha256(buf: Uint8Array): string {
+  return createHash('sha256').update(buf).digest('hex');
+}
+
+/**
+ * Writes one checkpoint atomically: into a temporary folder, then renamed into place, so a crash leaves either a whole
+ * checkpoint or none. Keeps the newest `keep` checkpoints.
+ */
+export async function saveCheckpoint(
+  dir: string,
+  tensors: tf.NamedTensorMap,
+  meta: Omit<CheckpointManifest, 'format' | 'weightsFile' | 'weightsBytes' | 'sha256' | 'specs' | 'createdAt'>,
+  keep: number,
+): Promise<CheckpointRecord> {
+  const { data, specs } = await tf.io.encodeWeights(tensors);
+  const bytes = new Uint8Array(data);
+  const manifest: CheckpointManifest = {
+    format: CHECKPOINT_FORMAT,
+    ...meta,
+    weightsFile: 'weights.bin',
+    weightsBytes: bytes.byteLength,
+    sha256: sha256(bytes),
+    specs,
+    createdAt: new Date().toISOString(),
+  };
+  mkdirSync(dir, { recursive: true });
+  const final = path.join(dir, checkpointDirName(meta.step));
+  const tmp = path.join(dir, `.tmp-${checkpointDirName(meta.step)}-${process.pid}-${Date.now()}`);
+  mkdirSync(tmp);
+  writeFileSync(path.join(tmp, 'weights.bin'), bytes);
+  writeFileSync(path.join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+  rmSync(final, { recursive: true, force: true });
+  renameSync(tmp, final);
+  pruneCheckpoints(dir, keep);
+  return { step: meta.step, uri: final, bytes: bytes.byteLength, sha256: manifest.sha256 };
+}
+
+function listCheckpointDirs(dir: string): { step: number; uri: string }[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((name) => ({ name, m: /^step-(\d{8})$/.exec(name) }))
+    .filter((x): x is { name: string; m: RegExpExecArray } => x.m !== null)
+    .map((x) => ({ step: Number(x.m[1]), uri: path.join(dir, x.name) }))
+    .sort((a, b) => b.step - a.step);
+}
+
+function pruneCheckpoints(dir: string, keep: number): void {
+  for (const old of listCheckpointDirs(dir).slice(Math.max(1, keep))) rmSync(old.uri, { recursive: true, force: true });
+  for (const name of readdirSync(dir)) {
+    if (name.startsWith('.tmp-')) {
+      const pid = Number(name.split('-')[3]);
+      if (pid !== process.pid) rmSync(path.join(dir, name), { recursive: true, force: true });
+    }
+  }
+}
+
+/** Reads and verifies one checkpoint (format, size, sha256). Throws CheckpointError naming the folder and the fault. */
+export function loadCheckpoint(uri: string): LoadedCheckpoint {
+  let manifest: CheckpointManifest;
+  try {
+    manifest = JSON.parse(readFileSync(path.join(uri, 'manifest.json'), 'utf8')) as CheckpointManifest;
+  } catch (err: unknown) {
+    throw new CheckpointError(`unreadable manifest.json (${err instanceof Error ? err.message : String(err)})`, uri, { cause: err });
+  }
+  if (manifest.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`expected format ${CHECKPOINT_FORMAT}, got ${JSON.stringify(manifest.format)}`, uri);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path.join(uri, manifest.weightsFile));
+  } catch (err: unknown) {
+    throw new CheckpointError(`cannot read ${manifest.weightsFile} (${err instanceof Error ? err.message : String(err)})`, uri, { cause: err });
+  }
+  if (bytes.byteLength !== manifest.weightsBytes) throw new CheckpointError(`weights.bin has ${bytes.byteLength} bytes, expected ${manifest.weightsBytes}`, uri);
+  const digest = sha256(bytes);
+  if (digest !== manifest.sha256) throw new CheckpointError(`sha256 mismatch: weights.bin is ${digest}, manifest says ${manifest.sha256}`, uri);
+  const buffer = new Uint8Array(bytes).buffer; // a fresh ArrayBuffer holding exactly the file
+  const tensors = tf.io.decodeWeights(buffer, manifest.specs);
+  return { manifest, tensors, record: { step: manifest.step, uri, bytes: bytes.byteLength, sha256: digest } };
+}
+
+/**
+ * The newest checkpoint in `dir` that verifies; a corrupt one is skipped (reported through `onInvalid`) and the one
+ * before it is tried. Null when there is none: the run starts at step 0.
+ */
+export function findNewestValidCheckpoint(dir: string, onInvalid?: (err: CheckpointError) => void): LoadedCheckpoint | null {
+  for (const c of listCheckpointDirs(dir)) {
+    try {
+      return loadCheckpoint(c.uri);
+    } catch (err: unknown) {
+      if (!(err instanceof CheckpointError)) throw err;
+      onInvalid?.(err);
+    }
+  }
+  return null;
+}

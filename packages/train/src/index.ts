@@ -1,0 +1,16 @@
+export { clipByGlobalNorm, createAdamW } from './adamw';
+export type { AdamW, AdamWHyper, AdamWState, ParamGroup } from './adamw';
+export { CHECKPOINT_FORMAT, CheckpointError, checkpointDirName, findNewestValidCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
+export type { CheckpointManifest, CheckpointRecord, LoadedCheckpoint } from './checkpoint';
+export { evaluate } from './evaluate';
+export type { EvalResult } from './evaluate';
+export { toInputs } from './inputs';
+export { lrAt } from './lr-schedule';
+export type { LrSchedule } from './lr-schedule';
+export { toDataConfig, toMuInit, toTarflowConfig } from './model-config';
+export { decodePng, encodeImageGrid } from './png';
+export { renderImages } from './render-images';
+export type { ImageKind, RunImage } from './render-images';
+export { train } from './trainer';
+export type { MetricRow, StopRequest, TrainHooks, TrainLog, TrainProgress, TrainResult, TrainStatus } from './trainer';
+export { bitsPerDim } from './units';

@@ -1,6 +1,6 @@
 import { defineConfig } from 'drizzle-kit';
 
-// `pnpm db:generate` after changing src/schema.ts; commit drizzle/ (SQL + meta). Views: drizzle/0001_views.sql (custom).
+// `pnpm db:generate` after changing src/schema.ts; commit drizzle/ (SQL + meta). Custom: drizzle/0001_without_rowid.sql, 0002_views.sql.
 export default defineConfig({
   dialect: 'sqlite',
   schema: './src/schema.ts',

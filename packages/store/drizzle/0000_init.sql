@@ -37,11 +37,6 @@ CREATE TABLE `mu_norms` (
 --> statement-breakpoint
 CREATE TABLE `runs` (
 	`id` text PRIMARY KEY NOT NULL,
-	`sweep_id` text NOT NULL,
-	`idx` integer NOT NULL,
-	`label` text NOT NULL,
-	`variant_group` text NOT NULL,
-	`variant_json` text NOT NULL,
 	`config_json` text NOT NULL,
 	`status` text DEFAULT 'queued' NOT NULL,
 	`attempts` integer DEFAULT 0 NOT NULL,
@@ -57,12 +52,24 @@ CREATE TABLE `runs` (
 	`final_step` integer,
 	`elapsed_ms` integer,
 	`error` text,
-	FOREIGN KEY (`sweep_id`) REFERENCES `sweeps`(`id`) ON UPDATE no action ON DELETE cascade,
 	CONSTRAINT "runs_status_check" CHECK("runs"."status" IN ('queued', 'running', 'succeeded', 'failed', 'cancelled', 'diverged'))
 );
 --> statement-breakpoint
-CREATE INDEX `runs_sweep_idx` ON `runs` (`sweep_id`,`idx`);--> statement-breakpoint
-CREATE INDEX `runs_sweep_status` ON `runs` (`sweep_id`,`status`);--> statement-breakpoint
+CREATE TABLE `sweep_runs` (
+	`sweep_id` text NOT NULL,
+	`run_id` text NOT NULL,
+	`idx` integer NOT NULL,
+	`label` text NOT NULL,
+	`variant_group` text NOT NULL,
+	`variant_json` text NOT NULL,
+	`added_at` integer NOT NULL,
+	PRIMARY KEY(`sweep_id`, `run_id`),
+	FOREIGN KEY (`sweep_id`) REFERENCES `sweeps`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`run_id`) REFERENCES `runs`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `sweep_runs_sweep_idx` ON `sweep_runs` (`sweep_id`,`idx`);--> statement-breakpoint
+CREATE INDEX `sweep_runs_run` ON `sweep_runs` (`run_id`);--> statement-breakpoint
 CREATE TABLE `sweeps` (
 	`id` text PRIMARY KEY NOT NULL,
 	`name` text NOT NULL,

@@ -9,17 +9,19 @@ FROM metrics m
 WHERE m.step = (SELECT max(m2.step) FROM metrics m2 WHERE m2.run_id = m.run_id AND m2.name = m.name);
 --> statement-breakpoint
 
--- One row per run. Train loss is the metric `loss`; eval numbers are `eval/nll`, `eval/bpd`, `eval/accuracy` at the
--- highest step that has them; ‖μ‖ is the mean over classes of mu_norms at step 0 and at the highest step.
+-- One row per (sweep, run) membership (sweep_runs): a run shared by two sweeps has a row in each, with that sweep's
+-- idx, label and variant, and the run's one outcome. Train loss is the metric `loss`; eval numbers are `eval/nll`,
+-- `eval/bpd`, `eval/accuracy` at the highest step that has them; ‖μ‖ is the mean over classes of mu_norms at step 0
+-- and at the highest step. `WHERE sweep_id = ?` on it is flattened onto sweep_runs' (sweep_id, …) indexes.
 CREATE VIEW `run_results` AS
 SELECT
   r.id AS run_id,
-  r.sweep_id,
+  sr.sweep_id,
   s.name AS sweep_name,
-  r.idx,
-  r.label,
-  r.variant_group,
-  r.variant_json,
+  sr.idx,
+  sr.label,
+  sr.variant_group,
+  sr.variant_json,
   r.status,
   r.attempts,
   r.backend,
@@ -35,12 +37,14 @@ SELECT
   r.started_at,
   r.finished_at,
   r.error
-FROM runs r
-JOIN sweeps s ON s.id = r.sweep_id;
+FROM sweep_runs sr
+JOIN runs r ON r.id = sr.run_id
+JOIN sweeps s ON s.id = sr.sweep_id;
 --> statement-breakpoint
 
--- One row per sweep variant: runs grouped by variant_group (the label without the seed). Counts of every outcome;
--- the means (and min/max bpd) are over the succeeded runs only, so a diverged seed shows up as a count, not a NaN.
+-- One row per sweep variant: the sweep's run_results rows (so its memberships) grouped by (sweep_id, variant_group),
+-- variant_group being the label without the seed. Counts of every outcome; the means (and min/max bpd) are over the
+-- succeeded runs only, so a diverged seed shows up as a count, not a NaN.
 CREATE VIEW `sweep_results` AS
 SELECT
   sweep_id,

@@ -3,7 +3,7 @@ import type { RunEvent } from '@ablate/queue';
 import { applyEvents } from './apply-events';
 import type { Store } from './open-store';
 import { latestMetricsOfRun, metricSeries, runResultsBySweep, sweepResultsBySweep } from './results';
-import { getRun, setRunStatus } from './runs';
+import { attachRuns, getRun, setRunStatus, upsertSweep } from './runs';
 import { dump, scriptedRun, seedSweep, T0, tempStore } from './test-utils/fixtures';
 
 let store: Store;
@@ -218,5 +218,60 @@ describe('views', () => {
     expect(sr[0]?.meanFinalLoss).toBeCloseTo(0.15, 12);
     expect(sr[0]?.meanEvalBpd).toBeCloseTo(1.4, 12);
     expect(sr[1]).toMatchObject({ variantGroup: 'prior.mu_init=randn', firstIdx: 2, runs: 2, succeeded: 1, diverged: 1, meanEvalBpd: 1.3 });
+  });
+
+  it('two sweeps sharing runs: run_results has a row per membership, sweep_results groups each sweep by its own variants', () => {
+    const [a = '', b = '', c = ''] = ids; // s1: a, b = mu_init=zero seeds 0, 1; c = mu_init=randn seed 0
+    // s2 takes a and b in as lr_scale=1 (same configs), and has two runs of its own with lr_scale=0.1.
+    upsertSweep(store, { id: 's2', name: 'mu-init-lr', file: 'sweeps/mu-init-lr.yaml', spec: {} }, T0);
+    const v = (seed: number, scale: number) => ({ 'prior.mu_init': 'zero', 'prior.lr_scale': scale, seed });
+    expect(
+      attachRuns(store, 's2', [
+        { id: a, idx: 0, label: 'lr_scale=1 seed=0', variant: v(0, 1), config: {} },
+        { id: 'x0', idx: 1, label: 'lr_scale=0.1 seed=0', variant: v(0, 0.1), config: { lr: 0.1, seed: 0 } },
+        { id: b, idx: 2, label: 'lr_scale=1 seed=1', variant: v(1, 1), config: {} },
+        { id: 'x1', idx: 3, label: 'lr_scale=0.1 seed=1', variant: v(1, 0.1), config: { lr: 0.1, seed: 1 } },
+      ], T0 + 1),
+    ).toEqual({ created: ['x0', 'x1'], linked: [a, 'x0', b, 'x1'] });
+    applyEvents(store, [
+      ...scriptedRun(a, { lossAt: (s) => 10 / s }),
+      ...scriptedRun(b, { lossAt: (s) => 20 / s }),
+      ...scriptedRun('x0', { lossAt: () => 5 }),
+      ...scriptedRun(c),
+      { kind: 'run-started', runId: 'x1', attempt: 1, host: 'h', workerId: 'w', backend: 'cpu', device: 'cpu', resumeFrom: null, at: T0 },
+    ]);
+
+    expect(count('SELECT count(*) AS n FROM run_results')).toBe(4 + 4);
+    const rowsOfA = store.sqlite.prepare('SELECT sweep_id, idx, label, final_loss, status FROM run_results WHERE run_id = ? ORDER BY sweep_id').all(a);
+    expect(rowsOfA).toEqual([
+      { sweep_id: 's1', idx: 0, label: 'mu_init=zero seed=0', final_loss: 0.1, status: 'succeeded' },
+      { sweep_id: 's2', idx: 0, label: 'lr_scale=1 seed=0', final_loss: 0.1, status: 'succeeded' },
+    ]);
+
+    const rr2 = runResultsBySweep(store, 's2');
+    expect(rr2.map((r) => [r.idx, r.runId, r.sweepName, r.label, r.status])).toEqual([
+      [0, a, 'mu-init-lr', 'lr_scale=1 seed=0', 'succeeded'],
+      [1, 'x0', 'mu-init-lr', 'lr_scale=0.1 seed=0', 'succeeded'],
+      [2, b, 'mu-init-lr', 'lr_scale=1 seed=1', 'succeeded'],
+      [3, 'x1', 'mu-init-lr', 'lr_scale=0.1 seed=1', 'running'],
+    ]);
+    expect(rr2[0]).toMatchObject({ sweepId: 's2', variantGroup: 'prior.mu_init=zero prior.lr_scale=1', variantJson: v(0, 1), finalEvalBpd: 1.3, muNormInit: 2, muNormFinal: 3 });
+    expect(runResultsBySweep(store, 's1').map((r) => [r.runId, r.label])).toEqual(ids.map((id, i) => [id, ['mu_init=zero seed=0', 'mu_init=zero seed=1', 'mu_init=randn seed=0', 'mu_init=randn seed=1'][i]]));
+
+    const sr2 = sweepResultsBySweep(store, 's2');
+    expect(sr2.map((g) => [g.variantGroup, g.firstIdx, g.runs, g.succeeded, g.unfinished])).toEqual([
+      ['prior.mu_init=zero prior.lr_scale=1', 0, 2, 2, 0],
+      ['prior.mu_init=zero prior.lr_scale=0.1', 1, 2, 1, 1],
+    ]);
+    expect(sr2[0]?.meanFinalLoss).toBeCloseTo(0.15, 12);
+    expect(sr2[1]).toMatchObject({ sweepId: 's2', sweepName: 'mu-init-lr', meanFinalLoss: 5, meanEvalBpd: 1.3 });
+    // s1 sees the shared runs with its own grouping, unchanged by s2.
+    const sr1 = sweepResultsBySweep(store, 's1');
+    expect(sr1.map((g) => [g.variantGroup, g.firstIdx, g.runs, g.succeeded, g.unfinished])).toEqual([
+      ['prior.mu_init=zero', 0, 2, 2, 0],
+      ['prior.mu_init=randn', 2, 2, 1, 1],
+    ]);
+    expect(sr1[0]?.meanFinalLoss).toBeCloseTo(0.15, 12);
+    expect(count(`SELECT count(*) AS n FROM sweep_results`)).toBe(4);
   });
 });

@@ -29,12 +29,14 @@ describe('openStore', () => {
     const t = dir();
     const s = open(t.file('nested/data/ablate.db'));
     expect(existsSync(t.file('nested/data/ablate.db'))).toBe(true);
-    expect(names(s, 'table')).toEqual(['__drizzle_migrations', 'artifacts', 'checkpoints', 'metrics', 'mu_norms', 'runs', 'sweeps']);
+    expect(names(s, 'table')).toEqual(['__drizzle_migrations', 'artifacts', 'checkpoints', 'metrics', 'mu_norms', 'runs', 'sweep_runs', 'sweeps']);
     expect(names(s, 'view')).toEqual(['latest_metrics', 'run_results', 'sweep_results']);
-    expect(names(s, 'index')).toEqual(expect.arrayContaining(['runs_sweep_idx', 'runs_sweep_status']));
+    expect(names(s, 'index')).toEqual(expect.arrayContaining(['sweep_runs_run', 'sweep_runs_sweep_idx']));
     const ddl = (t: string): string => (s.sqlite.prepare(`SELECT sql FROM sqlite_master WHERE name = ?`).get(t) as { sql: string }).sql;
     expect(ddl('metrics')).toMatch(/PRIMARY KEY\(`run_id`, `name`, `step`\)[\s\S]*WITHOUT ROWID/);
     expect(ddl('mu_norms')).toMatch(/WITHOUT ROWID/);
+    expect(ddl('runs')).not.toMatch(/sweep_id|idx|label|variant/); // those are per sweep: sweep_runs
+    expect(ddl('sweep_runs')).toMatch(/PRIMARY KEY\(`sweep_id`, `run_id`\)/);
     const journal = JSON.parse(readFileSync(path.join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
     expect(s.sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get()).toEqual({ n: journal.entries.length });
   });
@@ -56,6 +58,7 @@ describe('openStore', () => {
     expect(s.sqlite.pragma('busy_timeout', { simple: true })).toBe(1234);
     expect(s.sqlite.pragma('synchronous', { simple: true })).toBe(2); // FULL
     expect(() => insertRuns(s, 'no-such-sweep', [{ id: 'r', idx: 0, label: 'l', variant: {}, config: {} }])).toThrow(/FOREIGN KEY/);
+    expect(s.sqlite.prepare('SELECT count(*) AS n FROM runs').get()).toEqual({ n: 0 }); // rolled back with the link
   });
 
   it('finds its migrations from src/ and dist/ alike: <package>/drizzle', () => {

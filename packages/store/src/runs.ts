@@ -1,6 +1,6 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Store } from './open-store';
-import { RUN_STATUSES, runs, sweeps, type RunRow, type RunStatus, type SweepRow } from './schema';
+import { RUN_STATUSES, runs, sweepRuns, sweeps, type RunRow, type RunStatus, type SweepRow, type SweepRunRow } from './schema';
 
 export interface SweepInput {
   id: string;
@@ -23,16 +23,18 @@ export function upsertSweep(store: Store, sweep: SweepInput, now: number = Date.
   return row;
 }
 
+/** A run of a sweep's expansion. id and config belong to the run (runs); idx, label and variant to its place in this sweep (sweep_runs). */
 export interface RunInput {
   /** The run id (hash of the resolved config), also the BullMQ job id. */
   id: string;
+  /** Position in this sweep's expansion. */
   idx: number;
   label: string;
-  /** The swept values of this run, e.g. { 'prior.mu_init': 'zero', seed: 1 }. */
+  /** The swept values of this run in this sweep, e.g. { 'prior.mu_init': 'zero', seed: 1 }. */
   variant: Record<string, unknown>;
   /** The resolved run config. */
   config: unknown;
-  /** Runs that differ only in seed share it. Default: variantGroupOf(variant). */
+  /** Runs of the sweep that differ only in seed share it. Default: variantGroupOf(variant). */
   variantGroup?: string;
 }
 
@@ -44,34 +46,55 @@ export function variantGroupOf(variant: Record<string, unknown>): string {
   return parts.length === 0 ? '(base)' : parts.join(' ');
 }
 
-const CHUNK = 500; // rows per INSERT: 9 columns × 500 stays far below SQLite's variable limit
+/** Rows per INSERT / ids per IN (…): 16 columns × 500 stays far below SQLite's variable limit (32766). */
+const CHUNK = 500;
+
+/** What attachRuns did, each in input order without duplicates. */
+export interface AttachRunsResult {
+  /** Runs that did not exist and were created 'queued': the ones to enqueue. */
+  created: string[];
+  /** Runs that were not yet in this sweep and now are (created ones, and existing ones of other sweeps). */
+  linked: string[];
+}
 
 /**
- * Inserts the runs of a sweep as 'queued', in one transaction. Runs that already exist (a re-submitted sweep) are left
- * as they are (ON CONFLICT DO NOTHING). Returns the ids that are new, in input order: the ones to enqueue.
+ * Adds runs to a sweep, in one transaction: creates the runs that do not exist yet ('queued', queued_at = now) and
+ * links every given run to the sweep (sweep_runs: idx, label, variant). Both are ON CONFLICT DO NOTHING: a run that
+ * exists (because another sweep or an earlier submission of this one has it) keeps its status and results, and a run
+ * already in the sweep keeps its idx, label and variant. So re-submitting a sweep is a no-op, and a sweep that
+ * includes another sweep's runs gets them without training them again.
  */
-export function insertRuns(store: Store, sweepId: string, input: readonly RunInput[], now: number = Date.now()): string[] {
-  const tx = store.sqlite.transaction((): string[] => {
-    const fresh = new Set<string>();
+export function attachRuns(store: Store, sweepId: string, input: readonly RunInput[], now: number = Date.now()): AttachRunsResult {
+  const tx = store.sqlite.transaction((): AttachRunsResult => {
+    const created = new Set<string>();
+    const linked = new Set<string>();
     for (let i = 0; i < input.length; i += CHUNK) {
-      const values = input.slice(i, i + CHUNK).map((r) => ({
-        id: r.id,
+      const chunk = input.slice(i, i + CHUNK);
+      const runValues = chunk.map((r) => ({ id: r.id, configJson: r.config, status: 'queued' as const, queuedAt: now }));
+      for (const { id } of store.db.insert(runs).values(runValues).onConflictDoNothing().returning({ id: runs.id }).all()) created.add(id);
+      const links = chunk.map((r) => ({
         sweepId,
+        runId: r.id,
         idx: r.idx,
         label: r.label,
         variantGroup: r.variantGroup ?? variantGroupOf(r.variant),
         variantJson: r.variant,
-        configJson: r.config,
-        status: 'queued' as const,
-        queuedAt: now,
+        addedAt: now,
       }));
-      for (const { id } of store.db.insert(runs).values(values).onConflictDoNothing().returning({ id: runs.id }).all()) fresh.add(id);
+      for (const { runId } of store.db.insert(sweepRuns).values(links).onConflictDoNothing().returning({ runId: sweepRuns.runId }).all()) linked.add(runId);
     }
-    const out: string[] = [];
-    for (const r of input) if (fresh.delete(r.id)) out.push(r.id);
-    return out;
+    const inOrder = (ids: Set<string>): string[] => input.flatMap((r) => (ids.delete(r.id) ? [r.id] : []));
+    return { created: inOrder(created), linked: inOrder(linked) };
   });
   return tx.immediate();
+}
+
+/**
+ * attachRuns, returning only the ids of the runs it created, in input order: the ones to enqueue. Runs that already
+ * existed are linked to the sweep but not returned (use attachRuns to know which were newly linked).
+ */
+export function insertRuns(store: Store, sweepId: string, input: readonly RunInput[], now: number = Date.now()): string[] {
+  return attachRuns(store, sweepId, input, now).created;
 }
 
 export interface SetRunStatusOptions {
@@ -82,18 +105,44 @@ export interface SetRunStatusOptions {
   now?: number;
 }
 
-/**
- * Sets a run's status from outside the event stream (scheduler: cancel, requeue). 'queued' resets queued_at and clears
- * finished_at and error; a final status sets finished_at. Returns whether the run changed.
- */
-export function setRunStatus(store: Store, runId: string, status: RunStatus, opts: SetRunStatusOptions = {}): boolean {
+/** The columns a change to `status` sets (see setRunStatus). */
+function statusChange(status: RunStatus, opts: SetRunStatusOptions): Partial<typeof runs.$inferInsert> {
   const now = opts.now ?? Date.now();
   const set: Partial<typeof runs.$inferInsert> = { status };
-  if (status === 'queued') Object.assign(set, { queuedAt: now, finishedAt: null, error: null });
+  if (status === 'queued') Object.assign(set, { queuedAt: now, finishedAt: null, finalStep: null, elapsedMs: null, error: null });
   else if (status !== 'running') set.finishedAt = now;
   if (opts.error !== undefined) set.error = opts.error;
+  return set;
+}
+
+/**
+ * Sets a run's status from outside the event stream (scheduler: cancel, requeue). 'queued' resets queued_at and clears
+ * the outcome (finished_at, final_step, elapsed_ms, error) but keeps attempts; a final status sets finished_at.
+ * Returns whether the run changed. A run is shared by every sweep that has it: this changes it for all of them.
+ */
+export function setRunStatus(store: Store, runId: string, status: RunStatus, opts: SetRunStatusOptions = {}): boolean {
   const where = opts.from === undefined ? eq(runs.id, runId) : and(eq(runs.id, runId), inArray(runs.status, [...opts.from]));
-  return store.db.update(runs).set(set).where(where).run().changes > 0;
+  return store.db.update(runs).set(statusChange(status, opts)).where(where).run().changes > 0;
+}
+
+/**
+ * setRunStatus for many runs in one transaction, e.g. `--retry-failed`: setRunsStatus(store, ids, 'queued',
+ * { from: ['failed'] }); cancel: setRunsStatus(store, ids, 'cancelled', { from: ['queued', 'running'] }).
+ * Returns the ids that changed, in input order without duplicates (the jobs to re-add or to remove).
+ */
+export function setRunsStatus(store: Store, runIds: readonly string[], status: RunStatus, opts: SetRunStatusOptions = {}): string[] {
+  const set = statusChange(status, opts);
+  const tx = store.sqlite.transaction((): string[] => {
+    const changed = new Set<string>();
+    const unique = [...new Set(runIds)];
+    for (let i = 0; i < unique.length; i += CHUNK) {
+      const ids = inArray(runs.id, unique.slice(i, i + CHUNK));
+      const where = opts.from === undefined ? ids : and(ids, inArray(runs.status, [...opts.from]));
+      for (const { id } of store.db.update(runs).set(set).where(where).returning({ id: runs.id }).all()) changed.add(id);
+    }
+    return unique.filter((id) => changed.has(id));
+  });
+  return tx.immediate();
 }
 
 export function getRun(store: Store, runId: string): RunRow | undefined {
@@ -104,21 +153,50 @@ export function getSweep(store: Store, sweepId: string): SweepRow | undefined {
   return store.db.select().from(sweeps).where(eq(sweeps.id, sweepId)).get();
 }
 
-/** The runs of a sweep in expansion order. */
-export function runsBySweep(store: Store, sweepId: string): RunRow[] {
-  return store.db.select().from(runs).where(eq(runs.sweepId, sweepId)).orderBy(asc(runs.idx), asc(runs.id)).all();
+/** A run as a member of a sweep: the run's own columns plus its sweep_runs fields (sweepId, idx, label, variant…). */
+export type RunInSweep = RunRow & Omit<SweepRunRow, 'runId'>;
+
+/** The runs of a sweep in expansion order (sweep_runs.idx), each with what it is in that sweep. */
+export function runsBySweep(store: Store, sweepId: string): RunInSweep[] {
+  return store.db
+    .select({
+      ...getTableColumns(runs),
+      sweepId: sweepRuns.sweepId,
+      idx: sweepRuns.idx,
+      label: sweepRuns.label,
+      variantGroup: sweepRuns.variantGroup,
+      variantJson: sweepRuns.variantJson,
+      addedAt: sweepRuns.addedAt,
+    })
+    .from(sweepRuns)
+    .innerJoin(runs, eq(runs.id, sweepRuns.runId))
+    .where(eq(sweepRuns.sweepId, sweepId))
+    .orderBy(asc(sweepRuns.idx), asc(sweepRuns.runId))
+    .all();
+}
+
+/** The ids of the sweeps that have the run, oldest link first (e.g. to warn before cancelling a shared run). */
+export function sweepsOfRun(store: Store, runId: string): string[] {
+  return store.db
+    .select({ sweepId: sweepRuns.sweepId })
+    .from(sweepRuns)
+    .where(eq(sweepRuns.runId, runId))
+    .orderBy(asc(sweepRuns.addedAt), asc(sweepRuns.sweepId))
+    .all()
+    .map((r) => r.sweepId);
 }
 
 export type RunStatusCounts = Record<RunStatus, number> & { total: number };
 
-/** How many runs of the sweep are in each status (every status present, 0 when none), and the total. */
+/** How many runs of the sweep (its sweep_runs) are in each status (every status present, 0 when none), and the total. */
 export function runStatusCounts(store: Store, sweepId: string): RunStatusCounts {
   const counts = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatus, number>;
   let total = 0;
   const rows = store.db
     .select({ status: runs.status, n: sql<number>`count(*)` })
-    .from(runs)
-    .where(eq(runs.sweepId, sweepId))
+    .from(sweepRuns)
+    .innerJoin(runs, eq(runs.id, sweepRuns.runId))
+    .where(eq(sweepRuns.sweepId, sweepId))
     .groupBy(runs.status)
     .all();
   for (const { status, n } of rows) {

@@ -23,21 +23,15 @@ export const sweeps = sqliteTable('sweeps', {
   updatedAt: integer().notNull(),
 });
 
+/**
+ * A run, whichever sweeps it belongs to. Its id is a hash of the resolved config, so two sweeps that expand to the same
+ * config share the run: it is trained once. What a run is within a sweep (position, label, variant) is in sweep_runs.
+ */
 export const runs = sqliteTable(
   'runs',
   {
     /** Hash of the resolved config; also the BullMQ job id. */
     id: text().primaryKey(),
-    sweepId: text()
-      .notNull()
-      .references(() => sweeps.id, { onDelete: 'cascade' }),
-    /** Position in the sweep's expansion. */
-    idx: integer().notNull(),
-    label: text().notNull(),
-    /** The label without the seed: runs that differ only in seed share it (sweep_results groups by it). */
-    variantGroup: text().notNull(),
-    /** The swept values of this run, e.g. {"prior.mu_init":"zero","seed":1}. */
-    variantJson: text({ mode: 'json' }).$type<Record<string, unknown>>().notNull(),
     /** The resolved run config, verbatim. */
     configJson: text({ mode: 'json' }).$type<unknown>().notNull(),
     status: text({ enum: RUN_STATUSES }).notNull().default('queued'),
@@ -58,10 +52,38 @@ export const runs = sqliteTable(
     elapsedMs: integer(),
     error: text(),
   },
+  (t) => [check('runs_status_check', sql`${t.status} IN ('queued', 'running', 'succeeded', 'failed', 'cancelled', 'diverged')`)],
+);
+
+/**
+ * Which runs a sweep has (many to many): one row per (sweep, run), with what the run is in that sweep. A run shared
+ * by two sweeps (e.g. prior-init-mini's runs inside prior-init-lr) has one runs row and two sweep_runs rows, which
+ * may differ in idx, label and variant (each sweep labels it by its own swept keys).
+ */
+export const sweepRuns = sqliteTable(
+  'sweep_runs',
+  {
+    sweepId: text()
+      .notNull()
+      .references(() => sweeps.id, { onDelete: 'cascade' }),
+    runId: text()
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    /** Position in the sweep's expansion. */
+    idx: integer().notNull(),
+    label: text().notNull(),
+    /** The label without the seed: runs that differ only in seed share it (sweep_results groups by it). */
+    variantGroup: text().notNull(),
+    /** The swept values of this run in this sweep, e.g. {"prior.mu_init":"zero","seed":1}. */
+    variantJson: text({ mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    /** When the run was linked to the sweep. */
+    addedAt: integer().notNull(),
+  },
   (t) => [
-    index('runs_sweep_idx').on(t.sweepId, t.idx),
-    index('runs_sweep_status').on(t.sweepId, t.status),
-    check('runs_status_check', sql`${t.status} IN ('queued', 'running', 'succeeded', 'failed', 'cancelled', 'diverged')`),
+    primaryKey({ columns: [t.sweepId, t.runId] }),
+    index('sweep_runs_sweep_idx').on(t.sweepId, t.idx),
+    /** The sweeps of a run, and ON DELETE CASCADE from runs without a scan. */
+    index('sweep_runs_run').on(t.runId),
   ],
 );
 
@@ -137,7 +159,10 @@ export const latestMetrics = sqliteView('latest_metrics', {
   value: real(),
 }).existing();
 
-/** One row per run: what it is, how it ended, and its final numbers. */
+/**
+ * One row per (sweep, run) membership: what the run is in that sweep, how it ended, and its final numbers. A run in
+ * two sweeps has two rows (same outcome, each with its sweep's idx, label and variant).
+ */
 export const runResults = sqliteView('run_results', {
   runId: text().notNull(),
   sweepId: text().notNull(),
@@ -166,7 +191,7 @@ export const runResults = sqliteView('run_results', {
   error: text(),
 }).existing();
 
-/** Per sweep variant (runs grouped by variant_group, i.e. label minus seed): counts, and means over its succeeded runs. */
+/** Per sweep variant (the sweep's runs grouped by variant_group, i.e. label minus seed): counts, and means over its succeeded runs. */
 export const sweepResults = sqliteView('sweep_results', {
   sweepId: text().notNull(),
   sweepName: text().notNull(),
@@ -194,6 +219,7 @@ export const sweepResults = sqliteView('sweep_results', {
 
 export type SweepRow = typeof sweeps.$inferSelect;
 export type RunRow = typeof runs.$inferSelect;
+export type SweepRunRow = typeof sweepRuns.$inferSelect;
 export type MetricRow = typeof metrics.$inferSelect;
 export type MuNormRow = typeof muNorms.$inferSelect;
 export type CheckpointRow = typeof checkpoints.$inferSelect;

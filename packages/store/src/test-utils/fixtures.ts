@@ -55,7 +55,7 @@ export function seedSweep(store: Store, n = 2, sweepId = 's1'): string[] {
 /** Every row of every table, sorted, to compare database states. */
 export function dump(store: Store): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
-  for (const t of ['sweeps', 'runs', 'metrics', 'mu_norms', 'checkpoints', 'artifacts']) {
+  for (const t of ['sweeps', 'runs', 'sweep_runs', 'metrics', 'mu_norms', 'checkpoints', 'artifacts']) {
     out[t] = store.sqlite.prepare(`SELECT * FROM ${t} ORDER BY 1, 2, 3`).all();
   }
   return out;

@@ -1,0 +1,66 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import path from 'node:path';
+import { createWorld, destroyWorld, run, SCRIPTS, sql, writeSweep, type World } from './test-utils/harness';
+
+const SWEEPS = path.resolve(__dirname, '..', '..', '..', 'sweeps');
+let world: World;
+afterEach(async () => {
+  await destroyWorld(world);
+});
+
+describe('scheduler commands', () => {
+  it('sweep --dry-run prints the expanded runs and touches nothing', async () => {
+    world = createWorld();
+    const r = await run(world, SCRIPTS.sweep, [path.join(SWEEPS, 'prior-init-mini.yaml'), '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.output).toMatch(/4 runs\n$/);
+    for (const init of ['zero', 'randn', 'data']) expect(r.output).toContain(init);
+    expect(r.output).toContain('0.02');
+    const json = await run(world, SCRIPTS.sweep, [path.join(SWEEPS, 'prior-init-lr.yaml'), '--dry-run', '--json']);
+    const runs = JSON.parse(json.output) as { runId: string; config: { prior: { lr_scale: number } } }[];
+    expect(runs).toHaveLength(8);
+    expect(new Set(runs.map((x) => x.config.prior.lr_scale))).toEqual(new Set([1, 0.1]));
+    expect(sql(world, 'SELECT 1 FROM runs')).toEqual([]); // no database was created
+  });
+
+  it('a bad sweep file is an exit-2 error naming file:line:col for every problem, with nothing recorded', async () => {
+    world = createWorld();
+    const file = writeSweep(world, 'bad', 'name: bad\nbase:\n  train: { steps: 0 }\nparameters:\n  model.num_blocks:\n    values: [2, four]\n');
+    const r = await run(world, SCRIPTS.sweep, [file]);
+    expect(r.code).toBe(2);
+    expect(r.output).toContain(`${file}:3:19 base.train.steps: expected a positive integer, got 0`);
+    expect(r.output).toContain(`${file}:6:17 parameters.model.num_blocks.values[1]: expected a positive integer, got "four"`);
+    expect(r.output).not.toContain('    at ');
+    expect(sql(world, 'SELECT 1 FROM runs')).toEqual([]);
+  });
+
+  it('an unreachable Redis is a clear error, not a hang', async () => {
+    world = createWorld({ REDIS_URL: 'redis://127.0.0.1:1' });
+    const r = await run(world, SCRIPTS.sweep, [path.join(SWEEPS, 'smoke.yaml')], 20_000);
+    expect(r.code).toBe(2);
+    expect(r.output).toMatch(/^Redis at redis:\/\/127\.0\.0\.1:1 does not answer/);
+  });
+
+  it('query is read-only, formats csv and json, and explains SQL errors', async () => {
+    world = createWorld();
+    expect((await run(world, SCRIPTS.sweep, [path.join(SWEEPS, 'smoke.yaml'), '--detach'])).code).toBe(0);
+    const csv = await run(world, SCRIPTS.query, ['SELECT id, status FROM runs ORDER BY id', '--format', 'csv']);
+    expect(csv.code).toBe(0);
+    expect(csv.output.split('\n')[0]).toBe('id,status');
+    expect(csv.output.trim().split('\n')).toHaveLength(3);
+    const json = await run(world, SCRIPTS.query, ["SELECT count(*) AS n FROM runs WHERE status = 'queued'", '--format', 'json']);
+    expect(JSON.parse(json.output)).toEqual([{ n: 2 }]);
+    const write = await run(world, SCRIPTS.query, ['DELETE FROM runs']);
+    expect(write.code).toBe(2);
+    expect(write.output).toContain('read-only');
+    const sneaky = await run(world, SCRIPTS.query, ["SELECT 1; DELETE FROM runs"]);
+    expect(sneaky.code).toBe(2);
+    expect(sql<{ n: number }>(world, 'SELECT count(*) AS n FROM runs')[0]?.n).toBe(2);
+    const bad = await run(world, SCRIPTS.query, ['SELECT nope FROM runs']);
+    expect(bad.code).toBe(2);
+    expect(bad.output).toBe('SQL error: no such column: nope\n');
+    const status = await run(world, SCRIPTS.status, ['nosuch']);
+    expect(status.code).toBe(2);
+    expect(status.output).toContain('no sweep "nosuch"');
+  });
+});

@@ -1,0 +1,51 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+
+/** GPUs `nvidia-smi -L` lists, as CUDA device indices; none where there is no driver. */
+export function detectGpus(): string[] {
+  const r = spawnSync('nvidia-smi', ['-L'], { encoding: 'utf8', timeout: 5000 });
+  if (r.status !== 0 || typeof r.stdout !== 'string') return [];
+  return r.stdout
+    .split('\n')
+    .filter((l) => /^GPU \d+:/.test(l))
+    .map((l) => /^GPU (\d+):/.exec(l)?.[1] ?? '0');
+}
+
+/** One local worker per GPU, else one per CPU core. */
+export function defaultWorkerCount(): number {
+  return detectGpus().length || os.cpus().length;
+}
+
+export const WORKER_MAIN = path.resolve(__dirname, '..', '..', 'worker', 'dist', 'main.js');
+
+/**
+ * Starts N `pnpm worker` processes on this machine (same REDIS_URL and QUEUE_PREFIX), each training one run at a time;
+ * on a GPU machine worker i gets GPU i. They share this process group, so Ctrl-C reaches them too: each checkpoints its
+ * run and puts it back on the queue.
+ */
+export function startLocalWorkers(n: number, opts: { backend?: string; env?: NodeJS.ProcessEnv; logFile?: (i: number) => NodeJS.WritableStream | undefined } = {}): ChildProcess[] {
+  const gpus = detectGpus();
+  return Array.from({ length: n }, (_, i) => {
+    const args = [WORKER_MAIN, ...(gpus[i] === undefined ? ['--concurrency', '1'] : ['--gpus', gpus[i] ?? '0']), ...(opts.backend ? ['--backend', opts.backend] : [])];
+    return spawn(process.execPath, args, { env: { LOG_FORMAT: 'json', ...(opts.env ?? process.env) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  });
+}
+
+/** SIGTERM, then wait for them to put their runs back on the queue and exit (SIGKILL after `graceMs`). */
+export async function stopLocalWorkers(children: ChildProcess[], graceMs = 60_000): Promise<void> {
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          const timer = setTimeout(() => c.kill('SIGKILL'), graceMs);
+          c.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
+}

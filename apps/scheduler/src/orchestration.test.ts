@@ -1,0 +1,132 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { RUN_QUEUE } from '@ablate/queue';
+import { Queue } from 'bullmq';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { createWorld, destroyWorld, REDIS_URL, run, SCRIPTS, sql, start, testSweep, waitFor, writeSweep, type World } from './test-utils/harness';
+import { redisOptionsFromUrl } from '@ablate/queue';
+
+let world: World;
+afterEach(async () => {
+  await destroyWorld(world);
+});
+
+const statusOf = (w: World, runId: string) => sql<{ status: string }>(w, 'SELECT status FROM runs WHERE id = ?', runId)[0]?.status;
+const metricSteps = (w: World, runId: string, name = 'loss') => sql<{ step: number }>(w, 'SELECT step FROM metrics WHERE run_id = ? AND name = ? ORDER BY step', runId, name).map((r) => r.step);
+const range = (from: number, to: number, by = 1) => Array.from({ length: Math.floor((to - from) / by) + 1 }, (_, i) => from + i * by);
+
+describe('orchestration end to end (real Redis, real SQLite, real worker processes)', () => {
+  it('the smoke sweep runs on 2 workers; every metric arrives once; resubmitting creates nothing', async () => {
+    world = createWorld();
+    const w1 = start(world, SCRIPTS.worker);
+    const w2 = start(world, SCRIPTS.worker);
+    await waitFor('2 workers ready', () => w1.output().includes('worker ready') && w2.output().includes('worker ready'));
+    const sweep = await run(world, SCRIPTS.sweep, [path.resolve(__dirname, '..', '..', '..', 'sweeps', 'smoke.yaml')]);
+    expect(sweep.output).toContain('2 worker(s) connected');
+    expect(sweep.code).toBe(0);
+    const runs = sql<{ id: string; status: string; worker_id: string }>(world, 'SELECT id, status, worker_id FROM runs ORDER BY id');
+    expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+    for (const r of runs) {
+      expect(metricSteps(world, r.id)).toEqual([5, 10, 15, 20]);
+      expect(metricSteps(world, r.id, 'eval/accuracy')).toEqual([10, 20]);
+      expect(sql(world, 'SELECT step FROM mu_norms WHERE run_id = ? AND class = 0 ORDER BY step', r.id)).toEqual([0, 5, 10, 15, 20].map((step) => ({ step })));
+      expect(sql(world, 'SELECT step FROM checkpoints WHERE run_id = ? ORDER BY step', r.id)).toEqual([{ step: 10 }, { step: 20 }]);
+      expect(sql<{ n: number }>(world, 'SELECT count(*) AS n FROM artifacts WHERE run_id = ?', r.id)[0]?.n).toBe(6); // 3 images × 2 evals
+    }
+    // Both workers took part (each took one of the two runs).
+    expect(new Set(runs.map((r) => r.worker_id)).size).toBe(2);
+
+    const again = await run(world, SCRIPTS.sweep, [path.resolve(__dirname, '..', '..', '..', 'sweeps', 'smoke.yaml'), '--detach']);
+    expect(again.code).toBe(0);
+    expect(again.output).toContain('2 runs, 0 enqueued, 2 already finished');
+    expect(sql<{ n: number }>(world, 'SELECT count(*) AS n FROM runs')[0]?.n).toBe(2);
+    const queue = new Queue(RUN_QUEUE, { connection: redisOptionsFromUrl(REDIS_URL), prefix: world.prefix });
+    expect(await queue.getJobCounts('waiting', 'active', 'delayed')).toEqual({ waiting: 0, active: 0, delayed: 0 });
+    await queue.close();
+  });
+
+  it('kill -9 of a worker mid-run: the other worker resumes from the checkpoint; each (run, step, metric) row once', async () => {
+    world = createWorld();
+    const file = writeSweep(world, 'long', testSweep('long', { steps: 120, values: ['randn'], checkpointEvery: 20 }));
+    const recorder = start(world, SCRIPTS.recorder);
+    const first = start(world, SCRIPTS.worker);
+    expect((await run(world, SCRIPTS.sweep, [file, '--detach'])).code).toBe(0);
+    const runId = await waitFor('a run row', () => sql<{ id: string }>(world, 'SELECT id FROM runs')[0]?.id);
+    await waitFor('a checkpoint past step 20', () => sql(world, 'SELECT 1 FROM checkpoints WHERE run_id = ? AND step >= 20', runId).length > 0 && metricSteps(world, runId).length > 30, 90_000, 50);
+    first.child.kill('SIGKILL'); // the worker; its training child exits when the IPC channel closes
+    const killedAt = Math.max(...metricSteps(world, runId));
+    expect(killedAt).toBeLessThan(120);
+    const second = start(world, SCRIPTS.worker);
+    await waitFor('the run to succeed on the second worker', () => statusOf(world, runId) === 'succeeded', 120_000);
+    const row = sql<{ resumed_from: number | null; worker_id: string }>(world, 'SELECT resumed_from, worker_id FROM runs WHERE id = ?', runId)[0];
+    expect(row?.resumed_from).toBeGreaterThanOrEqual(20);
+    expect(second.output()).toContain('resumed from checkpoint');
+    expect(metricSteps(world, runId)).toEqual(range(1, 120));
+    expect(metricSteps(world, runId, 'grad_norm')).toEqual(range(1, 120));
+    recorder.child.kill('SIGTERM');
+    await recorder.exited;
+  });
+
+  it('the recorder killed and restarted loses nothing', async () => {
+    world = createWorld();
+    const file = writeSweep(world, 'rec', testSweep('rec', { steps: 60, values: ['zero', 'randn'], checkpointEvery: 30 }));
+    start(world, SCRIPTS.worker);
+    expect((await run(world, SCRIPTS.sweep, [file, '--detach'])).code).toBe(0);
+    const rec1 = start(world, SCRIPTS.recorder);
+    await waitFor('some metrics recorded', () => sql(world, 'SELECT 1 FROM metrics LIMIT 1').length > 0, 60_000, 50);
+    rec1.child.kill('SIGKILL');
+    await rec1.exited;
+    await new Promise((r) => setTimeout(r, 1500)); // the workers go on reporting while no recorder runs
+    start(world, SCRIPTS.recorder); // restarted: same consumer name, so it first re-reads what the dead one had not acked
+    await waitFor('both runs recorded as succeeded', () => sql<{ n: number }>(world, "SELECT count(*) AS n FROM runs WHERE status = 'succeeded'")[0]?.n === 2, 120_000);
+    for (const { id } of sql<{ id: string }>(world, 'SELECT id FROM runs')) expect(metricSteps(world, id)).toEqual(range(1, 60));
+  });
+
+  it('cancel stops the running run at its next step and takes the queued one off the queue; the worker keeps serving', async () => {
+    world = createWorld();
+    const file = writeSweep(world, 'cancel-me', testSweep('cancel-me', { steps: 2000, values: ['zero', 'randn'], checkpointEvery: 0, metricsEvery: 10 }));
+    start(world, SCRIPTS.recorder);
+    const worker = start(world, SCRIPTS.worker);
+    expect((await run(world, SCRIPTS.sweep, [file, '--detach'])).code).toBe(0);
+    await waitFor('one run running', () => sql(world, "SELECT 1 FROM runs WHERE status = 'running'").length === 1, 60_000);
+    const cancel = await run(world, SCRIPTS.cancel, ['cancel-me']);
+    expect(cancel.code).toBe(0);
+    expect(cancel.output).toContain('1 queued run(s) removed from the queue, 1 running run(s) will stop at their next step');
+    await waitFor('both cancelled', () => sql<{ n: number }>(world, "SELECT count(*) AS n FROM runs WHERE status = 'cancelled'")[0]?.n === 2, 30_000);
+    const stoppedAt = Math.max(0, ...sql<{ id: string }>(world, 'SELECT id FROM runs').flatMap((r) => metricSteps(world, r.id)));
+    expect(stoppedAt).toBeLessThan(2000);
+    // The same worker still serves: a new sweep runs to the end.
+    const next = writeSweep(world, 'after', testSweep('after', { steps: 5, values: ['zero'], checkpointEvery: 0 }));
+    expect((await run(world, SCRIPTS.sweep, [next])).code).toBe(0);
+    expect(worker.child.exitCode).toBeNull();
+  });
+
+  it('a bad job payload fails once with a clear reason, without retries, and the worker keeps serving', async () => {
+    world = createWorld();
+    start(world, SCRIPTS.recorder);
+    const worker = start(world, SCRIPTS.worker);
+    await waitFor('worker ready', () => worker.output().includes('worker ready'));
+    const queue = new Queue(RUN_QUEUE, { connection: redisOptionsFromUrl(REDIS_URL), prefix: world.prefix });
+    const job = await queue.add('bad', { runId: 'r-bad', sweepId: 's', label: 'x', artifactDir: path.join(world.dir, 'a'), config: { train: { steps: 'many' } } }, { jobId: 'r-bad', attempts: 3, backoff: { type: 'fixed', delay: 100 } });
+    const state = await waitForAsync(async () => ((await job.getState()) === 'failed' ? 'failed' : undefined), 30_000);
+    expect(state).toBe('failed');
+    const reloaded = await queue.getJob('r-bad');
+    expect(reloaded?.attemptsMade).toBe(1);
+    expect(reloaded?.failedReason).toBe('job r-bad config.train.steps: expected a positive integer, got "many"');
+    await queue.close();
+    const good = writeSweep(world, 'good', testSweep('good', { steps: 3, values: ['zero'], checkpointEvery: 0 }));
+    expect((await run(world, SCRIPTS.sweep, [good])).code).toBe(0);
+    expect(existsSync(world.env.ARTIFACT_DIR ?? '')).toBe(true);
+    expect(readdirSync(path.join(world.env.ARTIFACT_DIR ?? '', 'runs'))).toHaveLength(1);
+  });
+});
+
+async function waitForAsync<T>(fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

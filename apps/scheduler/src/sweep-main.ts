@@ -1,0 +1,136 @@
+import { createLogger } from '@ablate/log';
+import { RUN_QUEUE, redisOptionsFromUrl, type RunJobData } from '@ablate/queue';
+import { createRecorder } from '@ablate/store';
+import { loadSweepFile, type RunSpec } from '@ablate/sweep';
+import { Queue } from 'bullmq';
+import Table from 'cli-table3';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { runMain, UsageError } from './cli-util';
+import { connectRedis, openWritableStore } from './connect';
+import { schedulerEnv } from './env';
+import { defaultWorkerCount, startLocalWorkers, stopLocalWorkers } from './local-workers';
+import { submitSweep } from './submit-sweep';
+import { watchSweep } from './watch-sweep';
+
+const USAGE = `usage: pnpm sweep <sweep.yaml> [--dry-run [--json]] [--detach] [--workers N] [--retry-failed] [--backend b]
+
+Expands the sweep, records it and its runs in SQLite (SWEEP_DB) and puts one job per run on the queue (REDIS_URL,
+QUEUE_PREFIX). Then it stays attached: it records results and shows progress until every run is done, starting N local
+workers (default: one per GPU, else one per CPU core) if no worker is connected. Exits 0 when every run succeeded.
+Submitting the same sweep again adds nothing new: finished runs are skipped, failed ones re-run only with --retry-failed.
+Ctrl-C detaches: the runs stay queued (running ones checkpoint and go back on the queue).`;
+
+function printDryRun(runs: RunSpec[], json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
+    return;
+  }
+  const table = new Table({ style: process.stdout.isTTY ? {} : { head: [], border: [] }, head: ['#', 'run id', 'label', 'preset', 'steps', 'batch', 'mu_init', 'mu_std', 'lr_scale', 'seed'] });
+  for (const r of runs) {
+    const c = r.config;
+    table.push([r.index, r.runId, r.label, c.model.preset, c.train.steps, c.train.batch_size, c.prior.mu_init, c.prior.mu_init === 'randn' ? c.prior.mu_std : '-', c.prior.lr_scale, c.seed]);
+  }
+  process.stdout.write(`${table.toString()}\n${runs.length} runs\n`);
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+      detach: { type: 'boolean' },
+      workers: { type: 'string' },
+      'retry-failed': { type: 'boolean' },
+      backend: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const file = positionals[0];
+  if (file === undefined || positionals.length > 1) throw new UsageError(`expected one sweep file\n${USAGE}`);
+  const workersWanted = values.workers === undefined ? undefined : Number(values.workers);
+  if (workersWanted !== undefined && (!Number.isInteger(workersWanted) || workersWanted < 0)) throw new UsageError(`--workers: expected an integer ≥ 0, got "${values.workers}"`);
+
+  const { spec, runs } = loadSweepFile(file);
+  if (values['dry-run']) {
+    printDryRun(runs, values.json === true);
+    return 0;
+  }
+
+  const env = schedulerEnv();
+  const log = createLogger({ name: 'sweep' }).child({ sweep: spec.name });
+  const redis = await connectRedis(env.redisUrl);
+  const store = openWritableStore(env.dbPath);
+  const result = await submitSweep({ store, connection: redis, prefix: env.prefix, spec, runs, artifactDir: env.artifactDir, retryFailed: values['retry-failed'] === true });
+  log.info(
+    { runs: result.total, created: result.created.length, enqueued: result.enqueued.length, finished: result.finished.length, active: result.active.length, failedKept: result.failedKept.length, db: env.dbPath, artifacts: env.artifactDir },
+    `sweep ${spec.name}: ${result.total} runs, ${result.enqueued.length} enqueued, ${result.finished.length} already finished, ${result.active.length} already queued or running${result.failedKept.length ? `, ${result.failedKept.length} failed (re-run with --retry-failed)` : ''}`,
+  );
+  if (values.detach) {
+    log.info('detached: start workers with `pnpm worker` on any machine that reaches Redis; follow with `pnpm status ' + spec.name + '`');
+    store.close();
+    await redis.quit();
+    return 0;
+  }
+
+  // Attached: the embedded recorder writes what the workers report; local workers if nobody is serving the queue.
+  const recorderRedis = await connectRedis(env.redisUrl);
+  const recorder = createRecorder({ redis: recorderRedis, store, prefix: env.prefix, consumer: `sweep-${os.hostname()}-${process.pid}`, log: log.child({ component: 'recorder' }) });
+  const recording = recorder.run();
+  const queue = new Queue<RunJobData>(RUN_QUEUE, { connection: redis, prefix: env.prefix });
+  const connected = (await queue.getWorkers()).length;
+  const pendingRuns = result.enqueued.length + result.active.length;
+  const n = connected > 0 || pendingRuns === 0 ? 0 : Math.min(workersWanted ?? defaultWorkerCount(), pendingRuns);
+  const logDir = path.join(path.dirname(env.dbPath), 'logs');
+  const workers = n > 0 ? startLocalWorkers(n, { ...(values.backend ? { backend: values.backend } : {}) }) : [];
+  if (workers.length > 0) {
+    mkdirSync(logDir, { recursive: true });
+    workers.forEach((w, i) => {
+      const out = createWriteStream(path.join(logDir, `${spec.name}-worker-${i}.log`), { flags: 'a' });
+      for (const stream of [w.stdout, w.stderr]) {
+        if (!stream) continue;
+        stream.pipe(out, { end: false });
+        // Warnings and errors of local workers also reach this terminal.
+        createInterface({ input: stream }).on('line', (line) => {
+          const level = /"level":(\d+)/.exec(line)?.[1];
+          if (level === undefined ? line.trim() !== '' : Number(level) >= 50) process.stderr.write(`worker ${i}: ${line}\n`);
+        });
+      }
+    });
+    log.info({ workers: workers.length, logs: logDir }, `no worker was connected: started ${workers.length} local worker(s)`);
+  } else if (connected > 0) log.info({ connected }, `${connected} worker(s) connected`);
+
+  let onSigint: () => void = () => undefined;
+  const detach = new Promise<void>((resolve) => {
+    onSigint = () => resolve();
+    process.once('SIGINT', onSigint);
+    process.once('SIGTERM', onSigint);
+  });
+  const outcome = await watchSweep({ store, connection: redisOptionsFromUrl(env.redisUrl), prefix: env.prefix, sweepId: spec.name, log, tty: process.stderr.isTTY === true, detach });
+  if (outcome.detached) log.warn('detaching: running runs checkpoint and go back on the queue; queued runs stay queued');
+  await stopLocalWorkers(workers);
+  await recorder.stop();
+  await recording.catch((err: unknown) => log.error({ err }, 'recorder stopped with an error'));
+  await recorder.drain().catch((err: unknown) => log.warn({ err }, 'recorder drain failed; the events stay on the stream for the next recorder'));
+  await queue.close();
+  await recorderRedis.quit();
+  await redis.quit();
+  store.close();
+  if (outcome.detached) {
+    process.stderr.write(`detached from sweep ${spec.name}: resume with \`pnpm sweep ${file}\` or \`pnpm worker\`; check with \`pnpm status ${spec.name}\`\n`);
+    return 130;
+  }
+  const summary = Object.entries(outcome.counts).map(([k, v]) => `${v} ${k}`).join(', ');
+  log[outcome.allSucceeded ? 'info' : 'warn']({ counts: outcome.counts }, `sweep ${spec.name} finished: ${summary}. Results: pnpm query "SELECT * FROM run_results WHERE sweep_id = '${spec.name}'"`);
+  return outcome.allSucceeded ? 0 : 1;
+}
+
+runMain(main);

@@ -1,0 +1,106 @@
+import type { Logger } from '@ablate/log';
+import { RUN_QUEUE } from '@ablate/queue';
+import { runsBySweep, type Store } from '@ablate/store';
+import { QueueEvents } from 'bullmq';
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import type { RedisConnectionOptions } from '@ablate/queue';
+
+export const FINAL_STATUSES = new Set(['succeeded', 'failed', 'cancelled', 'diverged']);
+
+interface LiveProgress {
+  step: number;
+  totalSteps: number;
+  loss: number;
+  imagesPerSec: number;
+  etaSec: number;
+  workerId?: string;
+  host?: string;
+  backend?: string;
+  at: number;
+}
+
+export interface WatchOutcome {
+  counts: Record<string, number>;
+  allSucceeded: boolean;
+  detached: boolean;
+}
+
+function fmtEta(sec: number): string {
+  if (!Number.isFinite(sec)) return '?';
+  const s = Math.round(sec);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+/**
+ * Follows a sweep until every run is final (or `detach` resolves): statuses come from SQLite (the recorder writes them),
+ * live step/loss/speed from BullMQ job progress. On a TTY, a bar per running run and one for the sweep; elsewhere a
+ * log line every `logEveryMs`.
+ */
+export async function watchSweep(opts: {
+  store: Store;
+  connection: RedisConnectionOptions;
+  prefix: string;
+  sweepId: string;
+  log: Logger;
+  tty: boolean;
+  detach: Promise<void>;
+  pollMs?: number;
+  logEveryMs?: number;
+}): Promise<WatchOutcome> {
+  const { store, sweepId, log } = opts;
+  const live = new Map<string, LiveProgress>();
+  const events = new QueueEvents(RUN_QUEUE, { connection: opts.connection, prefix: opts.prefix });
+  events.on('progress', ({ jobId, data }) => {
+    if (typeof data === 'object' && data !== null) live.set(jobId, { ...(data as Omit<LiveProgress, 'at'>), at: Date.now() });
+  });
+  const bars = opts.tty ? new MultiBar({ format: ' {label} |{bar}| {value}/{total} {unit} | {info}', hideCursor: true, clearOnComplete: false, barsize: 24 }, Presets.shades_classic) : null;
+  const runBars = new Map<string, SingleBar>();
+  let sweepBar: SingleBar | null = null;
+  let detached = false;
+  void opts.detach.then(() => {
+    detached = true;
+  });
+  let lastLog = 0;
+  try {
+    for (;;) {
+      const runs = runsBySweep(store, sweepId);
+      const counts: Record<string, number> = {};
+      for (const r of runs) counts[r.status] = (counts[r.status] ?? 0) + 1;
+      const done = runs.filter((r) => FINAL_STATUSES.has(r.status)).length;
+      const summary = Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ');
+      if (bars) {
+        sweepBar ??= bars.create(runs.length, done, { label: `sweep ${sweepId}`.padEnd(28).slice(0, 28), unit: 'runs', info: summary });
+        sweepBar.update(done, { info: summary });
+        for (const r of runs) {
+          const p = live.get(r.id);
+          const bar = runBars.get(r.id);
+          if (r.status === 'running' && p) {
+            const info = `loss ${p.loss.toFixed(4)} | ${p.imagesPerSec.toFixed(0)} img/s | ETA ${fmtEta(p.etaSec)} | ${p.workerId ?? '?'}`;
+            if (bar) bar.update(p.step, { info });
+            else runBars.set(r.id, bars.create(p.totalSteps, p.step, { label: (r.label || r.id).padEnd(28).slice(0, 28), unit: 'steps', info }));
+          } else if (bar && FINAL_STATUSES.has(r.status)) {
+            bar.update(p?.totalSteps ?? 0, { info: r.status });
+            bars.remove(bar);
+            runBars.delete(r.id);
+            bars.log(`${r.status.padEnd(9)} ${r.label || r.id} (${r.id})${r.error ? `: ${r.error}` : ''}\n`);
+          }
+        }
+      } else if (Date.now() - lastLog >= (opts.logEveryMs ?? 10_000) || done === runs.length) {
+        lastLog = Date.now();
+        const running = runs
+          .filter((r) => r.status === 'running')
+          .map((r) => {
+            const p = live.get(r.id);
+            return p ? { runId: r.id, label: r.label, step: p.step, totalSteps: p.totalSteps, loss: Number(p.loss.toFixed(4)), imagesPerSec: Math.round(p.imagesPerSec), eta: fmtEta(p.etaSec), worker: p.workerId } : { runId: r.id, label: r.label };
+          });
+        log.info({ done, total: runs.length, counts, running }, 'sweep progress');
+      }
+      if (done === runs.length) return { counts, allSucceeded: runs.every((r) => r.status === 'succeeded'), detached: false };
+      if (detached) return { counts, allSucceeded: false, detached: true };
+      await Promise.race([new Promise((r) => setTimeout(r, opts.pollMs ?? 1000)), opts.detach]);
+    }
+  } finally {
+    bars?.stop();
+    await events.close();
+  }
+}

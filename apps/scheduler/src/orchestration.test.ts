@@ -67,6 +67,26 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
     await recorder.exited;
   });
 
+  it('a crashed training process is retried with backoff and resumes from its checkpoint', async () => {
+    world = createWorld();
+    const file = writeSweep(world, 'crash', testSweep('crash', { steps: 80, values: ['zero'], checkpointEvery: 20 }));
+    start(world, SCRIPTS.recorder);
+    const worker = start(world, SCRIPTS.worker);
+    expect((await run(world, SCRIPTS.sweep, [file, '--detach'])).code).toBe(0);
+    const runId = await waitFor('a run row', () => sql<{ id: string }>(world, 'SELECT id FROM runs')[0]?.id);
+    await waitFor('a checkpoint', () => sql(world, 'SELECT 1 FROM checkpoints WHERE run_id = ?', runId).length > 0, 90_000, 50);
+    const childPid = Number(/"childPid":(\d+)/.exec(worker.output())?.[1]);
+    expect(childPid).toBeGreaterThan(0);
+    process.kill(childPid, 'SIGKILL');
+    await waitFor('the run to succeed after a retry', () => statusOf(world, runId) === 'succeeded', 120_000);
+    const row = sql<{ attempts: number; resumed_from: number }>(world, 'SELECT attempts, resumed_from FROM runs WHERE id = ?', runId)[0];
+    expect(row?.attempts).toBe(2);
+    expect(row?.resumed_from).toBeGreaterThanOrEqual(20);
+    expect(worker.output()).toContain('training process exited with signal SIGKILL before finishing');
+    expect(metricSteps(world, runId)).toEqual(range(1, 80));
+    expect(worker.child.exitCode).toBeNull();
+  });
+
   it('the recorder killed and restarted loses nothing', async () => {
     world = createWorld();
     const file = writeSweep(world, 'rec', testSweep('rec', { steps: 60, values: ['zero', 'randn'], checkpointEvery: 30 }));

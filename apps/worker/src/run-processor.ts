@@ -76,7 +76,7 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
     });
     const start: ToChild = { type: 'start', job: data, jobId: job.id ?? data.runId, attempt, workerId: deps.workerId, host: deps.host, ...(deps.backend ? { backend: deps.backend } : {}) };
     child.send(start);
-    log.info({ pid: child.pid, gpu }, 'training process started');
+    log.info({ childPid: child.pid, gpu }, 'training process started');
     const { code, signal } = await exited;
     children.delete(child);
     if (gpu !== undefined) freeGpus?.push(gpu);

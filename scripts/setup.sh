@@ -40,7 +40,7 @@ if ! redis_answers; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
   fi
   say "starting redis-server on 127.0.0.1:$port"
-  redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no >/dev/null
+  mkdir -p data/redis && redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --appendonly yes --dir "$PWD/data/redis" >/dev/null
   for _ in $(seq 1 50); do redis_answers && break; sleep 0.1; done
   redis_answers || { echo "setup: redis-server did not start on port $port" >&2; exit 1; }
 fi

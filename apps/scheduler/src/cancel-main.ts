@@ -1,4 +1,4 @@
-import { cancelKey, createEventEmitter, RUN_QUEUE, type RunJobData } from '@ablate/queue';
+import { cancelKey, cancelRunKey, createEventEmitter, RUN_QUEUE, type RunJobData } from '@ablate/queue';
 import { openStore, runsBySweep } from '@ablate/store';
 import { Queue } from 'bullmq';
 import { existsSync } from 'node:fs';
@@ -35,13 +35,20 @@ async function main(): Promise<number> {
     let running = 0;
     for (const r of runs) {
       if (r.status !== 'queued' && r.status !== 'running') continue;
+      // The run's own key too: a run shared with another sweep may have been queued under that sweep's name.
+      await redis.set(cancelRunKey(env.prefix, r.id), String(Date.now()));
       const state = await queue.getJobState(r.id);
       if (state === 'active') {
         running += 1;
         continue;
       }
       if (state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'unknown') {
-        if (state !== 'unknown') await queue.remove(r.id);
+        // A worker may take the job between the two calls: then it is running, and stops at its first step.
+        const gone = state === 'unknown' || (await queue.remove(r.id).then((n) => n > 0, () => false));
+        if (!gone) {
+          running += 1;
+          continue;
+        }
         removed += 1;
         events.emit({ kind: 'run-finished', runId: r.id, status: 'cancelled', finalStep: 0, error: 'cancelled before it started (pnpm cancel)', at: Date.now() });
       }

@@ -21,14 +21,14 @@ export const WORKER_MAIN = path.resolve(__dirname, '..', '..', 'worker', 'dist',
 
 /**
  * Starts N `pnpm worker` processes on this machine (same REDIS_URL and QUEUE_PREFIX), each training one run at a time;
- * on a GPU machine worker i gets GPU i. They share this process group, so Ctrl-C reaches them too: each checkpoints its
- * run and puts it back on the queue.
+ * on a GPU machine worker i gets GPU i. They get a process group of their own, so a Ctrl-C on the terminal reaches only
+ * the sweep, which then sends each exactly one SIGTERM (a second signal would make a worker exit without checkpointing).
  */
 export function startLocalWorkers(n: number, opts: { backend?: string; env?: NodeJS.ProcessEnv; logFile?: (i: number) => NodeJS.WritableStream | undefined } = {}): ChildProcess[] {
   const gpus = detectGpus();
   return Array.from({ length: n }, (_, i) => {
     const args = [WORKER_MAIN, ...(gpus[i] === undefined ? ['--concurrency', '1'] : ['--gpus', gpus[i] ?? '0']), ...(opts.backend ? ['--backend', opts.backend] : [])];
-    return spawn(process.execPath, args, { env: { LOG_FORMAT: 'json', ...(opts.env ?? process.env) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    return spawn(process.execPath, args, { env: { LOG_FORMAT: 'json', ...(opts.env ?? process.env) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   });
 }
 

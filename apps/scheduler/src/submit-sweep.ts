@@ -79,9 +79,9 @@ export async function submitSweep(opts: {
         toAdd.push(r);
       }
     }
+    // Submitting again un-cancels: clear the sweep's and these runs' cancel flags before the jobs can start.
+    await opts.connection.del(cancelKey(opts.prefix, sweepId), ...runs.map((r) => cancelRunKey(opts.prefix, r.runId)));
     if (toAdd.length > 0) {
-      // Submitting again un-cancels: clear the sweep's and these runs' cancel flags before the jobs can start.
-      await opts.connection.del(cancelKey(opts.prefix, sweepId), ...toAdd.map((r) => cancelRunKey(opts.prefix, r.runId)));
       for (let i = 0; i < toAdd.length; i += 1000) {
         await queue.addBulk(
           toAdd.slice(i, i + 1000).map((r) => ({

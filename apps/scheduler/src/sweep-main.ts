@@ -113,10 +113,15 @@ async function main(): Promise<number> {
     onSigint = () => resolve();
     process.once('SIGINT', onSigint);
     process.once('SIGTERM', onSigint);
+    process.once('SIGHUP', onSigint); // the terminal closed: detach cleanly too
   });
-  const outcome = await watchSweep({ store, connection: redisOptionsFromUrl(env.redisUrl), prefix: env.prefix, sweepId: spec.name, log, tty: process.stderr.isTTY === true, detach });
-  if (outcome.detached) log.warn('detaching: running runs checkpoint and go back on the queue; queued runs stay queued');
-  await stopLocalWorkers(workers);
+  let outcome;
+  try {
+    outcome = await watchSweep({ store, connection: redisOptionsFromUrl(env.redisUrl), prefix: env.prefix, sweepId: spec.name, log, tty: process.stderr.isTTY === true, detach });
+    if (outcome.detached) log.warn('detaching: running runs checkpoint and go back on the queue; queued runs stay queued');
+  } finally {
+    await stopLocalWorkers(workers);
+  }
   await recorder.stop();
   await recording.catch((err: unknown) => log.error({ err }, 'recorder stopped with an error'));
   await recorder.drain().catch((err: unknown) => log.warn({ err }, 'recorder drain failed; the events stay on the stream for the next recorder'));

@@ -100,6 +100,7 @@ export async function watchSweep(opts: {
       await Promise.race([new Promise((r) => setTimeout(r, opts.pollMs ?? 1000)), opts.detach]);
     }
   } finally {
+    bars?.update(); // flush lines logged since the last redraw
     bars?.stop();
     await events.close();
   }

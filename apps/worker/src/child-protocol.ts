@@ -11,8 +11,8 @@ export type ToChild =
 export type FromChild =
   | { type: 'progress'; progress: TrainProgress & { backend: string } }
   | { type: 'result'; status: TrainStatus; step: number; message: string; resumedFrom: number | null; elapsedMs: number }
-  /** The run cannot start for a reason that retrying will not fix (bad data path, unreadable checkpoint). */
-  | { type: 'fatal'; message: string };
+  /** The run failed. `retry: false` when retrying cannot help (the config itself is wrong); the message names the fault. */
+  | { type: 'error'; message: string; retry: boolean };
 
 export function isToChild(m: unknown): m is ToChild {
   return typeof m === 'object' && m !== null && ((m as { type?: unknown }).type === 'start' || (m as { type?: unknown }).type === 'interrupt');

@@ -1,3 +1,4 @@
+import { BACKENDS, isBackendName } from '@ablate/backend';
 import { createLogger } from '@ablate/log';
 import { createEventEmitter, queueEnv, redactRedisUrl, redisOptionsFromUrl, RUN_QUEUE } from '@ablate/queue';
 import { Worker } from 'bullmq';
@@ -32,6 +33,10 @@ async function main(): Promise<number> {
     process.stderr.write(`--concurrency: expected a positive integer, got "${values.concurrency}"\n`);
     return 2;
   }
+  if (values.backend !== undefined && values.backend !== 'auto' && !isBackendName(values.backend)) {
+    process.stderr.write(`--backend: expected one of auto, ${BACKENDS.join(', ')}, got "${values.backend}"\n`);
+    return 2;
+  }
   const env = queueEnv();
   const connection = redisOptionsFromUrl(env.redisUrl);
   const host = os.hostname();
@@ -58,7 +63,13 @@ async function main(): Promise<number> {
     stalledInterval: lockDuration,
     maxStalledCount: 2,
   });
-  worker.on('failed', (job, err) => log.warn({ jobId: job?.id, err: { message: err.message } }, 'job failed'));
+  worker.on('failed', (job, err) => {
+    log.warn({ jobId: job?.id, err: { message: err.message } }, 'job failed');
+    // BullMQ fails a job that stalled too often (its worker died repeatedly) without calling our processor: say so.
+    if (job && /stalled/i.test(err.message) && typeof (job.data as { runId?: unknown }).runId === 'string') {
+      events.emit({ kind: 'run-finished', runId: (job.data as { runId: string }).runId, status: 'failed', finalStep: 0, error: `job ${job.id}: ${err.message}`, at: Date.now() });
+    }
+  });
   worker.on('error', (err) => log.error({ err }, 'worker error'));
   log.info({ redis: redactRedisUrl(env.redisUrl), prefix: env.prefix, concurrency, gpus }, 'worker ready');
 

@@ -4,8 +4,9 @@
  * Reports everything through the Redis event stream; talks to the parent over IPC only for progress and the result.
  */
 import { BackendError, selectBackend } from '@ablate/backend';
-import { ConfigError } from '@ablate/config';
 import { DataError } from '@ablate/data';
+import { ConfigError } from '@ablate/config';
+import { TarflowConfigError } from '@ablate/tarflow';
 import { createLogger } from '@ablate/log';
 import { cancelKeys, createEventEmitter, queueEnv, redisOptionsFromUrl, type RunJobData } from '@ablate/queue';
 import { CheckpointError, findNewestValidCheckpoint, train, type StopRequest } from '@ablate/train';
@@ -73,11 +74,13 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
     log.info({ status: result.status, step: result.step, elapsedMs: Math.round(result.elapsedMs) }, result.message);
     send({ type: 'result', status: result.status, step: result.step, message: result.message, resumedFrom: result.resumedFrom, elapsedMs: result.elapsedMs });
   } catch (err: unknown) {
-    const userError = err instanceof ConfigError || err instanceof DataError || err instanceof CheckpointError || err instanceof BackendError;
-    log.error({ err }, 'run failed');
+    // The config itself is wrong: no machine can run it. Anything else (a missing data mount, a backend that does not
+    // load here, a disk error, a bug) may go better on another attempt or another worker.
+    const retry = !(err instanceof ConfigError || err instanceof TarflowConfigError || (err instanceof CheckpointError && err.message.includes('different run config')));
+    log.error({ err, retry }, 'run failed');
     await events.flush().catch(() => undefined);
-    if (userError) send({ type: 'fatal', message: (err as Error).message });
-    else throw err;
+    const message = err instanceof ConfigError || err instanceof TarflowConfigError || err instanceof CheckpointError || err instanceof BackendError || err instanceof DataError ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    send({ type: 'error', message, retry });
   } finally {
     clearInterval(poll);
     await events.close().catch(() => undefined);

@@ -38,6 +38,7 @@ export interface RunProcessor {
  */
 export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
   const children = new Set<ChildProcess>();
+  let stopping = false;
   const freeGpus = deps.gpus ? [...deps.gpus] : null;
 
   const processor: Processor<RunJobData, RunResult> = async (job: Job<RunJobData, RunResult>, token?: string) => {
@@ -76,6 +77,7 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
     });
     const start: ToChild = { type: 'start', job: data, jobId: job.id ?? data.runId, attempt, workerId: deps.workerId, host: deps.host, ...(deps.backend ? { backend: deps.backend } : {}) };
     child.send(start);
+    if (stopping) child.send({ type: 'interrupt' } satisfies ToChild); // fetched while the worker was shutting down
     log.info({ childPid: child.pid, gpu }, 'training process started');
     const { code, signal } = await exited;
     children.delete(child);
@@ -90,12 +92,12 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
       }
       return { status: result.status, step: result.step, message: result.message, resumedFrom: result.resumedFrom, elapsedMs: result.elapsedMs };
     }
-    if (result?.type === 'fatal') {
+    if (result?.type === 'error' && !result.retry) {
       deps.events.emit({ kind: 'run-finished', runId: data.runId, status: 'failed', finalStep: 0, error: result.message, at: Date.now() });
       await deps.events.flush();
       throw new UnrecoverableError(result.message);
     }
-    const message = `training process exited with ${signal ? `signal ${signal}` : `code ${code}`} before finishing`;
+    const message = result?.type === 'error' ? result.message : `training process exited with ${signal ? `signal ${signal}` : `code ${code}`} before finishing`;
     if (attempt >= maxAttempts) {
       deps.events.emit({ kind: 'run-finished', runId: data.runId, status: 'failed', finalStep: 0, error: `${message} (attempt ${attempt} of ${maxAttempts})`, at: Date.now() });
       await deps.events.flush();
@@ -107,6 +109,7 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
   return {
     processor,
     interruptAll() {
+      stopping = true;
       for (const c of children) if (c.connected) c.send({ type: 'interrupt' } satisfies ToChild);
     },
     get active() {

@@ -132,6 +132,19 @@ describe('createRecorder', () => {
     expect(await pendingCount()).toBe(0);
   });
 
+  it('recreates its consumer group when Redis loses the stream (a restart without persistence)', async () => {
+    const rec = recorder('only', { retryDelayMs: 50, blockMs: 100 });
+    const running = rec.run();
+    await emitAll(metricEvents(100, 10));
+    await until(() => metricRows().length === 100);
+    await redis.del(key); // the stream and its group are gone, as after a Redis restart that kept nothing
+    await emitAll(metricEvents(200, 10).slice(10)); // rows 100..199
+    await until(() => metricRows().length === 200, 15_000);
+    await rec.stop();
+    await running;
+    expectEveryRowOnce(200);
+  });
+
   it('skips a garbage entry with a logged reason, acks it, and records the rest', async () => {
     const log = captureLog();
     await redis.xadd(key, '*', 'e', '{"kind":"metrics",');

@@ -260,6 +260,8 @@ export function createRecorder(opts: RecorderOptions): Recorder {
     while (!stopping) {
       try {
         if (needPending) {
+          // After an error the stream or the group may be gone (a Redis restart without persistence): recreate it.
+          if (stats.errors > 0) await ensureGroup();
           const n = await processPending();
           if (n > 0) log.info({ entries: n }, 're-read pending entries');
           needPending = false;

@@ -40,8 +40,8 @@ export function createAdamW(groups: ParamGroup[], hp: AdamWHyper): AdamW {
       group: g,
       key,
       v,
-      m1: tf.variable(tf.zerosLike(v), false),
-      m2: tf.variable(tf.zerosLike(v), false),
+      m1: tf.tidy(() => tf.variable(tf.zerosLike(v), false)),
+      m2: tf.tidy(() => tf.variable(tf.zerosLike(v), false)),
     })),
   );
   let t = 0;

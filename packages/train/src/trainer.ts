@@ -119,7 +119,10 @@ export async function train(cfg: RunConfig, hooks: TrainHooks): Promise<TrainRes
     let windowImages = 0;
     let lastLoss = NaN;
 
+    let lastCheckpointStep = -1;
     const checkpoint = async (): Promise<void> => {
+      if (step === lastCheckpointStep) return;
+      lastCheckpointStep = step;
       const tensors: tf.NamedTensorMap = {};
       for (const [k, v] of Object.entries(named)) tensors[`model/${k}`] = v;
       const optState = opt.state();

@@ -65,26 +65,24 @@ export interface AttachRunsResult {
  * includes another sweep's runs gets them without training them again.
  */
 export function attachRuns(store: Store, sweepId: string, input: readonly RunInput[], now: number = Date.now()): AttachRunsResult {
+  // Prepared single-row statements in one transaction: for 10,000 runs about 10× faster than drizzle's multi-row
+  // builder (which re-renders a 500-row statement per chunk). `changes` says whether ON CONFLICT skipped the row.
+  const insertRun = store.sqlite.prepare("INSERT INTO runs (id, config_json, status, queued_at) VALUES (?, ?, 'queued', ?) ON CONFLICT DO NOTHING");
+  const insertLink = store.sqlite.prepare(
+    'INSERT INTO sweep_runs (sweep_id, run_id, idx, label, variant_group, variant_json, added_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  );
   const tx = store.sqlite.transaction((): AttachRunsResult => {
-    const created = new Set<string>();
-    const linked = new Set<string>();
-    for (let i = 0; i < input.length; i += CHUNK) {
-      const chunk = input.slice(i, i + CHUNK);
-      const runValues = chunk.map((r) => ({ id: r.id, configJson: r.config, status: 'queued' as const, queuedAt: now }));
-      for (const { id } of store.db.insert(runs).values(runValues).onConflictDoNothing().returning({ id: runs.id }).all()) created.add(id);
-      const links = chunk.map((r) => ({
-        sweepId,
-        runId: r.id,
-        idx: r.idx,
-        label: r.label,
-        variantGroup: r.variantGroup ?? variantGroupOf(r.variant),
-        variantJson: r.variant,
-        addedAt: now,
-      }));
-      for (const { runId } of store.db.insert(sweepRuns).values(links).onConflictDoNothing().returning({ runId: sweepRuns.runId }).all()) linked.add(runId);
+    const created: string[] = [];
+    const linked: string[] = [];
+    const seen = new Set<string>();
+    for (const r of input) {
+      if (seen.has(r.id)) continue;
+      seen.add(r.id);
+      if (insertRun.run(r.id, JSON.stringify(r.config), now).changes > 0) created.push(r.id);
+      const group = r.variantGroup ?? variantGroupOf(r.variant);
+      if (insertLink.run(sweepId, r.id, r.idx, r.label, group, JSON.stringify(r.variant), now).changes > 0) linked.push(r.id);
     }
-    const inOrder = (ids: Set<string>): string[] => input.flatMap((r) => (ids.delete(r.id) ? [r.id] : []));
-    return { created: inOrder(created), linked: inOrder(linked) };
+    return { created, linked };
   });
   return tx.immediate();
 }

@@ -14,6 +14,7 @@ import type { Redis } from 'ioredis';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { deletePrefixKeys, sleep } from './bench-stats';
 
@@ -60,6 +61,8 @@ export type Timeline = Record<string, number>;
 
 export interface DirectSample {
   wallMs: number;
+  /** 1-minute load average when the sample ended (other work on the machine shows up here). */
+  loadAvg1: number;
   trainerElapsedMs: number;
   timeline: Timeline;
 }
@@ -69,6 +72,7 @@ export interface QueuedSample {
   wallMs: number;
   /** Spawn → the command exited. */
   exitMs: number;
+  loadAvg1: number;
   trainerElapsedMs: number;
   timeline: Timeline;
 }
@@ -131,6 +135,7 @@ export async function runDirect(opts: { dir: string; runYaml: string; backend: s
   const lines = readLogLines(logFile);
   return {
     wallMs,
+    loadAvg1: os.loadavg()[0] ?? NaN,
     trainerElapsedMs: result.elapsedMs,
     timeline: {
       backendReady: firstAt(lines, t0, (l) => typeof l.backend === 'string'),
@@ -204,6 +209,7 @@ export async function runQueued(opts: { dir: string; runYaml: string; backend: s
     return {
       wallMs,
       exitMs,
+      loadAvg1: os.loadavg()[0] ?? NaN,
       trainerElapsedMs: elapsedMs,
       timeline: {
         submitted: firstAt(sweepLines, t0, (l) => l.msg?.startsWith('sweep bench-overhead:') === true),

@@ -1,6 +1,5 @@
 /**
- * Recorder ingest rate, as packages/store/src/bench-ingest.ts measures it (that file is a CLI with no export, so its
- * procedure is repeated here through the public API): metric rows pushed into a real Redis stream by the workers'
+ * Recorder ingest rate (the one place it is measured; `pnpm bench:orchestrator --only ingest`): metric rows pushed into a real Redis stream by the workers'
  * emitter (10 rows per event, as the trainer reports), then the recorder drains them into a fresh SQLite file
  * (XREADGROUP, decode + validate, one transaction per 1,000 entries, XACK) and only the drain is timed.
  */

@@ -32,7 +32,16 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
       expect(sql(world, 'SELECT step FROM mu_norms WHERE run_id = ? AND class = 0 ORDER BY step', r.id)).toEqual([0, 5, 10, 15, 20].map((step) => ({ step })));
       expect(sql(world, 'SELECT step FROM checkpoints WHERE run_id = ? ORDER BY step', r.id)).toEqual([{ step: 10 }, { step: 20 }]);
       expect(sql<{ n: number }>(world, 'SELECT count(*) AS n FROM artifacts WHERE run_id = ?', r.id)[0]?.n).toBe(6); // 3 images × 2 evals
+      // The digit classifier labelled 50 samples per class at each eval: a full 10×10 confusion matrix of 500 samples.
+      expect(sql(world, 'SELECT step, count(*) AS cells, sum(count) AS samples FROM confusion WHERE run_id = ? GROUP BY step ORDER BY step', r.id)).toEqual([
+        { step: 10, cells: 100, samples: 500 },
+        { step: 20, cells: 100, samples: 500 },
+      ]);
+      const [res] = sql<{ c: number; hits: number }>(world, "SELECT final_class_consistency AS c, (SELECT sum(count) FROM confusion WHERE run_id = ? AND step = 20 AND true_class = predicted_class) AS hits FROM run_results WHERE run_id = ?", r.id, r.id);
+      expect(res?.c).toBeCloseTo((res?.hits ?? NaN) / 500, 12);
     }
+    // One classifier for the dataset, in the shared artifact store, whichever worker trained it first.
+    expect(readdirSync(path.join(world.dir, 'artifacts', 'classifiers')).filter((n) => !n.includes('.tmp-'))).toEqual([expect.stringMatching(/^digit-cnn-[0-9a-f]{16}$/)]);
     // Both workers took part (each took one of the two runs).
     expect(new Set(runs.map((r) => r.worker_id)).size).toBe(2);
 

@@ -4,6 +4,7 @@ import type { RunSpec, SweepSpec } from '@ablate/sweep';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { runArtifactDir } from './env';
+import path from 'node:path';
 
 /** Retries with exponential backoff (5 s, 10 s, …) for transient failures; bad payloads fail once (UnrecoverableError). */
 export const RUN_JOB_OPTIONS: JobsOptions = {
@@ -86,7 +87,7 @@ export async function submitSweep(opts: {
         await queue.addBulk(
           toAdd.slice(i, i + 1000).map((r) => ({
             name: r.label || r.runId,
-            data: { runId: r.runId, sweepId, config: r.config, label: r.label, artifactDir: runArtifactDir(opts.artifactDir, r.runId) },
+            data: { runId: r.runId, sweepId, config: r.config, label: r.label, artifactDir: runArtifactDir(opts.artifactDir, r.runId), classifierDir: path.join(opts.artifactDir, 'classifiers') },
             opts: { ...RUN_JOB_OPTIONS, jobId: r.runId },
           })),
         );

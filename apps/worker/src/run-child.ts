@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isToChild, type FromChild, type ToChild } from './child-protocol';
+import { createConsistencyJudge } from './consistency';
 
 const send = (m: FromChild) => process.send?.(m);
 
@@ -45,6 +46,7 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
     events.emit({ kind: 'run-started', runId: job.runId, attempt: start.attempt, host: start.host, workerId: start.workerId, backend: backend.name, device: backend.device, resumeFrom, at: Date.now() });
     log.info({ backend: backend.name, device: backend.device, resumeFrom }, 'run started');
     let lastProgress = 0;
+    const judge = createConsistencyJudge(job.config, job.classifierDir ?? path.resolve(job.artifactDir, '..', '..', 'classifiers'), log);
     const result = await train(job.config, {
       checkpointDir,
       log,
@@ -53,6 +55,12 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
       onCheckpoint: async (c) => {
         events.emit({ kind: 'checkpoint', runId: job.runId, step: c.step, uri: c.uri, bytes: c.bytes, sha256: c.sha256 });
         await events.flush(); // a checkpoint is a resume point: make sure the recorder hears of it
+      },
+      onSamples: async (samples) => {
+        const c = await judge(samples);
+        events.emit({ kind: 'metrics', runId: job.runId, rows: [{ step: samples.step, name: 'eval/class_consistency', value: c.consistency }] });
+        events.emit({ kind: 'confusion', runId: job.runId, step: samples.step, matrix: c.confusion });
+        log.info({ step: samples.step, classConsistency: c.consistency, samples: c.count }, 'class-consistency');
       },
       onImage: (img) => {
         const uri = path.join(imageDir, `step-${String(img.step).padStart(8, '0')}-${img.kind}.png`);

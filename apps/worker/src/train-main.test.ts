@@ -5,7 +5,10 @@ import path from 'node:path';
 import { DIST, SMOKE_RUN_YAML, tempDir, writeFile } from './test-utils/fixtures';
 
 const TRAIN = path.join(DIST, 'train-main.js');
-const run = (args: string[]) => spawnSync(process.execPath, [TRAIN, ...args], { encoding: 'utf8', env: { ...process.env, LOG_FORMAT: 'json', TFJS_BACKEND: 'wasm' }, timeout: 120_000 });
+// One classifier cache for the file, trained (one epoch) by the first run that needs it.
+const CLASSIFIERS = tempDir('classifiers-');
+const run = (args: string[]) =>
+  spawnSync(process.execPath, [TRAIN, ...args], { encoding: 'utf8', env: { ...process.env, LOG_FORMAT: 'json', TFJS_BACKEND: 'wasm', CLASSIFIER_DIR: CLASSIFIERS, CLASSIFIER_EPOCHS: '1' }, timeout: 120_000 });
 
 describe('pnpm train', () => {
   it('trains one run and writes metrics, μ norms, eval, images, checkpoints and the result', () => {
@@ -18,6 +21,11 @@ describe('pnpm train', () => {
     const metrics = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; name: string });
     expect(metrics.filter((m) => m.name === 'loss').map((m) => m.step)).toEqual([2, 4]);
     expect(metrics.some((m) => m.name === 'eval/accuracy' && m.step === 4)).toBe(true);
+    const consistency = metrics.find((m) => m.name === 'eval/class_consistency') as { step: number; value: number } | undefined;
+    expect(consistency?.step).toBe(4);
+    expect(consistency?.value).toBeGreaterThanOrEqual(0);
+    expect(consistency?.value).toBeLessThanOrEqual(1);
+    expect(readdirSync(CLASSIFIERS).filter((n) => n.startsWith('digit-cnn-'))).toHaveLength(1);
     expect(readFileSync(path.join(out, 'mu-norms.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3); // steps 0, 2, 4
     expect(readdirSync(path.join(out, 'images')).sort()).toEqual(['step-00000004-mu.png', 'step-00000004-samples-denoised.png', 'step-00000004-samples.png']);
     expect(readdirSync(path.join(out, 'checkpoints'))).toContain('step-00000004');

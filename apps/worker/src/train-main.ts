@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createRunOutput } from './run-output';
+import { createConsistencyJudge, defaultClassifierDir } from './consistency';
 
 const USAGE = `usage: pnpm train --config <file.yaml> [--set key=value ...] [--out dir] [--backend auto|tensorflow|wasm|cpu]
 
@@ -81,12 +82,18 @@ async function main(argv: string[]): Promise<number> {
 
   const bar = bars?.create(cfg.train.steps, existing?.manifest.step ?? 0, { loss: '-', ips: '-' });
   let lastLine = 0;
+  const judge = createConsistencyJudge(cfg, defaultClassifierDir(), log);
   const result = await train(cfg, {
     checkpointDir: out.checkpointDir,
     log,
     onMetrics: (rows) => out.metrics(rows),
     onMuNorms: (step, norms) => out.muNorms(step, norms),
     onEval: (e) => out.evalResult(e),
+    onSamples: async (samples) => {
+      const c = await judge(samples);
+      out.metrics([{ step: samples.step, name: 'eval/class_consistency', value: c.consistency }]);
+      log.info({ step: samples.step, classConsistency: c.consistency, perClass: c.perClass.map((v) => Math.round(v * 100) / 100) }, 'class-consistency');
+    },
     onImage: (img) => {
       const p = out.image(img);
       log.debug({ step: img.step, kind: img.kind, path: p }, 'image');

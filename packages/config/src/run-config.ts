@@ -73,7 +73,10 @@ export const EvalSchema = z.strictObject({
   /** Held-out examples used for NLL and classification accuracy (0 = the whole test split). */
   examples: nonNegInt().default(1000),
   batch_size: posInt().default(250),
+  /** Samples per class in the image grid. */
   samples_per_class: nonNegInt().default(10),
+  /** Samples per class labelled by the digit classifier for class-consistency and the confusion matrix (0 = off). */
+  consistency_samples_per_class: nonNegInt().default(50),
   temperature: posNum().default(1),
 });
 

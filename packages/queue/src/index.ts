@@ -11,6 +11,7 @@ export type {
   MetricsEvent,
   MetricValue,
   MuNormsEvent,
+  ConfusionEvent,
   RunEvent,
   RunEventKind,
   RunFinishedEvent,

@@ -46,8 +46,8 @@ describe('garbage is rejected with a reason', () => {
     ['no e field', ['x', '1', 'y', '2'], 'event 1-0 e: expected a stream field "e" holding the event JSON, got fields "x", "y"'],
     ['not JSON', ['e', '{"kind":'], 'event 1-0 e: expected JSON, got "{\\"kind\\":"'],
     ['not an object', ['e', '[1,2]'], 'event 1-0 (top level): expected an event object, got a list'],
-    ['unknown kind', ['e', '{"kind":"hello","runId":"r"}'], 'event 1-0 kind: expected one of run-started, metrics, mu-norms, checkpoint, artifact, run-finished, got "hello"'],
-    ['no kind', ['e', '{"runId":"r"}'], 'event 1-0 kind: expected one of run-started, metrics, mu-norms, checkpoint, artifact, run-finished, got nothing'],
+    ['unknown kind', ['e', '{"kind":"hello","runId":"r"}'], 'event 1-0 kind: expected one of run-started, metrics, mu-norms, confusion, checkpoint, artifact, run-finished, got "hello"'],
+    ['no kind', ['e', '{"runId":"r"}'], 'event 1-0 kind: expected one of run-started, metrics, mu-norms, confusion, checkpoint, artifact, run-finished, got nothing'],
   ])('%s', (_what, entry, message) => {
     expect(specError(() => decodeEvent(entry, 'event 1-0')).message.startsWith(message)).toBe(true);
   });
@@ -64,6 +64,9 @@ describe('garbage is rejected with a reason', () => {
 
   it('checks the fields of each kind', () => {
     expect(() => parseRunEvent({ kind: 'run-finished', runId: 'r', status: 'exploded', finalStep: 1, at: 1 })).toThrow('event status: expected one of succeeded, failed, cancelled, diverged, got "exploded"');
+    expect(() => parseRunEvent({ kind: 'confusion', runId: 'r', step: 1, matrix: [[1, 2], [3]] })).toThrow('event matrix: expected a square matrix of counts (one row and one column per class)');
+    expect(() => parseRunEvent({ kind: 'confusion', runId: 'r', step: 1, matrix: [[1, -2], [3, 4]] })).toThrow('event matrix[0][1]: expected a count (an integer ≥ 0), got -2');
+    expect(parseRunEvent({ kind: 'confusion', runId: 'r', step: 1, matrix: [[1, 2], [3, 4]] })).toEqual({ kind: 'confusion', runId: 'r', step: 1, matrix: [[1, 2], [3, 4]] });
     expect(() => parseRunEvent({ kind: 'checkpoint', runId: 'r', step: 1, uri: 'u', bytes: 1, sha256: 'xyz' })).toThrow('event sha256: expected a sha256 hex digest (64 lowercase hex digits), got "xyz"');
     expect(() => parseRunEvent({ kind: 'run-started', runId: '', attempt: 0, host: 'h', workerId: 'w', backend: 'b', device: 'd', resumeFrom: null, at: 1 })).toThrow(
       'event runId: expected a run id, got ""\nevent attempt: expected an attempt number ≥ 1, got 0',

@@ -47,6 +47,14 @@ export interface MuNormsEvent {
   norms: number[];
 }
 
+/** How the digit classifier labelled a run's samples at one eval: matrix[c][k] = class-c samples labelled k. */
+export interface ConfusionEvent {
+  kind: 'confusion';
+  runId: string;
+  step: number;
+  matrix: number[][];
+}
+
 export interface CheckpointEvent {
   kind: 'checkpoint';
   runId: string;
@@ -77,9 +85,9 @@ export interface RunFinishedEvent {
   at: number;
 }
 
-export type RunEvent = RunStartedEvent | MetricsEvent | MuNormsEvent | CheckpointEvent | ArtifactEvent | RunFinishedEvent;
+export type RunEvent = RunStartedEvent | MetricsEvent | MuNormsEvent | ConfusionEvent | CheckpointEvent | ArtifactEvent | RunFinishedEvent;
 export type RunEventKind = RunEvent['kind'];
-export const RUN_EVENT_KINDS = ['run-started', 'metrics', 'mu-norms', 'checkpoint', 'artifact', 'run-finished'] as const satisfies readonly RunEventKind[];
+export const RUN_EVENT_KINDS = ['run-started', 'metrics', 'mu-norms', 'confusion', 'checkpoint', 'artifact', 'run-finished'] as const satisfies readonly RunEventKind[];
 
 // ---- zod schemas (the recorder's edge) ----
 
@@ -116,6 +124,15 @@ const MuNormsSchema = z.object({
   step: step(),
   norms: z.array(anyNumber(), { error: 'expected a list of numbers, one per class' }),
 });
+const ConfusionSchema = z.object({
+  kind: z.literal('confusion'),
+  runId: str('a run id'),
+  step: step(),
+  matrix: z.array(z.array(nonNegInt('a count (an integer ≥ 0)'), { error: 'expected a row of counts' }), { error: 'expected a square matrix of counts' }).refine(
+    (m) => m.every((row) => row.length === m.length),
+    { error: 'expected a square matrix of counts (one row and one column per class)' },
+  ),
+});
 const CheckpointSchema = z.object({
   kind: z.literal('checkpoint'),
   runId: str('a run id'),
@@ -145,6 +162,7 @@ const SCHEMAS = {
   'run-started': RunStartedSchema,
   metrics: MetricsSchema,
   'mu-norms': MuNormsSchema,
+  confusion: ConfusionSchema,
   checkpoint: CheckpointSchema,
   artifact: ArtifactSchema,
   'run-finished': RunFinishedSchema,

@@ -13,6 +13,8 @@ export interface RunJobData {
   label: string;
   /** Where this run keeps checkpoints and images (shared storage); the worker resumes from the newest valid checkpoint here. */
   artifactDir: string;
+  /** Where digit classifiers are cached (shared storage, keyed by dataset); absent from older schedulers' jobs. */
+  classifierDir?: string | undefined;
 }
 
 const id = (what: string) =>
@@ -28,6 +30,7 @@ export const RunJobDataSchema = z.object({
   config: RunConfigSchema,
   label: z.string({ error: 'expected a label' }),
   artifactDir: z.string({ error: 'expected a directory path' }).min(1, { error: 'expected a directory path' }),
+  classifierDir: z.string({ error: 'expected a directory path' }).min(1, { error: 'expected a directory path' }).optional(),
 });
 
 /**

@@ -43,6 +43,23 @@ describe('applyEvents', () => {
     expect(dump(store)).toEqual(before);
   });
 
+  it('confusion matrices: one row per (step, true, predicted) class, replays change nothing, a resume drops the later ones', () => {
+    const id = r0();
+    const start = (attempt: number, resumeFrom: number | null, at: number): RunEvent => ({ kind: 'run-started', runId: id, attempt, host: 'h', workerId: 'w', backend: 'wasm', device: 'cpu', resumeFrom, at });
+    const matrix = (hits: number): number[][] => [[hits, 5 - hits], [1, 4]];
+    const first: RunEvent[] = [start(1, null, T0), { kind: 'confusion', runId: id, step: 10, matrix: matrix(3) }, { kind: 'confusion', runId: id, step: 20, matrix: matrix(4) }];
+    applyEvents(store, first);
+    expect(applyEvents(store, first).rowsWritten).toBe(0);
+    expect(store.sqlite.prepare('SELECT step, true_class AS t, predicted_class AS p, count FROM confusion WHERE run_id = ? ORDER BY 1, 2, 3').all(id)).toEqual([
+      { step: 10, t: 0, p: 0, count: 3 }, { step: 10, t: 0, p: 1, count: 2 }, { step: 10, t: 1, p: 0, count: 1 }, { step: 10, t: 1, p: 1, count: 4 },
+      { step: 20, t: 0, p: 0, count: 4 }, { step: 20, t: 0, p: 1, count: 1 }, { step: 20, t: 1, p: 0, count: 1 }, { step: 20, t: 1, p: 1, count: 4 },
+    ]);
+    // The attempt died after its step-10 checkpoint: the next one resumes from 10 and writes step 20 again.
+    const resumed = applyEvents(store, [start(2, 10, T0 + 1000), { kind: 'confusion', runId: id, step: 20, matrix: matrix(5) }]);
+    expect(resumed.rowsDeleted).toBe(4);
+    expect(store.sqlite.prepare('SELECT step, count FROM confusion WHERE run_id = ? AND true_class = 0 AND predicted_class = 0 ORDER BY step').all(id)).toEqual([{ step: 10, count: 3 }, { step: 20, count: 5 }]);
+  });
+
   it('keeps NaN as NULL and ±Infinity as they are', () => {
     applyEvents(store, [
       { kind: 'metrics', runId: r0(), rows: [{ step: 1, name: 'grad_norm', value: NaN }, { step: 1, name: 'x', value: Infinity }] },
@@ -191,6 +208,8 @@ describe('views', () => {
       ...scriptedRun(a, { lossAt: (s) => 10 / s }),
       ...scriptedRun(b, { lossAt: (s) => 20 / s }).map((e): RunEvent => (e.kind === 'metrics' && e.rows[0]?.name === 'eval/nll' ? { ...e, rows: e.rows.map((r) => (r.name === 'eval/bpd' ? { ...r, value: 1.5 } : r)) } : e)),
       ...scriptedRun(c),
+      { kind: 'metrics', runId: a, rows: [{ step: 100, name: 'eval/class_consistency', value: 0.6 }] },
+      { kind: 'metrics', runId: b, rows: [{ step: 50, name: 'eval/class_consistency', value: 0.2 }, { step: 100, name: 'eval/class_consistency', value: 0.6 }] },
       { kind: 'run-started', runId: d, attempt: 1, host: 'h', workerId: 'w', backend: 'cpu', device: 'cpu', resumeFrom: null, at: T0 },
       { kind: 'run-finished', runId: d, status: 'diverged', finalStep: 7, at: T0 + 9 },
     ]);
@@ -198,6 +217,7 @@ describe('views', () => {
     expect(latestMetricsOfRun(store, a)).toEqual([
       { runId: a, name: 'eval/accuracy', step: 100, value: 0.8 },
       { runId: a, name: 'eval/bpd', step: 100, value: 1.3 },
+      { runId: a, name: 'eval/class_consistency', step: 100, value: 0.6 },
       { runId: a, name: 'eval/nll', step: 100, value: 0.9 },
       { runId: a, name: 'loss', step: 100, value: 0.1 },
       { runId: a, name: 'lr', step: 100, value: 1e-3 },
@@ -208,13 +228,13 @@ describe('views', () => {
     expect(rr[0]).toEqual({
       runId: a, sweepId: 's1', sweepName: 'mu-init', idx: 0, label: 'mu_init=zero seed=0', variantGroup: 'prior.mu_init=zero', variantJson: { 'prior.mu_init': 'zero', seed: 0 },
       status: 'succeeded', attempts: 1, backend: 'cpu', device: 'cpu', finalStep: 100, finalLoss: 0.1, finalEvalNll: 0.9, finalEvalBpd: 1.3, finalEvalAccuracy: 0.8,
-      muNormInit: 2, muNormFinal: 3, elapsedMs: 1234, startedAt: T0, finishedAt: T0 + 1234, error: null,
+      finalClassConsistency: 0.6, muNormInit: 2, muNormFinal: 3, elapsedMs: 1234, startedAt: T0, finishedAt: T0 + 1234, error: null,
     });
     expect(rr[3]).toMatchObject({ runId: d, status: 'diverged', finalLoss: null, muNormInit: null, finalStep: 7 });
 
     const sr = sweepResultsBySweep(store, 's1');
     expect(sr).toHaveLength(2);
-    expect(sr[0]).toMatchObject({ sweepId: 's1', sweepName: 'mu-init', variantGroup: 'prior.mu_init=zero', firstIdx: 0, runs: 2, succeeded: 2, failed: 0, diverged: 0, cancelled: 0, unfinished: 0, meanEvalNll: 0.9, minEvalBpd: 1.3, maxEvalBpd: 1.5, meanEvalAccuracy: 0.8, meanMuNormInit: 2, meanMuNormFinal: 3, meanElapsedMs: 1234 });
+    expect(sr[0]).toMatchObject({ sweepId: 's1', sweepName: 'mu-init', variantGroup: 'prior.mu_init=zero', firstIdx: 0, runs: 2, succeeded: 2, failed: 0, diverged: 0, cancelled: 0, unfinished: 0, meanEvalNll: 0.9, minEvalBpd: 1.3, maxEvalBpd: 1.5, meanEvalAccuracy: 0.8, meanClassConsistency: 0.6, meanMuNormInit: 2, meanMuNormFinal: 3, meanElapsedMs: 1234 });
     expect(sr[0]?.meanFinalLoss).toBeCloseTo(0.15, 12);
     expect(sr[0]?.meanEvalBpd).toBeCloseTo(1.4, 12);
     expect(sr[1]).toMatchObject({ variantGroup: 'prior.mu_init=randn', firstIdx: 2, runs: 2, succeeded: 1, diverged: 1, meanEvalBpd: 1.3 });

@@ -2,7 +2,7 @@ import { and, eq, gt, Param, Placeholder, sql, type Query } from 'drizzle-orm';
 import type { Statement } from 'better-sqlite3';
 import type { RunEvent, RunFinishedEvent, RunStartedEvent, RunStatusFinal } from '@ablate/queue';
 import type { Store } from './open-store';
-import { artifacts, checkpoints, metrics, muNorms, runs, type RunStatus } from './schema';
+import { artifacts, checkpoints, confusion, metrics, muNorms, runs, type RunStatus } from './schema';
 import { compareStreamIds } from './stream-replies';
 
 /** What one applyEvents call did. */
@@ -76,9 +76,15 @@ function prepare(store: Store) {
     metric: rawStatement(store, db.insert(metrics).values({ runId: p('runId'), step: p('step'), name: p('name'), value: p('value') }).onConflictDoNothing().toSQL(), ['runId', 'step', 'name', 'value']),
     /** (runId, step, class, norm) */
     muNorm: rawStatement(store, db.insert(muNorms).values({ runId: p('runId'), step: p('step'), class: p('class'), norm: p('norm') }).onConflictDoNothing().toSQL(), ['runId', 'step', 'class', 'norm']),
+    /** (runId, step, trueClass, predictedClass, count) */
+    confusion: rawStatement(
+      store,
+      db.insert(confusion).values({ runId: p('runId'), step: p('step'), trueClass: p('trueClass'), predictedClass: p('predictedClass'), count: p('count') }).onConflictDoNothing().toSQL(),
+      ['runId', 'step', 'trueClass', 'predictedClass', 'count'],
+    ),
     checkpoint: db.insert(checkpoints).values({ runId: p('runId'), step: p('step'), uri: p('uri'), bytes: p('bytes'), sha256: p('sha256') }).onConflictDoNothing().prepare(),
     artifact: db.insert(artifacts).values({ runId: p('runId'), step: p('step'), kind: p('kind'), uri: p('uri') }).onConflictDoNothing().prepare(),
-    deleteAfter: [metrics, muNorms, checkpoints, artifacts].map((t) =>
+    deleteAfter: [metrics, muNorms, confusion, checkpoints, artifacts].map((t) =>
       db
         .delete(t)
         .where(and(eq(t.runId, p('runId')), gt(t.step, p('step'))))
@@ -100,13 +106,14 @@ function statements(store: Store): Statements {
  * The recorder's write path: applies a batch of events in ONE synchronous transaction (BEGIN IMMEDIATE), so the batch
  * is all in or all out, and is idempotent, so a batch replayed after a crash between COMMIT and XACK changes nothing:
  *
- * - metrics, mu-norms, checkpoint, artifact: INSERT … ON CONFLICT DO NOTHING on (run_id, step, name | class | ∅ | kind).
+ * - metrics, mu-norms, confusion, checkpoint, artifact: INSERT … ON CONFLICT DO NOTHING on (run_id, step, name | class |
+ *   (true, predicted) class | ∅ | kind).
  * - run-started is applied only if it is newer than the start already recorded: later in the stream (entry id greater
  *   than runs.started_entry) when entry ids are given, else later in time (at > runs.started_at; same `at`: higher
  *   attempt). A replay or a late event of an older attempt is ignored. Stream order does not depend on the workers'
  *   clocks, and attempt numbers are not used for order because a re-enqueued run starts again at attempt 1. When applied it sets
  *   status running (a 'cancelled' run stays cancelled), attempts, worker, backend, device, resumed_from, started_at,
- *   clears finished_at/error, and deletes the run's metrics, mu_norms, checkpoints and artifacts with step > resumeFrom
+ *   clears finished_at/error, and deletes the run's metrics, mu_norms, confusion, checkpoints and artifacts with step > resumeFrom
  *   (all of them when resumeFrom is null: a fresh start). Those rows came from an attempt that died after its
  *   checkpoint; the new attempt writes them again, so each (run, step, metric) exists once, from the attempt that lived.
  * - run-finished is ignored if older than the newest start (entry id < started_entry, or without ids at < started_at), if it is a replay (same status and
@@ -196,6 +203,14 @@ export function applyEvents(store: Store, events: readonly RunEvent[], entryIds?
           e.norms.forEach((norm, c) => {
             result.rowsWritten += st.muNorm.run(e.runId, e.step, c, norm).changes;
           });
+          break;
+        case 'confusion':
+          if (isStale(s, id, e.step)) break;
+          e.matrix.forEach((row, c) =>
+            row.forEach((count, k) => {
+              result.rowsWritten += st.confusion.run(e.runId, e.step, c, k, count).changes;
+            }),
+          );
           break;
         case 'checkpoint':
           if (!isStale(s, id, e.step)) result.rowsWritten += st.checkpoint.run({ runId: e.runId, step: e.step, uri: e.uri, bytes: e.bytes, sha256: e.sha256 }).changes;

@@ -29,7 +29,7 @@ describe('openStore', () => {
     const t = dir();
     const s = open(t.file('nested/data/ablate.db'));
     expect(existsSync(t.file('nested/data/ablate.db'))).toBe(true);
-    expect(names(s, 'table')).toEqual(['__drizzle_migrations', 'artifacts', 'checkpoints', 'metrics', 'mu_norms', 'runs', 'sweep_runs', 'sweeps']);
+    expect(names(s, 'table')).toEqual(['__drizzle_migrations', 'artifacts', 'checkpoints', 'confusion', 'metrics', 'mu_norms', 'runs', 'sweep_runs', 'sweeps']);
     expect(names(s, 'view')).toEqual(['latest_metrics', 'run_results', 'sweep_results']);
     expect(names(s, 'index')).toEqual(expect.arrayContaining(['sweep_runs_run', 'sweep_runs_sweep_idx']));
     const ddl = (t: string): string => (s.sqlite.prepare(`SELECT sql FROM sqlite_master WHERE name = ?`).get(t) as { sql: string }).sql;
@@ -47,7 +47,7 @@ describe('openStore', () => {
     upsertSweep(a, { id: 's', name: 'n', file: 'f.yaml', spec: {} }, 1);
     a.close();
     const b = open(t.file('a.db'));
-    expect(b.sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get()).toEqual({ n: 3 });
+    expect(b.sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get()).toEqual({ n: 4 });
     expect(b.sqlite.prepare('SELECT id, name FROM sweeps').all()).toEqual([{ id: 's', name: 'n' }]);
   });
 

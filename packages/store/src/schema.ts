@@ -120,6 +120,21 @@ export const muNorms = sqliteTable(
   (t) => [primaryKey({ columns: [t.runId, t.step, t.class] })],
 );
 
+/** How the digit classifier labelled a run's generated samples at an eval step: count of class-c samples labelled k. */
+export const confusion = sqliteTable(
+  'confusion',
+  {
+    runId: text()
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    step: integer().notNull(),
+    trueClass: integer().notNull(),
+    predictedClass: integer().notNull(),
+    count: integer().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.step, t.trueClass, t.predictedClass] })],
+);
+
 export const checkpoints = sqliteTable(
   'checkpoints',
   {
@@ -148,7 +163,7 @@ export const artifacts = sqliteTable(
   (t) => [primaryKey({ columns: [t.runId, t.step, t.kind] })],
 );
 
-// ---- views: created by the custom migration drizzle/0002_views.sql; declared here with .existing() so drizzle can
+// ---- views: created by the custom migrations drizzle/0002_views.sql (recreated in 0003_confusion.sql); declared here with .existing() so drizzle can
 // query them with types and drizzle-kit leaves them alone.
 
 /** Per run and metric name, the value at the highest step. */
@@ -181,6 +196,8 @@ export const runResults = sqliteView('run_results', {
   finalEvalNll: real(),
   finalEvalBpd: real(),
   finalEvalAccuracy: real(),
+  /** Share of generated samples the digit classifier labels with their class (`eval/class_consistency`), last eval. */
+  finalClassConsistency: real(),
   /** Mean over classes of ‖μ_c‖ at step 0. */
   muNormInit: real(),
   /** Mean over classes of ‖μ_c‖ at the highest step with μ norms. */
@@ -212,6 +229,7 @@ export const sweepResults = sqliteView('sweep_results', {
   minEvalBpd: real(),
   maxEvalBpd: real(),
   meanEvalAccuracy: real(),
+  meanClassConsistency: real(),
   meanMuNormInit: real(),
   meanMuNormFinal: real(),
   meanElapsedMs: real(),
@@ -222,6 +240,7 @@ export type RunRow = typeof runs.$inferSelect;
 export type SweepRunRow = typeof sweepRuns.$inferSelect;
 export type MetricRow = typeof metrics.$inferSelect;
 export type MuNormRow = typeof muNorms.$inferSelect;
+export type ConfusionRow = typeof confusion.$inferSelect;
 export type CheckpointRow = typeof checkpoints.$inferSelect;
 export type ArtifactRow = typeof artifacts.$inferSelect;
 export type LatestMetricRow = typeof latestMetrics.$inferSelect;

@@ -20,3 +20,4 @@ export { type MuInit, type PriorParams } from './prior';
 export { type FlowBlockParams, flowForward, flowReverse } from './flow-block';
 export { groupedMatmul, mm } from './matmul';
 export { registerTarflowGradients } from './gradients';
+export { customOp, inputAt, savedAt, type CustomOpResult } from './custom-op';

@@ -10,7 +10,7 @@ export type { LrSchedule } from './lr-schedule';
 export { toDataConfig, toMuInit, toTarflowConfig } from './model-config';
 export { decodePng, encodeImageGrid } from './png';
 export { renderImages } from './render-images';
-export type { ImageKind, RunImage } from './render-images';
+export type { GeneratedSamples, ImageKind, RunImage } from './render-images';
 export { train } from './trainer';
 export type { MetricRow, StopRequest, TrainHooks, TrainLog, TrainProgress, TrainResult, TrainStatus } from './trainer';
 export { bitsPerDim } from './units';

@@ -11,27 +11,63 @@ export interface RunImage {
   png: Buffer;
 }
 
+/** Generated samples of known class, in data space ([-1, 1], not clipped). */
+export interface GeneratedSamples {
+  step: number;
+  images: Float32Array; // (N, H, W, C) after one-step denoising
+  classes: Int32Array; //  (N,) the class each was sampled from, class-major
+  height: number;
+  width: number;
+  channels: number;
+}
+
 /**
  * The seed's two pictures of a run: uncurated samples (one row per class, raw and after one-step score denoising)
- * and the learned prior means μ_c (one per class, in image space, clipped to [-1, 1]).
+ * and the learned prior means μ_c (one per class, in image space, clipped to [-1, 1]). With `extraPerClass` > 0 it
+ * also returns max(samplesPerClass, extraPerClass) denoised samples per class (the grid shows the first ones), drawn
+ * in chunks of `chunk`, for the digit classifier.
  */
-export function renderImages(model: TarflowModel, opts: { step: number; samplesPerClass: number; temperature: number; noiseStd: number; seed: number }): RunImage[] {
+export function renderImages(
+  model: TarflowModel,
+  opts: { step: number; samplesPerClass: number; temperature: number; noiseStd: number; seed: number; extraPerClass?: number; chunk?: number },
+): { images: RunImage[]; samples: GeneratedSamples | null } {
   const cfg = model.config;
-  const C = cfg.numClasses;
+  const C = cfg.numClasses, S = cfg.imageSize, ch = cfg.channels;
   const k = opts.samplesPerClass;
-  const labels = Array.from({ length: C * k }, (_, i) => Math.floor(i / k)); // row c holds class c
-  const { raw, denoised } = sample(model, labels, { seed: opts.seed, temperature: opts.temperature, cache: true, noiseStd: opts.noiseStd });
-  const grid = { rows: C, cols: k, height: cfg.imageSize, width: cfg.imageSize, scale: 2 };
-  const images: RunImage[] = [
-    { step: opts.step, kind: 'samples', png: encodeImageGrid(raw.dataSync() as Float32Array, grid) },
-    { step: opts.step, kind: 'samples-denoised', png: encodeImageGrid(denoised.dataSync() as Float32Array, grid) },
-  ];
-  tf.dispose([raw, denoised]);
+  const perClass = Math.max(k, opts.extraPerClass ?? 0);
+  const px = S * S * ch;
+  const images: RunImage[] = [];
+  let samples: GeneratedSamples | null = null;
+  if (perClass > 0) {
+    const classes = Int32Array.from({ length: C * perClass }, (_, i) => Math.floor(i / perClass)); // class-major
+    const raw = new Float32Array(classes.length * px);
+    const denoised = new Float32Array(classes.length * px);
+    const chunk = Math.max(1, opts.chunk ?? 250);
+    for (let start = 0; start < classes.length; start += chunk) {
+      const labels = Array.from(classes.subarray(start, Math.min(start + chunk, classes.length)));
+      const s = sample(model, labels, { seed: opts.seed + start, temperature: opts.temperature, cache: true, noiseStd: opts.noiseStd });
+      raw.set(s.raw.dataSync() as Float32Array, start * px);
+      denoised.set(s.denoised.dataSync() as Float32Array, start * px);
+      tf.dispose([s.raw, s.denoised]);
+    }
+    if (k > 0) {
+      // Grid rows: the first k samples of each class.
+      const pick = (all: Float32Array) => {
+        const out = new Float32Array(C * k * px);
+        for (let c = 0; c < C; c++) out.set(all.subarray(c * perClass * px, (c * perClass + k) * px), c * k * px);
+        return out;
+      };
+      const grid = { rows: C, cols: k, height: S, width: S, scale: 2 };
+      images.push({ step: opts.step, kind: 'samples', png: encodeImageGrid(pick(raw), grid) });
+      images.push({ step: opts.step, kind: 'samples-denoised', png: encodeImageGrid(pick(denoised), grid) });
+    }
+    if ((opts.extraPerClass ?? 0) > 0) samples = { step: opts.step, images: denoised, classes, height: S, width: S, channels: ch };
+  }
   const mu = tf.tidy(() => {
-    const T = (cfg.imageSize / cfg.patchSize) ** 2;
+    const T = (S / cfg.patchSize) ** 2;
     return unpatchify(cfg, tf.reshape(model.prior.mu, [C, T, -1]) as tf.Tensor3D); // (C, H, W, ch)
   });
-  images.push({ step: opts.step, kind: 'mu', png: encodeImageGrid(mu.dataSync() as Float32Array, { rows: 1, cols: C, height: cfg.imageSize, width: cfg.imageSize, scale: 2 }) });
+  images.push({ step: opts.step, kind: 'mu', png: encodeImageGrid(mu.dataSync() as Float32Array, { rows: 1, cols: C, height: S, width: S, scale: 2 }) });
   mu.dispose();
-  return images;
+  return { images, samples };
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { findNewestValidCheckpoint } from './checkpoint';
 import { decodePng } from './png';
 import { tempDir, tinyRun } from './test-utils/tiny-run';
+import type { GeneratedSamples } from './render-images';
 import { train, type MetricRow } from './trainer';
 
 
@@ -37,6 +38,31 @@ describe('train', () => {
     expect(grid.height).toBe((10 * 29 + 1) * 2); // 10 rows of 28 px + 1 px padding, scaled ×2
     expect(result.final?.examples).toBe(40);
     expect(findNewestValidCheckpoint(dir)?.manifest.step).toBe(6);
+  });
+
+  it('hands eval.consistency_samples_per_class denoised samples per class to onSamples, class-major; the grid keeps samples_per_class', async () => {
+    const cfg = tinyRun({ eval: { consistency_samples_per_class: 3, samples_per_class: 1, batch_size: 7 } });
+    const got: GeneratedSamples[] = [];
+    const images: { kind: string; png: Buffer }[] = [];
+    await train(cfg, { checkpointDir: tempDir('samples-'), onSamples: (s) => void got.push(s), onImage: (img) => void images.push(img) });
+    expect(got).toHaveLength(1); // eval.every_steps 0: only the final eval
+    const s = got[0];
+    expect(s?.step).toBe(6);
+    expect(Array.from(s?.classes ?? [])).toEqual(Array.from({ length: 30 }, (_, i) => Math.floor(i / 3)));
+    expect(s?.images.length).toBe(30 * 28 * 28);
+    expect(s?.images.every(Number.isFinite)).toBe(true);
+    // sampled in chunks of eval.batch_size (7) with per-chunk seeds: no two samples identical
+    const first = (i: number) => Array.from(s?.images.subarray(i * 784, i * 784 + 20) ?? []).join();
+    expect(new Set(Array.from({ length: 30 }, (_, i) => first(i))).size).toBe(30);
+    const grid = decodePng(images.find((i) => i.kind === 'samples')?.png ?? Buffer.alloc(0));
+    expect(grid.width).toBe((1 * 29 + 1) * 2); // one column
+  });
+
+  it('without an onSamples hook it draws only the grid', async () => {
+    const cfg = tinyRun({ eval: { consistency_samples_per_class: 50, samples_per_class: 1 } });
+    const images: { kind: string }[] = [];
+    await train(cfg, { checkpointDir: tempDir('nosamples-'), onImage: (img) => void images.push(img) });
+    expect(images.map((i) => i.kind).sort()).toEqual(['mu', 'samples', 'samples-denoised']);
   });
 
   it('an interrupted run resumes from its checkpoint on exactly the same loss trajectory', async () => {

@@ -8,7 +8,7 @@ import { evaluate, type EvalResult } from './evaluate';
 import { toInputs } from './inputs';
 import { lrAt } from './lr-schedule';
 import { toDataConfig, toMuInit, toTarflowConfig } from './model-config';
-import { renderImages, type RunImage } from './render-images';
+import { renderImages, type GeneratedSamples, type RunImage } from './render-images';
 import { bitsPerDim } from './units';
 
 /** What the trainer logs through; a pino Logger fits. */
@@ -44,6 +44,8 @@ export interface TrainHooks {
   onCheckpoint?(record: CheckpointRecord): void | Promise<void>;
   onEval?(result: EvalResult): void | Promise<void>;
   onImage?(image: RunImage): void | Promise<void>;
+  /** At each eval: eval.consistency_samples_per_class denoised samples per class, for the digit classifier. */
+  onSamples?(samples: GeneratedSamples): void | Promise<void>;
   onProgress?(p: TrainProgress): void;
   /** Asked after every step. */
   shouldStop?(): StopRequest;
@@ -147,11 +149,13 @@ export async function train(cfg: RunConfig, hooks: TrainHooks): Promise<TrainRes
         { step, name: 'eval/accuracy', value: e.accuracy },
         { step, name: 'eval/classify_images_per_sec', value: e.classifyImagesPerSec },
       ]);
-      if (cfg.eval.samples_per_class > 0) {
-        for (const image of renderImages(model, { step, samplesPerClass: cfg.eval.samples_per_class, temperature: cfg.eval.temperature, noiseStd: cfg.train.noise_std, seed: deriveSeed(cfg.seed, step, 0x5a) })) {
-          await hooks.onImage?.(image);
-        }
-      }
+      const extraPerClass = hooks.onSamples ? cfg.eval.consistency_samples_per_class : 0;
+      const { images, samples } = renderImages(model, {
+        step, samplesPerClass: cfg.eval.samples_per_class, extraPerClass, chunk: cfg.eval.batch_size,
+        temperature: cfg.eval.temperature, noiseStd: cfg.train.noise_std, seed: deriveSeed(cfg.seed, step, 0x5a),
+      });
+      for (const image of images) await hooks.onImage?.(image);
+      if (samples) await hooks.onSamples?.(samples);
       return e;
     };
 

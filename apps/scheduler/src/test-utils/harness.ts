@@ -42,6 +42,7 @@ export function createWorld(extraEnv: NodeJS.ProcessEnv = {}): World {
       LOG_FORMAT: 'json',
       LOG_LEVEL: 'info',
       WORKER_LOCK_MS: '3000',
+      CLASSIFIER_EPOCHS: '1', // the digit classifier for class-consistency: one epoch (~5 s) is enough for tests
       ...extraEnv,
     },
   };
@@ -127,7 +128,7 @@ export function testSweep(name: string, opts: { steps: number; values: string[];
 base:
   model: { preset: test }
   train: { steps: ${opts.steps}, batch_size: 16, warmup_steps: 2, metrics_every_steps: ${opts.metricsEvery ?? 1} }
-  eval: { every_steps: 0, examples: 20, batch_size: 20, samples_per_class: 1 }
+  eval: { every_steps: 0, examples: 20, batch_size: 20, samples_per_class: 1, consistency_samples_per_class: 0 }
   checkpoint: { every_steps: ${opts.checkpointEvery}, keep: 3 }
 parameters:
   prior.mu_init:

@@ -23,6 +23,7 @@ eval:
   examples: 20
   batch_size: 20
   samples_per_class: 1
+  consistency_samples_per_class: 5
 checkpoint:
   every_steps: 2
 `;

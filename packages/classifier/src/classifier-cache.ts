@@ -1,0 +1,142 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Dataset } from '@ablate/data';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { cnnVariables, DIGIT_CNN, disposeCnn, initCnn, type CnnConfig, type CnnParams } from './cnn';
+import { classifierAccuracy, DIGIT_TRAINING, trainClassifier, type ClassifierProgress, type ClassifierTraining } from './train-classifier';
+
+export const CLASSIFIER_FORMAT = 'ablate-digit-cnn/1';
+
+/** What sits next to the weights: enough to check them and to say how good the classifier is. */
+export interface ClassifierManifest {
+  format: typeof CLASSIFIER_FORMAT;
+  key: string;
+  config: CnnConfig;
+  training: ClassifierTraining;
+  trainExamples: number;
+  /** Top-1 accuracy on the dataset's test split. */
+  testAccuracy: number;
+  trainSeconds: number;
+  shapes: Record<string, number[]>;
+  sha256: string; // of weights.bin
+  createdAt: string;
+}
+
+export interface LoadedClassifier {
+  params: CnnParams;
+  manifest: ClassifierManifest;
+  dir: string;
+  /** 'cache' when read from disk, 'trained' when trained (and cached) by this call. */
+  source: 'cache' | 'trained';
+}
+
+export interface ClassifierLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+/**
+ * The cache key: the classifier's architecture and recipe plus a digest of the training split's pixels and labels,
+ * so a different dataset (or split) gets its own classifier and the same data on another machine finds this one.
+ */
+export function classifierKey(train: Dataset, config: CnnConfig = DIGIT_CNN, training: ClassifierTraining = DIGIT_TRAINING): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ format: CLASSIFIER_FORMAT, config, training, count: train.count, h: train.height, w: train.width }));
+  h.update(Buffer.from(train.images.buffer, train.images.byteOffset, train.images.byteLength));
+  h.update(Buffer.from(train.labels.buffer, train.labels.byteOffset, train.labels.byteLength));
+  return `digit-cnn-${h.digest('hex').slice(0, 16)}`;
+}
+
+const ORDER = ['w1', 'b1', 'w2', 'b2', 'w3', 'b3'] as const;
+
+function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+/** Reads and checks a cached classifier; throws with the reason when it is missing, corrupt or of another format. */
+export function readClassifier(dir: string): { params: CnnParams; manifest: ClassifierManifest } {
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as ClassifierManifest;
+  if (manifest.format !== CLASSIFIER_FORMAT) throw new Error(`${dir}: format ${String(manifest.format)}, expected ${CLASSIFIER_FORMAT}`);
+  const bytes = readFileSync(path.join(dir, 'weights.bin'));
+  if (sha256(bytes) !== manifest.sha256) throw new Error(`${dir}/weights.bin: sha256 does not match the manifest (corrupt)`);
+  const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const params = initCnn(manifest.config, 0);
+  const vars = cnnVariables(params);
+  let offset = 0;
+  try {
+    for (const name of ORDER) {
+      const v = vars[name];
+      const shape = manifest.shapes[name];
+      if (v === undefined || shape === undefined || shape.join() !== v.shape.join()) throw new Error(`${dir}: ${name} has shape ${String(shape)}, expected ${v?.shape.join()}`);
+      const size = v.size;
+      if (offset + size > floats.length) throw new Error(`${dir}/weights.bin: too short`);
+      const t = tf.tensor(floats.subarray(offset, offset + size), v.shape);
+      v.assign(t);
+      t.dispose();
+      offset += size;
+    }
+    if (offset !== floats.length) throw new Error(`${dir}/weights.bin: ${floats.length - offset} extra values`);
+  } catch (err) {
+    disposeCnn(params);
+    throw err;
+  }
+  return { params, manifest };
+}
+
+function writeClassifier(dir: string, params: CnnParams, manifest: Omit<ClassifierManifest, 'shapes' | 'sha256'>): ClassifierManifest {
+  const vars = cnnVariables(params);
+  const parts = ORDER.map((name) => Buffer.from((vars[name]?.dataSync() as Float32Array).slice().buffer));
+  const bytes = Buffer.concat(parts);
+  const full: ClassifierManifest = { ...manifest, shapes: Object.fromEntries(ORDER.map((n) => [n, vars[n]?.shape ?? []])), sha256: sha256(bytes) };
+  // Written whole under a temporary name, then renamed: a reader never sees half a classifier.
+  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  mkdirSync(tmp, { recursive: true });
+  writeFileSync(path.join(tmp, 'weights.bin'), bytes);
+  writeFileSync(path.join(tmp, 'manifest.json'), `${JSON.stringify(full, null, 2)}\n`);
+  try {
+    renameSync(tmp, dir);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    // Another worker installed one first (same data, same seed: the same classifier): keep theirs.
+    if (!existsSync(path.join(dir, 'manifest.json'))) throw err;
+  }
+  return full;
+}
+
+/**
+ * The digit classifier for this dataset: read from `<cacheRoot>/<key>` when a valid one is there, else trained on
+ * `train` (≈ half a minute on one wasm thread), checked on `test`, and cached. A corrupt cache entry is set aside
+ * (renamed `*.corrupt-<time>`) and retrained, never used.
+ */
+export async function loadOrTrainClassifier(
+  cacheRoot: string,
+  data: { train: Dataset; test: Dataset },
+  opts: { log?: ClassifierLog; onProgress?: (p: ClassifierProgress) => void; config?: CnnConfig; training?: ClassifierTraining } = {},
+): Promise<LoadedClassifier> {
+  const config = opts.config ?? DIGIT_CNN;
+  const training = opts.training ?? DIGIT_TRAINING;
+  const key = classifierKey(data.train, config, training);
+  const dir = path.join(cacheRoot, key);
+  if (existsSync(dir)) {
+    try {
+      const { params, manifest } = readClassifier(dir);
+      return { params, manifest, dir, source: 'cache' };
+    } catch (err) {
+      const aside = `${dir}.corrupt-${Date.now()}`;
+      opts.log?.warn({ err: { message: err instanceof Error ? err.message : String(err) }, dir, movedTo: aside }, 'cached classifier is unreadable; retraining');
+      renameSync(dir, aside);
+    }
+  }
+  opts.log?.info({ key, examples: data.train.count, epochs: training.epochs }, 'training the digit classifier (once per dataset)');
+  const t0 = performance.now();
+  const params = await trainClassifier(data.train, config, training, opts.onProgress);
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const testAccuracy = classifierAccuracy(params, data.test);
+  mkdirSync(cacheRoot, { recursive: true });
+  const manifest = writeClassifier(dir, params, {
+    format: CLASSIFIER_FORMAT, key, config, training, trainExamples: data.train.count, testAccuracy, trainSeconds, createdAt: new Date().toISOString(),
+  });
+  opts.log?.info({ key, testAccuracy, trainSeconds: Math.round(trainSeconds * 10) / 10, dir }, 'digit classifier trained and cached');
+  return { params, manifest, dir, source: 'trained' };
+}

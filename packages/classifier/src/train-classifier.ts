@@ -1,0 +1,97 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { createBatchIterator, type Dataset } from '@ablate/data';
+import { createAdamW, lrAt } from '@ablate/train';
+import { cnnLogits, cnnVariables, initCnn, softmaxCrossEntropy, type CnnConfig, type CnnParams } from './cnn';
+
+export interface ClassifierTraining {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  /** Std of Gaussian noise added to training inputs in [-1, 1], so that noisy flow samples are labelled robustly. */
+  noiseStd: number;
+  seed: number;
+}
+
+export const DIGIT_TRAINING: ClassifierTraining = { epochs: 8, batchSize: 128, lr: 3e-3, noiseStd: 0.1, seed: 1234 };
+
+export interface ClassifierProgress {
+  step: number;
+  totalSteps: number;
+  loss: number;
+}
+
+/** Dataset pixels in [0, 1] (N, H, W) → model input in [-1, 1] (N, H, W, 1). Call inside tf.tidy. */
+export function toClassifierInput(images: Float32Array, n: number, size: number): tf.Tensor4D {
+  return tf.sub(tf.mul(tf.tensor4d(images, [n, size, size, 1]), 2), 1);
+}
+
+/** One-hot rows (N, K) as float32. */
+function oneHot(labels: ArrayLike<number>, k: number): tf.Tensor2D {
+  const out = new Float32Array(labels.length * k);
+  for (let i = 0; i < labels.length; i++) out[i * k + (labels[i] ?? 0)] = 1;
+  return tf.tensor2d(out, [labels.length, k]);
+}
+
+/** Trains a CNN on `train` with AdamW (no decay) and a warmup + cosine schedule; deterministic for a seed. */
+export async function trainClassifier(
+  train: Dataset,
+  config: CnnConfig,
+  t: ClassifierTraining,
+  onProgress?: (p: ClassifierProgress) => void,
+): Promise<CnnParams> {
+  if (train.height !== config.imageSize || train.width !== config.imageSize) {
+    throw new Error(`classifier: dataset images are ${train.height}×${train.width}, the classifier expects ${config.imageSize}×${config.imageSize}`);
+  }
+  const params = initCnn(config, t.seed);
+  const vars = cnnVariables(params);
+  const opt = createAdamW([{ name: 'cnn', vars, lrScale: 1, weightDecay: 0 }], { beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+  const stepsPerEpoch = Math.floor(train.count / t.batchSize);
+  const totalSteps = Math.max(1, stepsPerEpoch * t.epochs);
+  const schedule = { lr: t.lr, warmupSteps: Math.min(50, totalSteps), totalSteps, minLrRatio: 0.05 };
+  const batches = createBatchIterator(train, { batchSize: t.batchSize, seed: t.seed });
+  try {
+    for (let step = 1; step <= totalSteps; step++) {
+      const b = batches.next();
+      const n = b.labels.length;
+      const { value, grads } = tf.variableGrads(() => {
+        const clean = toClassifierInput(b.images, n, config.imageSize);
+        const x = t.noiseStd > 0 ? tf.add(clean, tf.randomNormal(clean.shape, 0, t.noiseStd, 'float32', t.seed + step)) : clean;
+        const target = oneHot(b.labels, config.numClasses); // built in JS: wasm's OneHot writes int bits into float32
+        return softmaxCrossEntropy(cnnLogits(params, x as tf.Tensor4D), target);
+      }, Object.values(vars));
+      opt.apply(grads, lrAt(schedule, step));
+      const loss = (await value.data())[0] ?? NaN;
+      tf.dispose([value, ...Object.values(grads)]);
+      if (!Number.isFinite(loss)) throw new Error(`classifier training diverged at step ${step}`);
+      onProgress?.({ step, totalSteps, loss });
+      if (step % 20 === 0) await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    opt.dispose();
+  }
+  return params;
+}
+
+/** Predicted class of each image; `inputs` are model inputs in [-1, 1], (N, H, W) row-major. */
+export function predictClasses(params: CnnParams, inputs: Float32Array, n: number, batchSize = 500): Int32Array {
+  const size = params.config.imageSize;
+  const px = size * size;
+  const out = new Int32Array(n);
+  for (let start = 0; start < n; start += batchSize) {
+    const m = Math.min(batchSize, n - start);
+    const pred = tf.tidy(() => tf.argMax(cnnLogits(params, tf.tensor4d(inputs.subarray(start * px, (start + m) * px), [m, size, size, 1])), 1));
+    out.set(pred.dataSync() as Int32Array, start);
+    pred.dispose();
+  }
+  return out;
+}
+
+/** Top-1 accuracy on a dataset (pixels in [0, 1]). */
+export function classifierAccuracy(params: CnnParams, ds: Dataset): number {
+  const inputs = new Float32Array(ds.images.length);
+  for (let i = 0; i < inputs.length; i++) inputs[i] = (ds.images[i] ?? 0) * 2 - 1;
+  const pred = predictClasses(params, inputs, ds.count);
+  let correct = 0;
+  for (let i = 0; i < ds.count; i++) if (pred[i] === ds.labels[i]) correct++;
+  return correct / Math.max(ds.count, 1);
+}

@@ -45,6 +45,13 @@ if ! redis_answers; then
   redis_answers || { echo "setup: redis-server did not start on port $port" >&2; exit 1; }
 fi
 
+# The report's browser test drives Debian's chromium with playwright-core (never a downloaded browser).
+if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] && command -v apt-get >/dev/null 2>&1; then
+  say "installing Debian's chromium (for the report's browser test)"
+  { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+    || echo "setup: could not install chromium; the report's browser test needs it (apt-get install chromium, or set CHROMIUM_PATH)" >&2
+fi
+
 say "installing dependencies (pnpm install)"
 if [ -n "${CI:-}" ]; then pnpm install --frozen-lockfile --reporter=append-only; else pnpm install --reporter=append-only; fi
 

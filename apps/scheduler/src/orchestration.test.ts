@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { RUN_QUEUE } from '@ablate/queue';
 import { Queue } from 'bullmq';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createWorld, destroyWorld, REDIS_URL, run, SCRIPTS, sql, start, testSweep, waitFor, writeSweep, type World } from './test-utils/harness';
 import { redisOptionsFromUrl } from '@ablate/queue';
@@ -44,6 +44,14 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
     expect(readdirSync(path.join(world.dir, 'artifacts', 'classifiers')).filter((n) => !n.includes('.tmp-'))).toEqual([expect.stringMatching(/^digit-cnn-[0-9a-f]{16}$/)]);
     // Both workers took part (each took one of the two runs).
     expect(new Set(runs.map((r) => r.worker_id)).size).toBe(2);
+
+    // The report of what the workers really wrote: every image readable from the artifact store, a confusion matrix per run.
+    const report = await run(world, SCRIPTS.report, ['smoke', '--out', path.join(world.dir, 'reports')]);
+    expect(report.code).toBe(0);
+    const html = readFileSync(path.join(world.dir, 'reports', 'smoke.html'), 'utf8');
+    expect(html.match(/<img src="data:image\/png;base64,/g)).toHaveLength(2 * 2); // samples + μ per run
+    expect(html).not.toContain('image not readable');
+    expect(html).not.toContain('no confusion matrix recorded');
 
     const again = await run(world, SCRIPTS.sweep, [path.resolve(__dirname, '..', '..', '..', 'sweeps', 'smoke.yaml'), '--detach']);
     expect(again.code).toBe(0);

@@ -15,6 +15,7 @@ export const SCRIPTS = {
   status: path.join(APPS, 'scheduler', 'dist', 'status-main.js'),
   query: path.join(APPS, 'scheduler', 'dist', 'query-main.js'),
   worker: path.join(APPS, 'worker', 'dist', 'main.js'),
+  report: path.join(APPS, 'report', 'dist', 'report-main.js'),
 };
 
 /** One isolated world per test: its own queue prefix, SQLite file and artifact folder. */

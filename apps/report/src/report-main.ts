@@ -1,0 +1,56 @@
+import { createLogger } from '@ablate/log';
+import { openStore } from '@ablate/store';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildReport } from './build-report';
+
+const USAGE = `usage: pnpm report <sweep> [--out dir]
+
+Writes one self-contained HTML page for the sweep (by id or name) to <dir>/<sweep>.html (default dir: reports):
+results table, samples and μ images per variant, ‖μ‖ and loss curves, confusion matrices. It opens from the file
+system with no server. Reads the sweep database (SWEEP_DB, default data/ablate.db) read-only, and the images under
+the artifact store the workers wrote to.`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string', default: 'reports' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const sweepRef = positionals[0];
+  if (sweepRef === undefined || positionals.length > 1) throw new UsageError(`expected one sweep id or name\n${USAGE}`);
+  const dbPath = path.resolve(process.env.SWEEP_DB || path.join('data', 'ablate.db'));
+  if (!existsSync(dbPath)) throw new UsageError(`no sweep database at ${dbPath} (set SWEEP_DB, or run a sweep first)`);
+  const log = createLogger({ name: 'report' });
+  const store = openStore(dbPath, { readonly: true });
+  try {
+    const built = await buildReport(store, sweepRef, { command: `pnpm report ${[sweepRef, ...(values.out === 'reports' ? [] : ['--out', values.out])].join(' ')}` });
+    if (built === null) {
+      const known = (store.sqlite.prepare('SELECT name FROM sweeps ORDER BY created_at').all() as { name: string }[]).map((r) => r.name);
+      throw new UsageError(`no sweep "${sweepRef}" in ${dbPath}${known.length ? ` (sweeps there: ${known.join(', ')})` : ' (it has no sweeps yet)'}`);
+    }
+    const outDir = path.resolve(values.out);
+    mkdirSync(outDir, { recursive: true });
+    const file = path.join(outDir, `${built.sweepName.replace(/[^A-Za-z0-9._-]/g, '_')}.html`);
+    const tmp = `${file}.tmp-${process.pid}`;
+    writeFileSync(tmp, built.html);
+    renameSync(tmp, file); // never a half-written page
+    for (const uri of built.missingImages) log.warn({ uri }, 'image not readable; the report says so in its place');
+    log.info({ sweep: built.sweepId, runs: built.runs, bytes: Buffer.byteLength(built.html), file }, `report written: ${file}`);
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const user = err instanceof UsageError || (err as { code?: string } | null)?.code?.startsWith('ERR_PARSE_ARGS') === true;
+    process.stderr.write(`${user && err instanceof Error ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(user ? 2 : 1);
+  },
+);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { RUN_QUEUE } from '@ablate/queue';
 import { Queue } from 'bullmq';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createWorld, destroyWorld, REDIS_URL, run, SCRIPTS, sql, start, testSweep, waitFor, writeSweep, type World } from './test-utils/harness';
 import { redisOptionsFromUrl } from '@ablate/queue';
@@ -102,6 +102,27 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
     expect(worker.output()).toContain('training process exited with signal SIGKILL before finishing');
     expect(metricSteps(world, runId)).toEqual(range(1, 80));
     expect(worker.child.exitCode).toBeNull();
+  });
+
+  it('a worker that cannot read the checkpoint its run must resume from fails the job and says so; it never restarts from step 0', async () => {
+    world = createWorld();
+    const file = writeSweep(world, 'lost', testSweep('lost', { steps: 400, values: ['zero'], checkpointEvery: 10 }));
+    start(world, SCRIPTS.recorder);
+    const worker = start(world, SCRIPTS.worker);
+    expect((await run(world, SCRIPTS.sweep, [file, '--detach'])).code).toBe(0);
+    const runId = await waitFor('a run row', () => sql<{ id: string }>(world, 'SELECT id FROM runs')[0]?.id);
+    await waitFor('a checkpoint', () => sql(world, 'SELECT 1 FROM checkpoints WHERE run_id = ?', runId).length > 0, 90_000, 50);
+    const childPid = Number(/"childPid":(\d+)/.exec(worker.output())?.[1]);
+    process.kill(childPid, 'SIGKILL');
+    // This machine loses its view of the shared artifact store: the checkpoints are gone when the retry starts.
+    rmSync(path.join(world.dir, 'artifacts', 'runs', runId, 'checkpoints'), { recursive: true, force: true });
+    const before = metricSteps(world, runId);
+    await waitFor('the run to fail after its retries', () => statusOf(world, runId) === 'failed', 120_000);
+    const row = sql<{ error: string; attempts: number }>(world, 'SELECT error, attempts FROM runs WHERE id = ?', runId)[0];
+    expect(row?.error).toMatch(/^cannot read the checkpoint this run must resume from \(step \d+, .*\): no valid checkpoint in .*Refusing to restart from step 0\. \(attempt 3 of 3\)$/);
+    // No attempt started over: the metrics of the first attempt are untouched and nothing past them was written.
+    expect(metricSteps(world, runId)).toEqual(before);
+    expect(worker.output().match(/"msg":"run started"/g)).toHaveLength(1);
   });
 
   it('the recorder killed and restarted loses nothing', async () => {

@@ -15,6 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isToChild, type FromChild, type ToChild } from './child-protocol';
 import { createConsistencyJudge } from './consistency';
+import { checkResume, clearResumePoint, readResumePoint, ResumeError, writeResumePoint } from './resume-point';
 
 const send = (m: FromChild) => process.send?.(m);
 
@@ -42,6 +43,8 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
     mkdirSync(imageDir, { recursive: true });
     const resume = findNewestValidCheckpoint(checkpointDir, (err) => log.warn({ err: { message: err.message } }, 'skipping invalid checkpoint'));
     const resumeFrom = resume?.manifest.step ?? null;
+    const fallback = checkResume(await readResumePoint(redis, env.prefix, job.runId), resumeFrom, checkpointDir); // throws rather than restart from 0
+    if (fallback !== null) log.warn({ resumeFrom }, fallback);
     if (resume) for (const t of Object.values(resume.tensors)) t.dispose();
     events.emit({ kind: 'run-started', runId: job.runId, attempt: start.attempt, host: start.host, workerId: start.workerId, backend: backend.name, device: backend.device, resumeFrom, at: Date.now() });
     log.info({ backend: backend.name, device: backend.device, resumeFrom }, 'run started');
@@ -55,6 +58,7 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
       onCheckpoint: async (c) => {
         events.emit({ kind: 'checkpoint', runId: job.runId, step: c.step, uri: c.uri, bytes: c.bytes, sha256: c.sha256 });
         await events.flush(); // a checkpoint is a resume point: make sure the recorder hears of it
+        await writeResumePoint(redis, env.prefix, job.runId, { step: c.step, uri: c.uri, sha256: c.sha256, host: start.host, at: Date.now() });
       },
       onSamples: async (samples) => {
         const c = await judge(samples);
@@ -79,6 +83,7 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
       events.emit({ kind: 'run-finished', runId: job.runId, status: result.status, finalStep: result.step, elapsedMs: Math.round(result.elapsedMs), at: Date.now(), ...(result.status === 'diverged' ? { error: result.message } : {}) });
     }
     await events.flush();
+    if (result.status === 'succeeded') await clearResumePoint(redis, env.prefix, job.runId);
     log.info({ status: result.status, step: result.step, elapsedMs: Math.round(result.elapsedMs) }, result.message);
     send({ type: 'result', status: result.status, step: result.step, message: result.message, resumedFrom: result.resumedFrom, elapsedMs: result.elapsedMs });
   } catch (err: unknown) {
@@ -87,7 +92,7 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
     const retry = !(err instanceof ConfigError || err instanceof TarflowConfigError || (err instanceof CheckpointError && err.message.includes('different run config')));
     log.error({ err, retry }, 'run failed');
     await events.flush().catch(() => undefined);
-    const message = err instanceof ConfigError || err instanceof TarflowConfigError || err instanceof CheckpointError || err instanceof BackendError || err instanceof DataError ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const message = err instanceof ConfigError || err instanceof TarflowConfigError || err instanceof CheckpointError || err instanceof BackendError || err instanceof DataError || err instanceof ResumeError ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     send({ type: 'error', message, retry });
   } finally {
     clearInterval(poll);

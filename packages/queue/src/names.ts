@@ -31,6 +31,15 @@ export function cancelKeys(prefix: string, ids: { sweepId: string; runId: string
   return [cancelKey(prefix, ids.sweepId), cancelRunKey(prefix, ids.runId)];
 }
 
+/**
+ * Where a run must resume from, as its worker last checkpointed it: JSON `{ step, uri, sha256, host, at }` at
+ * `<prefix>:resume:run:<runId>`. Written by the worker after each checkpoint (workers never read SQLite), deleted when
+ * the run succeeds. A worker that finds it but cannot read a checkpoint fails the job instead of starting from step 0.
+ */
+export function resumePointKey(prefix: string, runId: string): string {
+  return `${prefix}:resume:run:${runId}`;
+}
+
 export interface QueueEnv {
   redisUrl: string;
   prefix: string;

@@ -1,1 +1,1 @@
-module.exports = require('../../jest.preset.js')(__dirname);
+module.exports = require('../../jest.preset.js')(__dirname, { setupFiles: ['<rootDir>/src/test-setup/data-roots.ts'] });

@@ -171,6 +171,16 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
     const reloaded = await queue.getJob('r-bad');
     expect(reloaded?.attemptsMade).toBe(1);
     expect(reloaded?.failedReason).toBe('job r-bad config.train.steps: expected a positive integer, got "many"');
+
+    // A payload that would write outside this worker's ARTIFACT_DIR, or read data outside DATA_ROOTS, never runs.
+    const escape = path.join(world.env.ARTIFACT_DIR ?? '', '..', 'elsewhere');
+    const out = await queue.add('out', { runId: 'r-out', sweepId: 's', label: 'x', artifactDir: escape, config: {} }, { jobId: 'r-out', attempts: 2, backoff: { type: 'fixed', delay: 100 } });
+    expect(await waitForAsync(async () => ((await out.getState()) === 'failed' ? 'failed' : undefined), 30_000)).toBe('failed');
+    expect((await queue.getJob('r-out'))?.failedReason).toBe(`job r-out artifactDir: expected a folder inside this worker's ARTIFACT_DIR (${world.env.ARTIFACT_DIR}), got "${escape}". Set ARTIFACT_DIR on this worker to the shared artifact folder the scheduler uses.`);
+    const data = await queue.add('data', { runId: 'r-data', sweepId: 's', label: 'x', artifactDir: path.join(world.env.ARTIFACT_DIR ?? '', 'runs', 'r-data'), config: { data: { source: 'idx', dir: '/etc' } } }, { jobId: 'r-data', attempts: 3 });
+    expect(await waitForAsync(async () => ((await data.getState()) === 'failed' ? 'failed' : undefined), 30_000)).toBe('failed');
+    expect((await queue.getJob('r-data'))?.failedReason).toMatch(/^job r-data config\.data\.dir: expected a folder inside the allowed data folders \(.*\), got "\/etc"$/);
+    expect(existsSync(escape)).toBe(false);
     await queue.close();
     const good = writeSweep(world, 'good', testSweep('good', { steps: 3, values: ['zero'], checkpointEvery: 0 }));
     expect((await run(world, SCRIPTS.sweep, [good])).code).toBe(0);

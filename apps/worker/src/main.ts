@@ -52,6 +52,7 @@ async function main(): Promise<number> {
     host,
     ...(values.backend ? { backend: values.backend } : {}),
     ...(gpus ? { gpus } : {}),
+    artifactRoot: path.resolve(process.env.ARTIFACT_DIR || 'artifacts'),
   });
   const lockDuration = Number(process.env.WORKER_LOCK_MS ?? 30_000);
   const worker = new Worker(RUN_QUEUE, runs.processor, {

@@ -1,6 +1,8 @@
 import type { Logger } from '@ablate/log';
 import { parseRunJobData, SpecError, type RunEventEmitter, type RunJobData } from '@ablate/queue';
+import { isInside, realish } from '@ablate/config';
 import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bullmq';
+import path from 'node:path';
 import { fork, type ChildProcess } from 'node:child_process';
 import type { FromChild, ToChild } from './child-protocol';
 
@@ -22,6 +24,8 @@ export interface RunProcessorDeps {
   backend?: string;
   /** One slot per GPU: each child gets CUDA_VISIBLE_DEVICES set to its slot before tfjs loads. */
   gpus?: string[];
+  /** This worker's ARTIFACT_DIR: a job may write only inside it (default: `artifacts` in the working directory). */
+  artifactRoot?: string;
 }
 
 export interface RunProcessor {
@@ -58,6 +62,19 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
       throw new UnrecoverableError(err.message);
     }
     const log = deps.log.child({ runId: data.runId, jobId: job.id, attempt });
+    // A job writes checkpoints and images only inside this worker's artifact folder (no `..` or symlink way out).
+    const root = realish(path.resolve(deps.artifactRoot ?? 'artifacts'));
+    for (const [field, dir] of [['artifactDir', data.artifactDir], ['classifierDir', data.classifierDir]] as const) {
+      if (dir !== undefined && !isInside(realish(path.resolve(dir)), root)) {
+        const message = `job ${job.id ?? data.runId} ${field}: expected a folder inside this worker's ARTIFACT_DIR (${root}), got "${dir}". Set ARTIFACT_DIR on this worker to the shared artifact folder the scheduler uses.`;
+        if (attempt >= maxAttempts) {
+          deps.events.emit({ kind: 'run-finished', runId: data.runId, status: 'failed', finalStep: 0, error: `${message} (attempt ${attempt} of ${maxAttempts})`, at: Date.now() });
+          await deps.events.flush();
+        }
+        log.error({ [field]: dir, artifactRoot: root }, message);
+        throw new Error(message); // another worker, configured with the shared folder, may take the retry
+      }
+    }
     const gpu = freeGpus ? freeGpus.shift() : undefined;
     const env: NodeJS.ProcessEnv = { ...process.env, ...(gpu === undefined ? {} : { CUDA_VISIBLE_DEVICES: gpu }) };
     const child = fork(deps.childScript, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

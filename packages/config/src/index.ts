@@ -7,3 +7,4 @@ export { describeValue, explainZodIssue, getPath, parseWithSchema, toConfigIssue
 export type { IssuePart } from './zod-issues';
 export { issueAt, parseYamlSource } from './yaml-source';
 export type { YamlSource } from './yaml-source';
+export { DEBIAN_DATASETS_DIR, dataDirProblem, dataRoots, isInside, realish } from './data-roots';

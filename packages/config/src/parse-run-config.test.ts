@@ -1,4 +1,7 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdirSync, mkdtempSync, realpathSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ConfigError } from './config-error';
 import { parseRunConfig } from './parse-run-config';
 
@@ -77,8 +80,30 @@ train:
   });
 
   it('checks the data section by its source', () => {
-    expect(parseRunConfig('data: { source: idx, dir: /d }', 'd.yaml').data).toEqual({ source: 'idx', dir: '/d' });
+    expect(parseRunConfig('data: { source: idx, dir: /usr/share/datasets/d }', 'd.yaml').data).toEqual({ source: 'idx', dir: '/usr/share/datasets/d' });
     expect(() => parseRunConfig('data:\n  source: idx\n', 'd.yaml')).toThrow('d.yaml:2:3 data.dir: expected a directory path, got nothing');
     expect(() => parseRunConfig('data:\n  source: lmdb\n', 'd.yaml')).toThrow(/d\.yaml:2:11 data\.source: .*mnist-embedded/);
+  });
+});
+
+describe('data folders are confined to DATA_ROOTS', () => {
+  const saved = process.env.DATA_ROOTS;
+  const root = mkdtempSync(path.join(tmpdir(), 'roots-'));
+  mkdirSync(path.join(root, 'allowed', 'mnist'), { recursive: true });
+  mkdirSync(path.join(root, 'secret'), { recursive: true });
+  symlinkSync(path.join(root, 'secret'), path.join(root, 'allowed', 'link'));
+  beforeEach(() => void (process.env.DATA_ROOTS = path.join(root, 'allowed')));
+  afterEach(() => void (saved === undefined ? delete process.env.DATA_ROOTS : (process.env.DATA_ROOTS = saved)));
+  const parse = (dir: string) => () => parseRunConfig(`data:\n  source: idx\n  dir: ${JSON.stringify(dir)}\n`, 'run.yaml');
+
+  it('accepts a folder inside an allowed root', () => {
+    expect(parse(path.join(root, 'allowed', 'mnist'))().data).toEqual({ source: 'idx', dir: path.join(root, 'allowed', 'mnist') });
+  });
+
+  it('refuses .. and symlinks out of the roots, naming file:line:col, the roots and where the path really goes', () => {
+    const roots = realpathSync(path.join(root, 'allowed'));
+    expect(parse(path.join(root, 'allowed', '..', 'secret'))).toThrow(`run.yaml:3:8 data.dir: expected a folder inside the allowed data folders (${roots}; set DATA_ROOTS to allow others)`);
+    expect(parse(path.join(root, 'allowed', 'link'))).toThrow(`(it resolves to ${realpathSync(path.join(root, 'secret'))})`);
+    expect(parse('/etc')).toThrow('data.dir: expected a folder inside the allowed data folders');
   });
 });

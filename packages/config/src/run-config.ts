@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dataDirProblem } from './data-roots';
 
 /**
  * The run config: everything one training run needs, as plain JSON. `pnpm train --config` reads one; a sweep's `base`
@@ -45,7 +46,17 @@ export const DataSchema = z.discriminatedUnion(
       test_fraction: z.number({ error: 'expected a number in (0, 1)' }).gt(0, { error: 'expected a number in (0, 1)' }).lt(1, { error: 'expected a number in (0, 1)' }).default(1 / 6),
       split_seed: nonNegInt().default(0),
     }),
-    z.strictObject({ source: z.literal('idx'), dir: z.string({ error: 'expected a directory path' }).min(1, { error: 'expected a directory path' }) }),
+    z.strictObject({
+      source: z.literal('idx'),
+      /** Inside the allowed data folders (DATA_ROOTS), checked wherever a config is parsed: sweep, `pnpm train`, worker. */
+      dir: z
+        .string({ error: 'expected a directory path' })
+        .min(1, { error: 'expected a directory path' })
+        .superRefine((dir, ctx) => {
+          const problem = dataDirProblem(dir);
+          if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+    }),
   ],
   { error: 'expected source: mnist-embedded or source: idx (with dir)' },
 );

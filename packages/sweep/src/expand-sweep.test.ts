@@ -143,3 +143,19 @@ seeds: 2
     expect(Object.prototype).not.toHaveProperty('polluted');
   });
 });
+
+describe('sweeps: data folders', () => {
+  it('a data.dir outside DATA_ROOTS, by .. or otherwise, is an error at the value that sets it, when parsed and when expanded', () => {
+    const saved = process.env.DATA_ROOTS;
+    process.env.DATA_ROOTS = '/usr/share/datasets';
+    try {
+      const file = 'name: a\nparameters:\n  data:\n    values:\n      - { source: idx, dir: /usr/share/datasets/fashion-mnist }\n      - { source: idx, dir: /usr/share/datasets/../../../etc }\n';
+      expect(() => parseSweep(file, 's.yaml')).toThrow('s.yaml:6:29 parameters.data.values[1].dir: expected a folder inside the allowed data folders (/usr/share/datasets; set DATA_ROOTS to allow others), got "/usr/share/datasets/../../../etc"');
+      const base = parseSweep('name: a\nbase:\n  data: { source: idx, dir: /usr/share/datasets/x }\nparameters:\n  seed: { values: [1] }\n', 's.yaml');
+      process.env.DATA_ROOTS = '/srv/data'; // the scheduler's roots changed after parsing: the expansion checks again
+      expect(() => expandSweep(base)).toThrow('s.yaml:3:29 base.data.dir: expected a folder inside the allowed data folders (/srv/data; set DATA_ROOTS to allow others), got "/usr/share/datasets/x"');
+    } finally {
+      process.env.DATA_ROOTS = saved;
+    }
+  });
+});

@@ -23,7 +23,7 @@ async function main(): Promise<number> {
   const redis = await connectRedis(env.redisUrl);
   const store = openWritableStore(env.dbPath);
   const consumer = values.consumer ?? `recorder-${os.hostname()}`;
-  const recorder = createRecorder({ redis, store, prefix: env.prefix, consumer, log });
+  const recorder = createRecorder({ redis, store, prefix: env.prefix, consumer, log, leaseMs: Number(process.env.RECORDER_LEASE_MS || 10_000) });
   log.info({ db: env.dbPath, redis: redactRedisUrl(env.redisUrl), prefix: env.prefix, consumer }, 'recorder started');
   const stats = setInterval(() => log.info({ ...recorder.stats }, 'recorder stats'), 60_000);
   let stopping = false;

@@ -83,7 +83,7 @@ async function main(): Promise<number> {
 
   // Attached: the embedded recorder writes what the workers report; local workers if nobody is serving the queue.
   const recorderRedis = await connectRedis(env.redisUrl);
-  const recorder = createRecorder({ redis: recorderRedis, store, prefix: env.prefix, consumer: `sweep-${os.hostname()}-${process.pid}`, log: log.child({ component: 'recorder' }) });
+  const recorder = createRecorder({ redis: recorderRedis, store, prefix: env.prefix, consumer: `sweep-${os.hostname()}-${process.pid}`, log: log.child({ component: 'recorder' }), leaseMs: Number(process.env.RECORDER_LEASE_MS || 10_000) });
   const recording = recorder.run();
   const queue = new Queue<RunJobData>(RUN_QUEUE, { connection: redis, prefix: env.prefix });
   const connected = (await queue.getWorkers()).length;

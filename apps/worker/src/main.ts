@@ -62,7 +62,7 @@ async function main(): Promise<number> {
     name: workerId,
     lockDuration,
     stalledInterval: lockDuration,
-    maxStalledCount: 2,
+    maxStalledCount: Number(process.env.WORKER_MAX_STALLED ?? 2),
   });
   worker.on('failed', (job, err) => {
     log.warn({ jobId: job?.id, err: { message: err.message } }, 'job failed');

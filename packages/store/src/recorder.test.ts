@@ -214,6 +214,29 @@ describe('createRecorder', () => {
     expect(await redis.xlen(key)).toBeLessThan(200); // MINID ~ drops whole stream nodes (100 entries each)
   });
 
+  it('one recorder at a time: a second one stands by, then takes over when the lease is free', async () => {
+    const reader2 = newRedis();
+    cleanups.push(() => reader2.quit());
+    const first = createRecorder({ redis: reader, store, prefix, consumer: 'one', blockMs: 100, leaseMs: 1500 });
+    const second = createRecorder({ redis: reader2, store, prefix, consumer: 'two', blockMs: 100, leaseMs: 1500 });
+    const r1 = first.run();
+    await until(() => first.stats.leases === 1);
+    const r2 = second.run();
+    await emitAll(metricEvents(600, 10));
+    await until(() => metricRows().length === 600);
+    expect(second.stats).toMatchObject({ leases: 0, batches: 0, entries: 0 });
+
+    await first.stop(); // releases the lease
+    await r1;
+    await emitAll(metricEvents(1200, 10).slice(60)); // rows 600..1199
+    await until(() => second.stats.entries === 60); // counted after XACK, so after the commit
+    expect(metricRows()).toHaveLength(1200);
+    expect(second.stats).toMatchObject({ leases: 1, events: 60, rowsWritten: 600 });
+    expect(first.stats).toMatchObject({ leases: 1, entries: 60, rowsWritten: 600 });
+    await second.stop();
+    await r2;
+  });
+
   it('stop() ends a blocked loop promptly', async () => {
     const rec = recorder('r1', { blockMs: 200 });
     const loop = rec.run();

@@ -33,6 +33,11 @@ export interface RecorderOptions {
   trimEveryMs?: number;
   /** First wait after a failed batch (doubles up to 30 s). Default 500. */
   retryDelayMs?: number;
+  /**
+   * One recorder records at a time: it holds the lease `<prefix>:recorder:lease` (renewed every loop, expiring after
+   * leaseMs if it dies); any other recorder stands by and takes over when the lease is free. Default 10000.
+   */
+  leaseMs?: number;
   now?: () => number;
 }
 
@@ -58,6 +63,8 @@ export interface RecorderStats {
   claimed: number;
   /** Failed batches (Redis or SQLite); they are retried. */
   errors: number;
+  /** Times this recorder took the lease (1 when it has recorded since it started; 0 while standing by). */
+  leases: number;
 }
 
 export interface Recorder {
@@ -106,8 +113,11 @@ export function createRecorder(opts: RecorderOptions): Recorder {
   const trimEveryMs = opts.trimEveryMs ?? 10_000;
   const retryDelayMs = opts.retryDelayMs ?? 500;
   const now = opts.now ?? Date.now;
+  const leaseMs = opts.leaseMs ?? 10_000;
+  const leaseKey = `${opts.prefix}:recorder:lease`;
+  const leaseToken = `${consumer}:${process.pid}:${Math.random().toString(36).slice(2, 10)}`;
 
-  const stats: RecorderStats = { batches: 0, entries: 0, events: 0, eventsApplied: 0, rowsWritten: 0, rowsDeleted: 0, staleRows: 0, skippedUnknownRun: 0, ignored: 0, rejected: 0, claimed: 0, errors: 0 };
+  const stats: RecorderStats = { batches: 0, entries: 0, events: 0, eventsApplied: 0, rowsWritten: 0, rowsDeleted: 0, staleRows: 0, skippedUnknownRun: 0, ignored: 0, rejected: 0, claimed: 0, errors: 0, leases: 0 };
   let stopping = false;
   let running: Promise<void> | null = null;
   let wake: (() => void) | null = null;
@@ -120,6 +130,21 @@ export function createRecorder(opts: RecorderOptions): Recorder {
       const message = err !== null && typeof err === 'object' && 'message' in err ? err.message : undefined;
       if (!(typeof message === 'string' && message.startsWith('BUSYGROUP'))) throw err;
     }
+  };
+
+  /**
+   * Renews the lease if this recorder holds it, takes it if nobody does. 'renewed' | 'acquired' | the holder's token.
+   * Two recorders applying batches of one stream at once could interleave a run's start with its rows and lose rows.
+   */
+  const lease = async (): Promise<'renewed' | 'acquired' | string> => {
+    const r = (await redis.eval(
+      "local v = redis.call('GET', KEYS[1]) if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 'renewed' end if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 'acquired' end return v",
+      1, leaseKey, leaseToken, leaseMs,
+    )) as string;
+    return r;
+  };
+  const releaseLease = async (): Promise<void> => {
+    await redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, leaseKey, leaseToken);
   };
 
   const count = (r: ApplyResult): void => {
@@ -257,8 +282,36 @@ export function createRecorder(opts: RecorderOptions): Recorder {
     let lastClaim = -Infinity;
     let lastTrim = now();
     let delay = retryDelayMs;
+    let standingBy: string | null = null;
+    let takeover = false;
     while (!stopping) {
       try {
+        const l = await lease();
+        if (l !== 'renewed' && l !== 'acquired') {
+          if (standingBy !== l) log.info({ holder: l }, 'another recorder holds the lease: standing by');
+          standingBy = l;
+          await sleep(Math.min(1000, leaseMs / 2));
+          continue;
+        }
+        if (l === 'acquired') {
+          stats.leases += 1;
+          if (standingBy !== null) log.info({}, 'took over the lease: recording');
+          takeover = standingBy !== null;
+          standingBy = null;
+          needPending = true;
+        }
+        if (takeover) {
+          // The holder is gone (its lease ran out): its unacked entries are ours now, without the usual idle wait.
+          let cursor = '0-0';
+          do {
+            const r = parseAutoclaim(await redis.xautoclaim(key, group, consumer, Math.min(leaseMs, claimIdleMs), cursor, 'COUNT', batchSize));
+            if (r.entries.length > 0) log.warn({ entries: r.entries.length, from: r.entries[0]?.[0] }, 'claimed entries of the previous lease holder');
+            stats.claimed += r.entries.length;
+            await processEntries(r.entries);
+            cursor = r.cursor;
+          } while (cursor !== '0-0' && !stopping);
+          takeover = false;
+        }
         if (needPending) {
           // After an error the stream or the group may be gone (a Redis restart without persistence): recreate it.
           if (stats.errors > 0) await ensureGroup();
@@ -285,6 +338,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
         delay = Math.min(delay * 2, 30_000);
       }
     }
+    await releaseLease().catch(() => undefined);
     log.info({ ...stats }, 'recorder stopped');
   };
 
@@ -305,6 +359,9 @@ export function createRecorder(opts: RecorderOptions): Recorder {
     },
     async drain() {
       await ensureGroup();
+      const l = await lease();
+      if (l !== 'renewed' && l !== 'acquired') return 0; // another recorder is recording
+      if (l === 'acquired') stats.leases += 1;
       let n = await processPending();
       n += await claimIdle();
       for (;;) {
@@ -313,6 +370,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
         n += got;
       }
       if (trimAcked) await trim();
+      await releaseLease();
       return n;
     },
   };

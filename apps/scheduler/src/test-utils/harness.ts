@@ -43,6 +43,7 @@ export function createWorld(extraEnv: NodeJS.ProcessEnv = {}): World {
       LOG_FORMAT: 'json',
       LOG_LEVEL: 'info',
       WORKER_LOCK_MS: '3000',
+      RECORDER_LEASE_MS: '2000', // a killed recorder's lease frees up in 2 s
       CLASSIFIER_EPOCHS: '1', // the digit classifier for class-consistency: one epoch (~5 s) is enough for tests
       ...extraEnv,
     },

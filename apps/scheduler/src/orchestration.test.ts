@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { RUN_QUEUE } from '@ablate/queue';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createWorld, destroyWorld, REDIS_URL, run, SCRIPTS, sql, start, testSweep, waitFor, writeSweep, type World } from './test-utils/harness';
@@ -123,6 +124,23 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
     // No attempt started over: the metrics of the first attempt are untouched and nothing past them was written.
     expect(metricSteps(world, runId)).toEqual(before);
     expect(worker.output().match(/"msg":"run started"/g)).toHaveLength(1);
+  });
+
+  it('a worker that loses its job lock kills its copy of the run at once; the run resumes and no row is duplicated', async () => {
+    world = createWorld();
+    const file = writeSweep(world, 'lock', testSweep('lock', { steps: 150, values: ['zero'], checkpointEvery: 10 }));
+    start(world, SCRIPTS.recorder);
+    const worker = start(world, SCRIPTS.worker);
+    expect((await run(world, SCRIPTS.sweep, [file, '--detach'])).code).toBe(0);
+    const runId = await waitFor('a run row', () => sql<{ id: string }>(world, 'SELECT id FROM runs')[0]?.id);
+    await waitFor('a checkpoint', () => sql(world, 'SELECT 1 FROM checkpoints WHERE run_id = ?', runId).length > 0, 90_000, 50);
+    const redis = new Redis(REDIS_URL);
+    expect(await redis.del(`${world.prefix}:${RUN_QUEUE}:${runId}:lock`)).toBe(1); // as if the lock had expired
+    redis.disconnect();
+    await waitFor('the worker to notice', () => worker.output().includes('lost the job lock'), 20_000, 50);
+    await waitFor('the run to succeed', () => statusOf(world, runId) === 'succeeded', 120_000);
+    expect(metricSteps(world, runId)).toEqual(range(1, 150));
+    expect(worker.output().match(/"resumeFrom":\d+,"msg":"run started"/g)?.length).toBeGreaterThanOrEqual(1);
   });
 
   it('the recorder killed and restarted loses nothing', async () => {

@@ -71,6 +71,7 @@ async function main(): Promise<number> {
       events.emit({ kind: 'run-finished', runId: (job.data as { runId: string }).runId, status: 'failed', finalStep: 0, error: `job ${job.id}: ${err.message}`, at: Date.now() });
     }
   });
+  worker.on('lockRenewalFailed', (jobIds) => runs.abandon(jobIds));
   worker.on('error', (err) => log.error({ err }, 'worker error'));
   log.info({ redis: redactRedisUrl(env.redisUrl), prefix: env.prefix, concurrency, gpus }, 'worker ready');
 

@@ -32,6 +32,11 @@ export interface RunProcessor {
   processor: Processor<RunJobData, RunResult>;
   /** Asks every running child to checkpoint and stop (SIGTERM on the worker). */
   interruptAll(): void;
+  /**
+   * This worker lost the lock of these jobs (BullMQ's lockRenewalFailed): another worker may already run them, so their
+   * children are killed at once, before they write another checkpoint. The job resumes wherever it is picked up.
+   */
+  abandon(jobIds: readonly string[]): void;
   readonly active: number;
 }
 
@@ -42,6 +47,8 @@ export interface RunProcessor {
  */
 export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
   const children = new Set<ChildProcess>();
+  const byJob = new Map<string, ChildProcess>();
+  const abandoned = new Set<ChildProcess>();
   let stopping = false;
   const freeGpus = deps.gpus ? [...deps.gpus] : null;
 
@@ -79,6 +86,7 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
     const env: NodeJS.ProcessEnv = { ...process.env, ...(gpu === undefined ? {} : { CUDA_VISIBLE_DEVICES: gpu }) };
     const child = fork(deps.childScript, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.add(child);
+    byJob.set(job.id ?? data.runId, child);
     let outcome: FromChild | null = null;
     let lastProgress = 0;
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
@@ -98,6 +106,11 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
     log.info({ childPid: child.pid, gpu }, 'training process started');
     const { code, signal } = await exited;
     children.delete(child);
+    byJob.delete(job.id ?? data.runId);
+    if (abandoned.delete(child)) {
+      // Not ours any more: report nothing (the job's new owner does), just leave.
+      throw new Error(`lost the job lock; stopped this worker's copy of the run (${signal ?? code})`);
+    }
     if (gpu !== undefined) freeGpus?.push(gpu);
     const result = outcome as FromChild | null;
 
@@ -128,6 +141,15 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
     interruptAll() {
       stopping = true;
       for (const c of children) if (c.connected) c.send({ type: 'interrupt' } satisfies ToChild);
+    },
+    abandon(jobIds) {
+      for (const id of jobIds) {
+        const child = byJob.get(id);
+        if (child === undefined || child.exitCode !== null || child.signalCode !== null) continue;
+        abandoned.add(child);
+        deps.log.error({ jobId: id, childPid: child.pid }, 'lost the job lock: another worker may be running this run; killing our copy');
+        child.kill('SIGKILL');
+      }
     },
     get active() {
       return children.size;

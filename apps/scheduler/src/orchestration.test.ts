@@ -143,6 +143,25 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
     expect(worker.output().match(/"resumeFrom":\d+,"msg":"run started"/g)?.length).toBeGreaterThanOrEqual(1);
   });
 
+  it('SIGTERM on a worker: the run checkpoints, is queued again (in SQLite too), and resumes on the next worker', async () => {
+    world = createWorld();
+    const file = writeSweep(world, 'term', testSweep('term', { steps: 150, values: ['zero'], checkpointEvery: 50 }));
+    start(world, SCRIPTS.recorder);
+    const first = start(world, SCRIPTS.worker);
+    expect((await run(world, SCRIPTS.sweep, [file, '--detach'])).code).toBe(0);
+    const runId = await waitFor('a run row', () => sql<{ id: string }>(world, 'SELECT id FROM runs')[0]?.id);
+    await waitFor('training under way', () => metricSteps(world, runId).length >= 10, 60_000, 50);
+    first.child.kill('SIGTERM');
+    expect((await first.exited).code).toBe(0);
+    await waitFor('the run to read queued', () => statusOf(world, runId) === 'queued', 20_000, 50);
+    const stoppedAt = sql<{ step: number }>(world, 'SELECT max(step) AS step FROM checkpoints WHERE run_id = ?', runId)[0]?.step ?? 0;
+    expect(stoppedAt).toBeGreaterThanOrEqual(10); // checkpointed where it stopped, not only at every_steps
+    start(world, SCRIPTS.worker);
+    await waitFor('the run to succeed', () => statusOf(world, runId) === 'succeeded', 120_000);
+    expect(sql<{ resumed_from: number }>(world, 'SELECT resumed_from FROM runs WHERE id = ?', runId)[0]?.resumed_from).toBe(stoppedAt);
+    expect(metricSteps(world, runId)).toEqual(range(1, 150));
+  });
+
   it('the recorder killed and restarted loses nothing', async () => {
     world = createWorld();
     const file = writeSweep(world, 'rec', testSweep('rec', { steps: 60, values: ['zero', 'randn'], checkpointEvery: 30 }));

@@ -79,7 +79,9 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
       },
       shouldStop: () => stop.request,
     });
-    if (result.status !== 'interrupted') {
+    if (result.status === 'interrupted') {
+      events.emit({ kind: 'run-released', runId: job.runId, step: result.step, at: Date.now() });
+    } else {
       events.emit({ kind: 'run-finished', runId: job.runId, status: result.status, finalStep: result.step, elapsedMs: Math.round(result.elapsedMs), at: Date.now(), ...(result.status === 'diverged' ? { error: result.message } : {}) });
     }
     await events.flush();

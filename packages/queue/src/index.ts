@@ -15,6 +15,7 @@ export type {
   RunEvent,
   RunEventKind,
   RunFinishedEvent,
+  RunReleasedEvent,
   RunStartedEvent,
   RunStatusFinal,
 } from './run-event';

@@ -46,8 +46,8 @@ describe('garbage is rejected with a reason', () => {
     ['no e field', ['x', '1', 'y', '2'], 'event 1-0 e: expected a stream field "e" holding the event JSON, got fields "x", "y"'],
     ['not JSON', ['e', '{"kind":'], 'event 1-0 e: expected JSON, got "{\\"kind\\":"'],
     ['not an object', ['e', '[1,2]'], 'event 1-0 (top level): expected an event object, got a list'],
-    ['unknown kind', ['e', '{"kind":"hello","runId":"r"}'], 'event 1-0 kind: expected one of run-started, metrics, mu-norms, confusion, checkpoint, artifact, run-finished, got "hello"'],
-    ['no kind', ['e', '{"runId":"r"}'], 'event 1-0 kind: expected one of run-started, metrics, mu-norms, confusion, checkpoint, artifact, run-finished, got nothing'],
+    ['unknown kind', ['e', '{"kind":"hello","runId":"r"}'], 'event 1-0 kind: expected one of run-started, metrics, mu-norms, confusion, checkpoint, artifact, run-released, run-finished, got "hello"'],
+    ['no kind', ['e', '{"runId":"r"}'], 'event 1-0 kind: expected one of run-started, metrics, mu-norms, confusion, checkpoint, artifact, run-released, run-finished, got nothing'],
   ])('%s', (_what, entry, message) => {
     expect(specError(() => decodeEvent(entry, 'event 1-0')).message.startsWith(message)).toBe(true);
   });

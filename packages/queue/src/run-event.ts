@@ -73,6 +73,15 @@ export interface ArtifactEvent {
   uri: string;
 }
 
+/** The run stopped at a checkpoint and went back on the queue (its worker was stopped): it is queued, not running. */
+export interface RunReleasedEvent {
+  kind: 'run-released';
+  runId: string;
+  /** The checkpoint it will resume from. */
+  step: number;
+  at: number;
+}
+
 export interface RunFinishedEvent {
   kind: 'run-finished';
   runId: string;
@@ -85,9 +94,9 @@ export interface RunFinishedEvent {
   at: number;
 }
 
-export type RunEvent = RunStartedEvent | MetricsEvent | MuNormsEvent | ConfusionEvent | CheckpointEvent | ArtifactEvent | RunFinishedEvent;
+export type RunEvent = RunStartedEvent | MetricsEvent | MuNormsEvent | ConfusionEvent | CheckpointEvent | ArtifactEvent | RunReleasedEvent | RunFinishedEvent;
 export type RunEventKind = RunEvent['kind'];
-export const RUN_EVENT_KINDS = ['run-started', 'metrics', 'mu-norms', 'confusion', 'checkpoint', 'artifact', 'run-finished'] as const satisfies readonly RunEventKind[];
+export const RUN_EVENT_KINDS = ['run-started', 'metrics', 'mu-norms', 'confusion', 'checkpoint', 'artifact', 'run-released', 'run-finished'] as const satisfies readonly RunEventKind[];
 
 // ---- zod schemas (the recorder's edge) ----
 
@@ -148,6 +157,12 @@ const ArtifactSchema = z.object({
   artifact: str('an artifact kind'),
   uri: str('a uri'),
 });
+const RunReleasedSchema = z.object({
+  kind: z.literal('run-released'),
+  runId: str('a run id'),
+  step: step(),
+  at: epochMs(),
+});
 const RunFinishedSchema = z.object({
   kind: z.literal('run-finished'),
   runId: str('a run id'),
@@ -165,6 +180,7 @@ const SCHEMAS = {
   confusion: ConfusionSchema,
   checkpoint: CheckpointSchema,
   artifact: ArtifactSchema,
+  'run-released': RunReleasedSchema,
   'run-finished': RunFinishedSchema,
 } as const;
 

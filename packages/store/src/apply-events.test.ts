@@ -60,6 +60,20 @@ describe('applyEvents', () => {
     expect(store.sqlite.prepare('SELECT step, count FROM confusion WHERE run_id = ? AND true_class = 0 AND predicted_class = 0 ORDER BY step').all(id)).toEqual([{ step: 10, count: 3 }, { step: 20, count: 5 }]);
   });
 
+  it('a released run (its worker stopped) is queued again until the next start; a stale release changes nothing', () => {
+    const id = r0();
+    const start = (attempt: number, resumeFrom: number | null, at: number): RunEvent => ({ kind: 'run-started', runId: id, attempt, host: 'h', workerId: 'w', backend: 'wasm', device: 'cpu', resumeFrom, at });
+    applyEvents(store, [start(1, null, T0)], ['1-0']);
+    expect(getRun(store, id)?.status).toBe('running');
+    applyEvents(store, [{ kind: 'run-released', runId: id, step: 40, at: T0 + 100 }], ['2-0']);
+    expect(getRun(store, id)?.status).toBe('queued');
+    applyEvents(store, [start(1, 40, T0 + 200)], ['3-0']);
+    expect(getRun(store, id)).toMatchObject({ status: 'running', resumedFrom: 40 });
+    // The release of the earlier stint, delivered late: ignored.
+    expect(applyEvents(store, [{ kind: 'run-released', runId: id, step: 40, at: T0 + 100 }], ['2-0']).ignored).toBe(1);
+    expect(getRun(store, id)?.status).toBe('running');
+  });
+
   it('keeps NaN as NULL and ±Infinity as they are', () => {
     applyEvents(store, [
       { kind: 'metrics', runId: r0(), rows: [{ step: 1, name: 'grad_norm', value: NaN }, { step: 1, name: 'x', value: Infinity }] },

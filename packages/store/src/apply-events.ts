@@ -1,6 +1,6 @@
 import { and, eq, gt, Param, Placeholder, sql, type Query } from 'drizzle-orm';
 import type { Statement } from 'better-sqlite3';
-import type { RunEvent, RunFinishedEvent, RunStartedEvent, RunStatusFinal } from '@ablate/queue';
+import type { RunEvent, RunFinishedEvent, RunReleasedEvent, RunStartedEvent, RunStatusFinal } from '@ablate/queue';
 import type { Store } from './open-store';
 import { artifacts, checkpoints, confusion, metrics, muNorms, runs, type RunStatus } from './schema';
 import { compareStreamIds } from './stream-replies';
@@ -119,6 +119,8 @@ function statements(store: Store): Statements {
  * - run-finished is ignored if older than the newest start (entry id < started_entry, or without ids at < started_at), if it is a replay (same status and
  *   finished_at), or if FINISH_ALLOWED forbids the transition (never cancelled → failed, never succeeded → anything).
  *   Otherwise it sets status, final_step, elapsed_ms, error, finished_at = at.
+ * - run-released (the run checkpointed and went back on the queue) sets a running run back to queued, unless it is older
+ *   than the newest start.
  * - An event for a run id that is not in `runs` is skipped and counted, never thrown.
  * - With `entryIds` (the stream entry id of each event, as the recorder passes them), a run-started also records its
  *   entry id (so later starts and finishes are ordered by the stream), and a data row whose entry precedes the newest run-started (so from an older attempt) and whose step is
@@ -180,6 +182,16 @@ export function applyEvents(store: Store, events: readonly RunEvent[], entryIds?
     return true;
   };
 
+  /** A released run goes back to queued, unless a newer start (or a finish) has been recorded since. */
+  const runReleased = (e: RunReleasedEvent, s: RunState, entryId: string | undefined): boolean => {
+    if (s.status !== 'running') return false;
+    const older = entryId !== undefined && s.startedEntry !== null ? compareStreamIds(entryId, s.startedEntry) < 0 : s.startedAt !== null && e.at < s.startedAt;
+    if (older) return false;
+    result.rowsWritten += store.db.update(runs).set({ status: 'queued' }).where(eq(runs.id, e.runId)).run().changes;
+    s.status = 'queued';
+    return true;
+  };
+
   const apply = (): void => {
     events.forEach((e, i) => {
       const id = entryIds?.[i];
@@ -220,6 +232,12 @@ export function applyEvents(store: Store, events: readonly RunEvent[], entryIds?
           break;
         case 'run-started':
           if (!runStarted(e, s, id)) {
+            result.ignored += 1;
+            return;
+          }
+          break;
+        case 'run-released':
+          if (!runReleased(e, s, id)) {
             result.ignored += 1;
             return;
           }

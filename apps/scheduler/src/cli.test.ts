@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
-import { createWorld, destroyWorld, run, SCRIPTS, sql, writeSweep, type World } from './test-utils/harness';
+import { RUN_QUEUE, redisOptionsFromUrl } from '@ablate/queue';
+import { Queue } from 'bullmq';
+import { createWorld, destroyWorld, REDIS_URL, run, SCRIPTS, sql, testSweep, writeSweep, type World } from './test-utils/harness';
 
 const SWEEPS = path.resolve(__dirname, '..', '..', '..', 'sweeps');
 let world: World;
@@ -39,6 +41,22 @@ describe('scheduler commands', () => {
     const r = await run(world, SCRIPTS.sweep, [path.join(SWEEPS, 'smoke.yaml')], 20_000);
     expect(r.code).toBe(2);
     expect(r.output).toMatch(/^Redis at redis:\/\/127\.0\.0\.1:1 does not answer/);
+  });
+
+  it('resubmitting an edited sweep file: runs it no longer has leave the sweep; queued ones in no other sweep are cancelled and dequeued', async () => {
+    world = createWorld();
+    const file = writeSweep(world, 'edit', testSweep('edit', { steps: 5, values: ['zero', 'randn'], checkpointEvery: 0 }));
+    expect((await run(world, SCRIPTS.sweep, [file, '--detach'])).code).toBe(0);
+    const [dropped, kept] = sql<{ run_id: string }>(world, "SELECT run_id FROM sweep_runs WHERE sweep_id = 'edit' ORDER BY idx").map((r) => r.run_id);
+    writeSweep(world, 'edit', testSweep('edit', { steps: 5, values: ['randn'], checkpointEvery: 0 }));
+    const again = await run(world, SCRIPTS.sweep, [file, '--detach']);
+    expect(again.code).toBe(0);
+    expect(again.output).toContain(`1 run(s) no longer in ${file} left the sweep (their results stay in the runs table); 1 of them, queued or running and in no other sweep, were cancelled`);
+    expect(sql(world, "SELECT run_id, idx FROM sweep_runs WHERE sweep_id = 'edit'")).toEqual([{ run_id: kept, idx: 0 }]);
+    expect(sql(world, 'SELECT id, status FROM runs ORDER BY id')).toEqual([{ id: dropped, status: 'cancelled' }, { id: kept, status: 'queued' }].sort((a, b) => (a.id ?? '').localeCompare(b.id ?? '')));
+    const queue = new Queue(RUN_QUEUE, { connection: redisOptionsFromUrl(REDIS_URL), prefix: world.prefix });
+    expect((await queue.getJobs(['waiting'])).map((j) => j.id)).toEqual([kept]);
+    await queue.close();
   });
 
   it('query is read-only, formats csv and json, and explains SQL errors', async () => {

@@ -1,5 +1,5 @@
 import { cancelKey, cancelRunKey, RUN_QUEUE, type RunJobData } from '@ablate/queue';
-import { getRun, insertRuns, setRunStatus, upsertSweep, type RunStatus, type Store } from '@ablate/store';
+import { attachRuns, getRun, setRunStatus, sweepsOfRun, upsertSweep, type RunStatus, type Store } from '@ablate/store';
 import type { RunSpec, SweepSpec } from '@ablate/sweep';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -27,6 +27,10 @@ export interface SubmitResult {
   active: string[];
   /** Failed runs left alone because --retry-failed was not given. */
   failedKept: string[];
+  /** Runs that were in the sweep but that the (edited) file no longer expands to: unlinked; their data stays in `runs`. */
+  unlinked: string[];
+  /** Of those, the queued or running ones in no other sweep: taken off the queue or stopped, and marked cancelled. */
+  stopped: string[];
 }
 
 const FINISHED: RunStatus[] = ['succeeded', 'diverged'];
@@ -50,15 +54,25 @@ export async function submitSweep(opts: {
   const { store, spec, runs } = opts;
   const sweepId = spec.name;
   upsertSweep(store, { id: sweepId, name: spec.name, file: spec.file, spec }, opts.now);
-  const created = insertRuns(
+  const { created, unlinked } = attachRuns(
     store,
     sweepId,
     runs.map((r) => ({ id: r.runId, idx: r.index, label: r.label, variant: r.variant, config: r.config })),
     opts.now,
+    { replace: true }, // the file is the truth: runs it no longer expands to leave the sweep
   );
   const queue = new Queue<RunJobData>(RUN_QUEUE, { connection: opts.connection, prefix: opts.prefix });
   try {
-    const result: SubmitResult = { sweepId, total: runs.length, created, enqueued: [], finished: [], active: [], failedKept: [] };
+    const result: SubmitResult = { sweepId, total: runs.length, created, enqueued: [], finished: [], active: [], failedKept: [], unlinked, stopped: [] };
+    // A run that left the sweep and is in no other sweep is not wanted any more: take it off the queue (or stop it).
+    for (const id of unlinked) {
+      const status = getRun(store, id)?.status;
+      if ((status !== 'queued' && status !== 'running') || sweepsOfRun(store, id).length > 0) continue;
+      await queue.remove(id).catch(() => 0); // a waiting or delayed job; an active one is locked and stays …
+      await opts.connection.set(cancelRunKey(opts.prefix, id), '1', 'EX', 7 * 24 * 3600); // … and stops at its next step
+      setRunStatus(store, id, 'cancelled', { from: ['queued', 'running'] });
+      result.stopped.push(id);
+    }
     const toAdd: RunSpec[] = [];
     const createdSet = new Set(created);
     // One round trip per 500 runs: what each run's job looks like in Redis now.

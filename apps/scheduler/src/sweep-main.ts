@@ -74,6 +74,12 @@ async function main(): Promise<number> {
     { runs: result.total, created: result.created.length, enqueued: result.enqueued.length, finished: result.finished.length, active: result.active.length, failedKept: result.failedKept.length, db: env.dbPath, artifacts: env.artifactDir },
     `sweep ${spec.name}: ${result.total} runs, ${result.enqueued.length} enqueued, ${result.finished.length} already finished, ${result.active.length} already queued or running${result.failedKept.length ? `, ${result.failedKept.length} failed (re-run with --retry-failed)` : ''}`,
   );
+  if (result.unlinked.length > 0) {
+    log.warn(
+      { unlinked: result.unlinked, stopped: result.stopped },
+      `${result.unlinked.length} run(s) no longer in ${spec.file} left the sweep (their results stay in the runs table)${result.stopped.length ? `; ${result.stopped.length} of them, queued or running and in no other sweep, were cancelled` : ''}`,
+    );
+  }
   if (values.detach) {
     log.info('detached: start workers with `pnpm worker` on any machine that reaches Redis; follow with `pnpm status ' + spec.name + '`');
     store.close();

@@ -266,7 +266,7 @@ describe('views', () => {
         { id: b, idx: 2, label: 'lr_scale=1 seed=1', variant: v(1, 1), config: {} },
         { id: 'x1', idx: 3, label: 'lr_scale=0.1 seed=1', variant: v(1, 0.1), config: { lr: 0.1, seed: 1 } },
       ], T0 + 1),
-    ).toEqual({ created: ['x0', 'x1'], linked: [a, 'x0', b, 'x1'] });
+    ).toEqual({ created: ['x0', 'x1'], linked: [a, 'x0', b, 'x1'], unlinked: [] });
     applyEvents(store, [
       ...scriptedRun(a, { lossAt: (s) => 10 / s }),
       ...scriptedRun(b, { lossAt: (s) => 20 / s }),

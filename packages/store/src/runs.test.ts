@@ -113,7 +113,7 @@ describe('runs shared by sweeps', () => {
   });
 
   it('creates a run once and lists it in both sweeps, each with its own idx, label and variant', () => {
-    expect(attachRuns(store, 's1', mini, 5)).toEqual({ created: mini.map((r) => r.id), linked: mini.map((r) => r.id) });
+    expect(attachRuns(store, 's1', mini, 5)).toEqual({ created: mini.map((r) => r.id), linked: mini.map((r) => r.id), unlinked: [] });
     const res = attachRuns(store, 's2', lr, 6);
     expect(res.created).toEqual(lr.filter((r) => r.id.endsWith('lr0.1')).map((r) => r.id));
     expect(res.linked).toEqual(lr.map((r) => r.id));
@@ -139,11 +139,21 @@ describe('runs shared by sweeps', () => {
     attachRuns(store, 's1', mini, 5);
     attachRuns(store, 's2', lr, 6);
     const before = [store.sqlite.prepare('SELECT * FROM runs ORDER BY id').all(), store.sqlite.prepare('SELECT * FROM sweep_runs ORDER BY sweep_id, run_id').all()];
-    expect(attachRuns(store, 's2', lr, 7)).toEqual({ created: [], linked: [] });
+    expect(attachRuns(store, 's2', lr, 7)).toEqual({ created: [], linked: [], unlinked: [] });
     expect(insertRuns(store, 's1', mini, 8)).toEqual([]);
     // Even with other labels (an edited sweep file): a membership keeps the idx, label and variant it was linked with.
-    expect(attachRuns(store, 's1', mini.map((r) => ({ ...r, idx: r.idx + 10, label: 'changed' })), 9)).toEqual({ created: [], linked: [] });
+    expect(attachRuns(store, 's1', mini.map((r) => ({ ...r, idx: r.idx + 10, label: 'changed' })), 9)).toEqual({ created: [], linked: [], unlinked: [] });
     expect([store.sqlite.prepare('SELECT * FROM runs ORDER BY id').all(), store.sqlite.prepare('SELECT * FROM sweep_runs ORDER BY sweep_id, run_id').all()]).toEqual(before);
+  });
+
+  it('with replace (an edited sweep file): links are refreshed and runs the file dropped are unlinked, their rows kept', () => {
+    attachRuns(store, 's1', mini, 5);
+    attachRuns(store, 's2', lr, 6);
+    const kept = mini.slice(1).map((r, i) => ({ ...r, idx: i, label: `now ${r.label}` }));
+    expect(attachRuns(store, 's1', kept, 9, { replace: true })).toEqual({ created: [], linked: [], unlinked: [mini[0]?.id] });
+    expect(store.sqlite.prepare("SELECT run_id AS id, idx, label FROM sweep_runs WHERE sweep_id = 's1' ORDER BY idx").all()).toEqual(kept.map((r) => ({ id: r.id, idx: r.idx, label: r.label })));
+    expect(getRun(store, mini[0]?.id ?? '')).toBeDefined(); // the run and its results stay
+    expect(sweepsOfRun(store, mini[0]?.id ?? '')).toEqual(['s2']); // still in the other sweep
   });
 
   it('a run that already ran keeps its status and outcome when another sweep takes it in', () => {

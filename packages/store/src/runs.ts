@@ -55,6 +55,8 @@ export interface AttachRunsResult {
   created: string[];
   /** Runs that were not yet in this sweep and now are (created ones, and existing ones of other sweeps). */
   linked: string[];
+  /** With `replace`: runs that were in this sweep but are not in `input` any more, now unlinked (their rows stay). */
+  unlinked: string[];
 }
 
 /**
@@ -64,16 +66,22 @@ export interface AttachRunsResult {
  * already in the sweep keeps its idx, label and variant. So re-submitting a sweep is a no-op, and a sweep that
  * includes another sweep's runs gets them without training them again.
  */
-export function attachRuns(store: Store, sweepId: string, input: readonly RunInput[], now: number = Date.now()): AttachRunsResult {
+export function attachRuns(store: Store, sweepId: string, input: readonly RunInput[], now: number = Date.now(), opts: { replace?: boolean } = {}): AttachRunsResult {
   // Prepared single-row statements in one transaction: for 10,000 runs about 10× faster than drizzle's multi-row
   // builder (which re-renders a 500-row statement per chunk). `changes` says whether ON CONFLICT skipped the row.
   const insertRun = store.sqlite.prepare("INSERT INTO runs (id, config_json, status, queued_at) VALUES (?, ?, 'queued', ?) ON CONFLICT DO NOTHING");
   const insertLink = store.sqlite.prepare(
     'INSERT INTO sweep_runs (sweep_id, run_id, idx, label, variant_group, variant_json, added_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
   );
+  // replace: the sweep is exactly `input` (its file was edited): links are refreshed (idx, label, variant) and links
+  // to runs the file no longer expands to are removed.
+  const refreshLink = store.sqlite.prepare('UPDATE sweep_runs SET idx = ?, label = ?, variant_group = ?, variant_json = ? WHERE sweep_id = ? AND run_id = ?');
+  const currentLinks = store.sqlite.prepare('SELECT run_id AS id FROM sweep_runs WHERE sweep_id = ?');
+  const deleteLink = store.sqlite.prepare('DELETE FROM sweep_runs WHERE sweep_id = ? AND run_id = ?');
   const tx = store.sqlite.transaction((): AttachRunsResult => {
     const created: string[] = [];
     const linked: string[] = [];
+    const unlinked: string[] = [];
     const seen = new Set<string>();
     for (const r of input) {
       if (seen.has(r.id)) continue;
@@ -81,8 +89,16 @@ export function attachRuns(store: Store, sweepId: string, input: readonly RunInp
       if (insertRun.run(r.id, JSON.stringify(r.config), now).changes > 0) created.push(r.id);
       const group = r.variantGroup ?? variantGroupOf(r.variant);
       if (insertLink.run(sweepId, r.id, r.idx, r.label, group, JSON.stringify(r.variant), now).changes > 0) linked.push(r.id);
+      else if (opts.replace) refreshLink.run(r.idx, r.label, group, JSON.stringify(r.variant), sweepId, r.id);
     }
-    return { created, linked };
+    if (opts.replace) {
+      for (const { id } of currentLinks.all(sweepId) as { id: string }[]) {
+        if (seen.has(id)) continue;
+        deleteLink.run(sweepId, id);
+        unlinked.push(id);
+      }
+    }
+    return { created, linked, unlinked };
   });
   return tx.immediate();
 }

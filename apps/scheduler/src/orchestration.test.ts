@@ -209,6 +209,13 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
     expect(reloaded?.attemptsMade).toBe(1);
     expect(reloaded?.failedReason).toBe('job r-bad config.train.steps: expected a positive integer, got "many"');
 
+    // A payload from a newer scheduler, with a config key this worker does not know: refused, retried for another worker.
+    const newer = await queue.add('newer', { runId: 'r-newer', sweepId: 's', label: 'x', artifactDir: path.join(world.env.ARTIFACT_DIR ?? '', 'runs', 'r-newer'), config: { eval: { future_knob: 1 } } }, { jobId: 'r-newer', attempts: 2, backoff: { type: 'fixed', delay: 100 } });
+    expect(await waitForAsync(async () => ((await newer.getState()) === 'failed' ? 'failed' : undefined), 30_000)).toBe('failed');
+    const newerJob = await queue.getJob('r-newer');
+    expect(newerJob?.attemptsMade).toBe(2); // retried: another (updated) worker could have taken it
+    expect(newerJob?.failedReason).toBe('job r-newer: this worker does not know the config key(s) config.eval.future_knob; it is older than the scheduler that submitted the run. Update it (git pull && pnpm build) and restart it.');
+
     // A payload that would write outside this worker's ARTIFACT_DIR, or read data outside DATA_ROOTS, never runs.
     const escape = path.join(world.env.ARTIFACT_DIR ?? '', '..', 'elsewhere');
     const out = await queue.add('out', { runId: 'r-out', sweepId: 's', label: 'x', artifactDir: escape, config: {} }, { jobId: 'r-out', attempts: 2, backoff: { type: 'fixed', delay: 100 } });

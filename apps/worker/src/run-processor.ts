@@ -61,6 +61,19 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
     } catch (err: unknown) {
       if (!(err instanceof SpecError)) throw err;
       const runId = typeof (job.data as { runId?: unknown }).runId === 'string' ? (job.data as { runId: string }).runId : undefined;
+      if (err.issues.length > 0 && err.issues.every((i) => i.message.startsWith('unknown key'))) {
+        // Only keys this worker does not know: it is older than the scheduler that wrote the job. Running the config
+        // without them would train something else than the run id names, so refuse, but let an up-to-date worker
+        // take the job (a retry, not a failure of the run), and say what to do.
+        const keys = err.issues.map((i) => i.field).join(', ');
+        const message = `job ${job.id ?? '?'}: this worker does not know the config key(s) ${keys}; it is older than the scheduler that submitted the run. Update it (git pull && pnpm build) and restart it.`;
+        deps.log.error({ jobId: job.id, keys }, message);
+        if (runId && attempt >= maxAttempts) {
+          deps.events.emit({ kind: 'run-finished', runId, status: 'failed', finalStep: 0, error: `${message} (attempt ${attempt} of ${maxAttempts})`, at: Date.now() });
+          await deps.events.flush();
+        }
+        throw new Error(message);
+      }
       deps.log.error({ jobId: job.id, err: { message: err.message } }, 'bad job payload: failing without retries');
       if (runId) {
         deps.events.emit({ kind: 'run-finished', runId, status: 'failed', finalStep: 0, error: err.message, at: Date.now() });

@@ -25,6 +25,24 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
   const log = createLogger({ name: 'worker' }).child({ runId: job.runId, jobId: start.jobId, attempt: start.attempt, child: process.pid });
   const redis = new Redis(redisOptionsFromUrl(env.redisUrl));
   const events = createEventEmitter(redis, env.prefix, { onError: (err) => log.warn({ err }, 'event flush failed; will retry') });
+  /**
+   * Every buffered event onto the stream, retrying while Redis is away (a restart, a partition) for up to `withinMs`.
+   * Called before each checkpoint: a checkpoint is where the next attempt resumes, so the reports of the steps before
+   * it must be on the stream first, or they would be lost with this process.
+   */
+  const flushDurably = async (withinMs: number): Promise<void> => {
+    const deadline = Date.now() + withinMs;
+    for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
+      try {
+        await events.flush();
+        return;
+      } catch (err: unknown) {
+        if (Date.now() + wait > deadline) throw new Error(`could not write ${events.pending} event(s) to Redis within ${Math.round(withinMs / 1000)} s: ${err instanceof Error ? err.message : String(err)}`);
+        log.warn({ pending: events.pending, retryInMs: wait, err: { message: err instanceof Error ? err.message : String(err) } }, 'Redis unreachable: holding the events (and the next checkpoint) until it is back');
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  };
   const poll = setInterval(() => {
     redis.exists(...cancelKeys(env.prefix, { sweepId: job.sweepId, runId: job.runId })).then(
       (n) => {
@@ -55,9 +73,10 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
       log,
       onMetrics: (rows) => events.emit({ kind: 'metrics', runId: job.runId, rows }),
       onMuNorms: (step, norms) => events.emit({ kind: 'mu-norms', runId: job.runId, step, norms }),
+      beforeCheckpoint: () => flushDurably(10 * 60_000),
       onCheckpoint: async (c) => {
         events.emit({ kind: 'checkpoint', runId: job.runId, step: c.step, uri: c.uri, bytes: c.bytes, sha256: c.sha256 });
-        await events.flush(); // a checkpoint is a resume point: make sure the recorder hears of it
+        await flushDurably(10 * 60_000); // a checkpoint is a resume point: make sure the recorder hears of it
         await writeResumePoint(redis, env.prefix, job.runId, { step: c.step, uri: c.uri, sha256: c.sha256, host: start.host, at: Date.now() });
       },
       onSamples: async (samples) => {
@@ -84,7 +103,7 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
     } else {
       events.emit({ kind: 'run-finished', runId: job.runId, status: result.status, finalStep: result.step, elapsedMs: Math.round(result.elapsedMs), at: Date.now(), ...(result.status === 'diverged' ? { error: result.message } : {}) });
     }
-    await events.flush();
+    await flushDurably(10 * 60_000);
     if (result.status === 'succeeded') await clearResumePoint(redis, env.prefix, job.runId);
     log.info({ status: result.status, step: result.step, elapsedMs: Math.round(result.elapsedMs) }, result.message);
     send({ type: 'result', status: result.status, step: result.step, message: result.message, resumedFrom: result.resumedFrom, elapsedMs: result.elapsedMs });
@@ -93,7 +112,7 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
     // load here, a disk error, a bug) may go better on another attempt or another worker.
     const retry = !(err instanceof ConfigError || err instanceof TarflowConfigError || (err instanceof CheckpointError && err.message.includes('different run config')));
     log.error({ err, retry }, 'run failed');
-    await events.flush().catch(() => undefined);
+    await flushDurably(60_000).catch(() => undefined);
     const message = err instanceof ConfigError || err instanceof TarflowConfigError || err instanceof CheckpointError || err instanceof BackendError || err instanceof DataError || err instanceof ResumeError ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     send({ type: 'error', message, retry });
   } finally {

@@ -41,6 +41,11 @@ export interface TrainHooks {
   log?: TrainLog;
   onMetrics?(rows: MetricRow[]): void | Promise<void>;
   onMuNorms?(step: number, norms: number[]): void | Promise<void>;
+  /**
+   * Before a checkpoint is written. A run resumes from its newest checkpoint, so whatever was reported for the steps
+   * before it must be durable first; if this throws, no checkpoint is written at this step.
+   */
+  beforeCheckpoint?(step: number): void | Promise<void>;
   onCheckpoint?(record: CheckpointRecord): void | Promise<void>;
   onEval?(result: EvalResult): void | Promise<void>;
   onImage?(image: RunImage): void | Promise<void>;
@@ -124,6 +129,7 @@ export async function train(cfg: RunConfig, hooks: TrainHooks): Promise<TrainRes
     let lastCheckpointStep = -1;
     const checkpoint = async (): Promise<void> => {
       if (step === lastCheckpointStep) return;
+      await hooks.beforeCheckpoint?.(step); // e.g. get every report of steps ≤ step out before the resume point exists
       lastCheckpointStep = step;
       const tensors: tf.NamedTensorMap = {};
       for (const [k, v] of Object.entries(named)) tensors[`model/${k}`] = v;

@@ -157,7 +157,7 @@ describe('fault injection (real Redis, SQLite and worker processes)', () => {
   });
 
   it('restart Redis mid-sweep (a Redis of the test\'s own, with AOF)', async () => {
-    await faultCase('Redis killed -9 and restarted (AOF)', 'all succeeded', async () => {
+    await faultCase('Redis killed -9 for 4 s, restarted (AOF)', 'all succeeded', async () => {
       const port = await freePort();
       const dir = path.join(tmpdir(), `faults-redis-${port}`);
       mkdirSync(dir, { recursive: true });
@@ -178,7 +178,7 @@ describe('fault injection (real Redis, SQLite and worker processes)', () => {
       expect((await run(w, SCRIPTS.sweep, [file, '--detach'])).code).toBe(0);
       await waitFor('a checkpoint', () => sql(w, 'SELECT 1 FROM checkpoints').length > 0, 90_000, 100);
       redis.kill('SIGKILL');
-      await sleep(2000);
+      await sleep(4000); // longer than a job lock (3 s here) and than the time between checkpoints: both happen while it is down
       redis = startRedis();
       await waitFor('redis back', () => ping(), 10_000, 50);
       await waitFor('every run to finish', () => runsOf(w).every((r) => r.status === 'succeeded') || undefined, 240_000, 500);

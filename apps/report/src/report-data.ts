@@ -53,8 +53,8 @@ export function axisValueLabel(key: string, value: unknown): string {
  */
 export function loadSweepReport(store: Store, sweepRef: string): SweepReport | null {
   const db = store.sqlite;
-  const sweep = getSweep(store, sweepRef) ?? (db.prepare('SELECT id FROM sweeps WHERE name = ? ORDER BY created_at DESC LIMIT 1').get(sweepRef) as { id: string } | undefined);
-  const full = sweep === undefined ? undefined : getSweep(store, sweep.id);
+  const byName = () => db.prepare('SELECT id FROM sweeps WHERE name = ? ORDER BY created_at DESC LIMIT 1').get(sweepRef) as { id: string } | undefined;
+  const full = getSweep(store, sweepRef) ?? getSweep(store, byName()?.id ?? '');
   if (full === undefined) return null;
 
   const results = runResultsBySweep(store, full.id);

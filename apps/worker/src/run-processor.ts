@@ -51,6 +51,17 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
   const abandoned = new Set<ChildProcess>();
   let stopping = false;
   const freeGpus = deps.gpus ? [...deps.gpus] : null;
+  // A job writes checkpoints and images only inside this worker's artifact folder (no `..` or symlink way out).
+  const artifactRoot = realish(path.resolve(deps.artifactRoot ?? 'artifacts'));
+
+  /** The error of an attempt that failed but may go better elsewhere; on the last attempt the run is recorded failed. */
+  const retryableFailure = async (runId: string | undefined, message: string, attempt: number, maxAttempts: number): Promise<Error> => {
+    if (runId !== undefined && attempt >= maxAttempts) {
+      deps.events.emit({ kind: 'run-finished', runId, status: 'failed', finalStep: 0, error: `${message} (attempt ${attempt} of ${maxAttempts})`, at: Date.now() });
+      await deps.events.flush();
+    }
+    return new Error(message);
+  };
 
   const processor: Processor<RunJobData, RunResult> = async (job: Job<RunJobData, RunResult>, token?: string) => {
     const attempt = job.attemptsMade + 1;
@@ -68,11 +79,7 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
         const keys = err.issues.map((i) => i.field).join(', ');
         const message = `job ${job.id ?? '?'}: this worker does not know the config key(s) ${keys}; it is older than the scheduler that submitted the run. Update it (git pull && pnpm build) and restart it.`;
         deps.log.error({ jobId: job.id, keys }, message);
-        if (runId && attempt >= maxAttempts) {
-          deps.events.emit({ kind: 'run-finished', runId, status: 'failed', finalStep: 0, error: `${message} (attempt ${attempt} of ${maxAttempts})`, at: Date.now() });
-          await deps.events.flush();
-        }
-        throw new Error(message);
+        throw await retryableFailure(runId, message, attempt, maxAttempts);
       }
       deps.log.error({ jobId: job.id, err: { message: err.message } }, 'bad job payload: failing without retries');
       if (runId) {
@@ -82,17 +89,11 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
       throw new UnrecoverableError(err.message);
     }
     const log = deps.log.child({ runId: data.runId, jobId: job.id, attempt });
-    // A job writes checkpoints and images only inside this worker's artifact folder (no `..` or symlink way out).
-    const root = realish(path.resolve(deps.artifactRoot ?? 'artifacts'));
     for (const [field, dir] of [['artifactDir', data.artifactDir], ['classifierDir', data.classifierDir]] as const) {
-      if (dir !== undefined && !isInside(realish(path.resolve(dir)), root)) {
-        const message = `job ${job.id ?? data.runId} ${field}: expected a folder inside this worker's ARTIFACT_DIR (${root}), got "${dir}". Set ARTIFACT_DIR on this worker to the shared artifact folder the scheduler uses.`;
-        if (attempt >= maxAttempts) {
-          deps.events.emit({ kind: 'run-finished', runId: data.runId, status: 'failed', finalStep: 0, error: `${message} (attempt ${attempt} of ${maxAttempts})`, at: Date.now() });
-          await deps.events.flush();
-        }
-        log.error({ [field]: dir, artifactRoot: root }, message);
-        throw new Error(message); // another worker, configured with the shared folder, may take the retry
+      if (dir !== undefined && !isInside(realish(path.resolve(dir)), artifactRoot)) {
+        const message = `job ${job.id ?? data.runId} ${field}: expected a folder inside this worker's ARTIFACT_DIR (${artifactRoot}), got "${dir}". Set ARTIFACT_DIR on this worker to the shared artifact folder the scheduler uses.`;
+        log.error({ [field]: dir, artifactRoot }, message);
+        throw await retryableFailure(data.runId, message, attempt, maxAttempts); // a worker with the shared folder may take it
       }
     }
     const gpu = freeGpus ? freeGpus.shift() : undefined;
@@ -120,11 +121,11 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
     const { code, signal } = await exited;
     children.delete(child);
     byJob.delete(job.id ?? data.runId);
+    if (gpu !== undefined) freeGpus?.push(gpu);
     if (abandoned.delete(child)) {
       // Not ours any more: report nothing (the job's new owner does), just leave.
       throw new Error(`lost the job lock; stopped this worker's copy of the run (${signal ?? code})`);
     }
-    if (gpu !== undefined) freeGpus?.push(gpu);
     const result = outcome as FromChild | null;
 
     if (result?.type === 'result') {
@@ -141,12 +142,8 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
       throw new UnrecoverableError(result.message);
     }
     const message = result?.type === 'error' ? result.message : `training process exited with ${signal ? `signal ${signal}` : `code ${code}`} before finishing`;
-    if (attempt >= maxAttempts) {
-      deps.events.emit({ kind: 'run-finished', runId: data.runId, status: 'failed', finalStep: 0, error: `${message} (attempt ${attempt} of ${maxAttempts})`, at: Date.now() });
-      await deps.events.flush();
-    }
     log.warn({ code, signal }, message);
-    throw new Error(message);
+    throw await retryableFailure(data.runId, message, attempt, maxAttempts);
   };
 
   return {

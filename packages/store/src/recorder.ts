@@ -217,12 +217,13 @@ export function createRecorder(opts: RecorderOptions): Recorder {
     }
   };
 
-  const claimIdle = async (): Promise<number> => {
+  /** XAUTOCLAIMs and records the entries idle for at least `minIdleMs` on other consumers. */
+  const claimIdle = async (minIdleMs = claimIdleMs, whose = 'a dead consumer'): Promise<number> => {
     let n = 0;
     let cursor = '0-0';
     do {
-      const r = parseAutoclaim(await redis.xautoclaim(key, group, consumer, claimIdleMs, cursor, 'COUNT', batchSize));
-      if (r.entries.length > 0) log.warn({ entries: r.entries.length, from: r.entries[0]?.[0] }, 'claimed entries of a dead consumer');
+      const r = parseAutoclaim(await redis.xautoclaim(key, group, consumer, minIdleMs, cursor, 'COUNT', batchSize));
+      if (r.entries.length > 0) log.warn({ entries: r.entries.length, from: r.entries[0]?.[0] }, `claimed entries of ${whose}`);
       stats.claimed += r.entries.length;
       await processEntries(r.entries);
       n += r.entries.length;
@@ -302,14 +303,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
         }
         if (takeover) {
           // The holder is gone (its lease ran out): its unacked entries are ours now, without the usual idle wait.
-          let cursor = '0-0';
-          do {
-            const r = parseAutoclaim(await redis.xautoclaim(key, group, consumer, Math.min(leaseMs, claimIdleMs), cursor, 'COUNT', batchSize));
-            if (r.entries.length > 0) log.warn({ entries: r.entries.length, from: r.entries[0]?.[0] }, 'claimed entries of the previous lease holder');
-            stats.claimed += r.entries.length;
-            await processEntries(r.entries);
-            cursor = r.cursor;
-          } while (cursor !== '0-0' && !stopping);
+          await claimIdle(Math.min(leaseMs, claimIdleMs), 'the previous lease holder');
           takeover = false;
         }
         if (needPending) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkDataset, checkNode, checkRedis, checkSqlitePath, redactUrl } from './checks';
+import { checkDataset, checkNode, checkRedis, checkSqlitePath } from './checks';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -23,7 +23,13 @@ describe('doctor checks', () => {
     expect(c).toMatchObject({ ok: false, required: true });
     expect(c.fix).toMatch(/redis-server/);
     expect(c.detail).not.toContain('s3cret');
-    expect(redactUrl('redis://:pw@h:1')).toBe('redis://:***@h:1');
+    expect(c.detail).toContain('redis://user:***@127.0.0.1:1');
+  });
+
+  it('redis: a malformed REDIS_URL is a failed check naming what is expected, not a crash', async () => {
+    const c = await checkRedis('http://127.0.0.1:6379');
+    expect(c).toMatchObject({ ok: false, required: true });
+    expect(c.detail).toMatch(/redis:\/\/ or rediss:\/\//);
   });
 
   it('sqlite: a new file in a writable dir is fine; an unwritable parent is not', () => {

@@ -1,5 +1,6 @@
 import { selectBackend, type BackendAttempt } from '@ablate/backend';
 import { describeDataSource, type DataConfig } from '@ablate/data';
+import { queueEnv, redactRedisUrl, redisOptionsFromUrl } from '@ablate/queue';
 import { Redis } from 'ioredis';
 import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -14,7 +15,6 @@ export interface Check {
   extra?: Record<string, unknown>;
 }
 
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export const DEFAULT_SWEEP_DB = path.join('data', 'ablate.db');
 
 export function checkNode(version = process.versions.node): Check {
@@ -45,21 +45,27 @@ function notChosen(a: BackendAttempt): { name: string; why: string; fix?: string
 }
 
 export async function checkRedis(url: string, timeoutMs = 2000): Promise<Check> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  let options: ReturnType<typeof redisOptionsFromUrl>;
+  try {
+    options = redisOptionsFromUrl(url);
+  } catch (err: unknown) {
+    return { name: 'redis', ok: false, required: true, detail: err instanceof Error ? err.message : String(err), fix: 'set REDIS_URL to redis://[user:password@]host[:port][/db] or rediss://…' };
+  }
+  const redis = new Redis({ ...options, lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   redis.on('error', () => undefined); // reported below
   try {
     await redis.connect();
     const pong = await redis.ping();
     const info = await redis.info('server');
     const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
-    return { name: 'redis', ok: pong === 'PONG', required: true, detail: `${redactUrl(url)} answers (Redis ${version})` };
+    return { name: 'redis', ok: pong === 'PONG', required: true, detail: `${redactRedisUrl(url)} answers (Redis ${version})` };
   } catch (err: unknown) {
     const message = err instanceof Error ? err.message : String(err);
     return {
       name: 'redis',
       ok: false,
       required: true,
-      detail: `${redactUrl(url)} does not answer: ${message}`,
+      detail: `${redactRedisUrl(url)} does not answer: ${message}`,
       fix: 'start Redis (apt-get install -y redis-server && redis-server --daemonize yes) or set REDIS_URL',
     };
   } finally {
@@ -67,10 +73,6 @@ export async function checkRedis(url: string, timeoutMs = 2000): Promise<Check> 
   }
 }
 
-/** Hides a password in redis://user:pass@host URLs. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):([^@/]*)@/, '//$1:***@');
-}
 
 export function checkSqlitePath(dbPath: string): Check {
   const abs = path.resolve(dbPath);
@@ -110,7 +112,7 @@ export async function runChecks(opts: DoctorOptions): Promise<Check[]> {
   return [
     checkNode(),
     await checkBackend(env, opts.backend),
-    await checkRedis(env.REDIS_URL ?? DEFAULT_REDIS_URL),
+    await checkRedis(queueEnv(env).redisUrl),
     checkSqlitePath(env.SWEEP_DB ?? DEFAULT_SWEEP_DB),
     checkDataset(data),
   ];

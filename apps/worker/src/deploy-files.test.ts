@@ -1,9 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 
-// No Docker engine here: these check what the compose file and Dockerfiles promise, and that every path they name exists.
+// These check what the compose file and Dockerfiles promise, and that every path they name exists; `bash docker/smoke.sh`
+// runs the CPU stack for real where a Docker engine is (not in CI).
 const REPO = path.resolve(__dirname, '..', '..', '..');
 interface Service {
   image?: string;
@@ -23,7 +25,28 @@ describe('docker-compose.yml', () => {
     expect(cmd).toMatch(/--requirepass \$\{REDIS_PASSWORD:\?/);
     expect(cmd).toContain('--appendonly yes');
     expect(cmd).toContain('--maxmemory-policy noeviction');
-    expect(services.recorder?.environment?.REDIS_URL).toContain('${REDIS_PASSWORD');
+    // The apps add REDIS_PASSWORD to a REDIS_URL without one (queueEnv); a nested ${...${...}} default is not portable
+    // (docker-compose v1 passes it through mangled).
+    expect(services.recorder?.environment).toMatchObject({ REDIS_URL: '${REDIS_URL:-redis://redis:6379}', REDIS_PASSWORD: '${REDIS_PASSWORD:?set REDIS_PASSWORD}' });
+    expect(readFileSync(path.join(REPO, 'docker-compose.yml'), 'utf8')).not.toMatch(/\$\{[^}]*\$\{/);
+  });
+
+  it('the CPU image takes its base from NODE_IMAGE and trusts the CAs in docker/extra-ca', () => {
+    expect(services.recorder?.build?.args).toEqual({ NODE_IMAGE: '${NODE_IMAGE:-node:20-bookworm-slim}' });
+    expect(services.redis?.image).toBe('${REDIS_IMAGE:-redis:7.0}');
+    for (const file of ['docker/Dockerfile', 'docker/Dockerfile.worker-gpu']) {
+      const dockerfile = readFileSync(path.join(REPO, file), 'utf8');
+      expect({ file, copiesCa: dockerfile.includes('COPY docker/extra-ca/ /usr/local/share/ca-certificates/'), updates: dockerfile.includes('update-ca-certificates') }).toEqual({ file, copiesCa: true, updates: true });
+    }
+    expect(readFileSync(path.join(REPO, 'docker/Dockerfile'), 'utf8')).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim\nFROM \$\{NODE_IMAGE\}$/m);
+    expect(readFileSync(path.join(REPO, '.dockerignore'), 'utf8')).not.toMatch(/^docker/m);
+  });
+
+  it('docker/local-bases.sh and docker/smoke.sh are executable bash that parses', () => {
+    for (const file of ['docker/local-bases.sh', 'docker/smoke.sh']) {
+      accessSync(path.join(REPO, file), constants.X_OK);
+      expect({ file, ...spawnSync('bash', ['-n', path.join(REPO, file)], { encoding: 'utf8' }) }).toMatchObject({ file, status: 0, stderr: '' });
+    }
   });
 
   it('the recorder, both workers and the tools share one artifact folder at /artifacts; the recorder has the SQLite volume', () => {

@@ -47,6 +47,14 @@ describe('queueEnv', () => {
     expect(queueEnv({})).toEqual({ redisUrl: 'redis://127.0.0.1:6379', prefix: 'ablate' });
     expect(queueEnv({ REDIS_URL: 'redis://h:1', QUEUE_PREFIX: 'lab' })).toEqual({ redisUrl: 'redis://h:1', prefix: 'lab' });
   });
+
+  it('REDIS_PASSWORD fills in a URL without a password, percent-encoded; a password in the URL wins', () => {
+    const { redisUrl } = queueEnv({ REDIS_URL: 'rediss://redis.lab:6380/2', REDIS_PASSWORD: 'p@ss:w/rd%41' });
+    expect(redisOptionsFromUrl(redisUrl)).toMatchObject({ host: 'redis.lab', port: 6380, db: 2, password: 'p@ss:w/rd%41', tls: { servername: 'redis.lab' } });
+    expect(queueEnv({ REDIS_PASSWORD: 'x' }).redisUrl).toBe('redis://:x@127.0.0.1:6379');
+    expect(queueEnv({ REDIS_URL: 'redis://:inurl@h', REDIS_PASSWORD: 'x' }).redisUrl).toBe('redis://:inurl@h');
+    expect(queueEnv({ REDIS_URL: 'not a url', REDIS_PASSWORD: 'x' }).redisUrl).toBe('not a url');
+  });
 });
 
 describe('with the real Redis', () => {

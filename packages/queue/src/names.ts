@@ -45,9 +45,28 @@ export interface QueueEnv {
   prefix: string;
 }
 
-/** `REDIS_URL` (default redis://127.0.0.1:6379) and `QUEUE_PREFIX` (default `ablate`). */
+/**
+ * `REDIS_URL` (default redis://127.0.0.1:6379) and `QUEUE_PREFIX` (default `ablate`). `REDIS_PASSWORD`, when set, is the
+ * password for a REDIS_URL that carries none (docker compose passes it this way; a password written in the URL wins).
+ */
 export function queueEnv(env: Readonly<Record<string, string | undefined>> = process.env): QueueEnv {
   const url = env.REDIS_URL?.trim();
   const prefix = env.QUEUE_PREFIX?.trim();
-  return { redisUrl: url === undefined || url === '' ? DEFAULT_REDIS_URL : url, prefix: prefix === undefined || prefix === '' ? DEFAULT_PREFIX : prefix };
+  return {
+    redisUrl: withPassword(url === undefined || url === '' ? DEFAULT_REDIS_URL : url, env.REDIS_PASSWORD),
+    prefix: prefix === undefined || prefix === '' ? DEFAULT_PREFIX : prefix,
+  };
+}
+
+function withPassword(url: string, password: string | undefined): string {
+  if (password === undefined || password === '') return url;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return url; // redisOptionsFromUrl names what is wrong with it
+  }
+  if (u.password !== '' || (u.protocol !== 'redis:' && u.protocol !== 'rediss:')) return url;
+  u.password = encodeURIComponent(password);
+  return u.toString();
 }

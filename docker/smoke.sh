@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The CPU stack of docker-compose.yml, for real: builds the image, starts redis + recorder + two worker-cpu containers
+# under a throw-away compose project, runs sweeps/smoke.yaml through the tools container, restarts Redis in the middle
+# of it (AOF must keep the queue), checks in SQLite that both runs succeeded with every metric, writes the report, and
+# takes the project down again (volumes included).
+#
+#   bash docker/smoke.sh                      # needs a Docker engine and docker compose (v2) or docker-compose (v1)
+#   NODE_IMAGE=ablate-local/node:20 REDIS_IMAGE=ablate-local/redis:7.0 bash docker/smoke.sh   # without Docker Hub
+#
+# Redis is published on SMOKE_REDIS_PORT (default 16379) so that it does not collide with a Redis on 6379.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if docker compose version >/dev/null 2>&1; then compose=(docker compose); elif command -v docker-compose >/dev/null; then compose=(docker-compose); else
+  echo "smoke: neither 'docker compose' nor 'docker-compose' is installed" >&2; exit 1
+fi
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+project="ablate-smoke-$$"
+artifacts=$(mktemp -d)
+export COMPOSE_PROJECT_NAME=$project REDIS_PASSWORD="smoke-$RANDOM$RANDOM" REDIS_PORT=${SMOKE_REDIS_PORT:-16379} ARTIFACT_HOST_DIR=$artifacts
+dc() { "${compose[@]}" "$@"; }
+tools() { dc --profile tools run --rm -T tools node "$@"; }
+cleanup() {
+  local rc=$?
+  if [ $rc -ne 0 ]; then dc logs --no-color --tail 40 recorder worker-cpu >&2 || true; fi
+  dc --profile tools down -v --remove-orphans >/dev/null 2>&1 || true
+  rm -rf "$artifacts"
+  exit $rc
+}
+trap cleanup EXIT
+
+say "building ablate:cpu"
+dc build recorder >/dev/null
+say "starting redis, recorder and 2 × worker-cpu (project $project)"
+dc up -d --scale worker-cpu=2 redis recorder worker-cpu
+
+say "submitting sweeps/smoke.yaml (detached), restarting Redis while it runs"
+tools apps/scheduler/dist/sweep-main.js sweeps/smoke.yaml --detach
+sleep 5
+dc restart redis >/dev/null
+say "waiting for the sweep (attached, no local workers)"
+timeout 600 "${compose[@]}" --profile tools run --rm -T tools node apps/scheduler/dist/sweep-main.js sweeps/smoke.yaml --workers 0
+
+say "checking SQLite"
+q() { tools apps/scheduler/dist/query-main.js "$1" --format csv | tail -n +2 | tr -d '\r'; }
+runs=$(q "SELECT count(*) FROM runs WHERE status = 'succeeded'")
+metric_rows=$(q "SELECT count(*) FROM metrics")
+missing=$(q "SELECT count(*) FROM runs r WHERE (SELECT max(step) FROM metrics m WHERE m.run_id = r.id AND m.name = 'train/loss') <> 20")
+echo "succeeded runs: $runs, metric rows: $metric_rows, runs without train/loss at step 20: $missing"
+[ "$runs" = 2 ] && [ "$metric_rows" -gt 0 ] && [ "$missing" = 0 ] || { echo "smoke: the sweep did not end as expected" >&2; exit 1; }
+
+say "report"
+tools apps/report/dist/report-main.js smoke --out /artifacts/reports >/dev/null
+[ -s "$artifacts/reports/smoke.html" ] || { echo "smoke: no report written" >&2; exit 1; }
+echo "report: $(wc -c <"$artifacts/reports/smoke.html") bytes"
+say "docker smoke passed"

@@ -35,7 +35,7 @@ export function isBackendName(s: string): s is BackendName {
 
 const MIRROR_FIX =
   'libtensorflow is downloaded by the package\'s install script, which fails without a reachable mirror (Google\'s host answers 403 since 2026-08, tensorflow/tfjs#8742). ' +
-  'Point it at a mirror and rebuild: TFJS_NODE_CDN_STORAGE=https://<mirror>/ pnpm rebuild @tensorflow/tfjs-node-gpu (or TFJS_NODE_BASE_URI=https://<mirror>/libtensorflow- , a prefix to which it appends gpu-linux-x86_64-2.9.1.tar.gz). See README, "TensorFlow.js backends".';
+  'Point it at a mirror and install it: TFJS_NODE_CDN_STORAGE=https://<mirror>/ bash scripts/install-tfjs-node.sh gpu (or TFJS_NODE_BASE_URI=https://<mirror>/libtensorflow- , a prefix to which it appends gpu-linux-x86_64-2.9.1.tar.gz). See README, "TensorFlow.js backends".';
 
 function errorText(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);

@@ -1,5 +1,6 @@
+import { runMain, sweepDbPath, UsageError } from '@ablate/cli';
 import { createLogger } from '@ablate/log';
-import { openStore } from '@ablate/store';
+import { openStore, StoreError } from '@ablate/store';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,8 +13,6 @@ results table, samples and μ images per variant, ‖μ‖ and loss curves, conf
 system with no server. Reads the sweep database (SWEEP_DB, default data/ablate.db) read-only, and the images under
 the artifact store the workers wrote to.`;
 
-class UsageError extends Error {}
-
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string', default: 'reports' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
@@ -22,7 +21,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const sweepRef = positionals[0];
   if (sweepRef === undefined || positionals.length > 1) throw new UsageError(`expected one sweep id or name\n${USAGE}`);
-  const dbPath = path.resolve(process.env.SWEEP_DB || path.join('data', 'ablate.db'));
+  const dbPath = sweepDbPath();
   if (!existsSync(dbPath)) throw new UsageError(`no sweep database at ${dbPath} (set SWEEP_DB, or run a sweep first)`);
   const log = createLogger({ name: 'report' });
   const store = openStore(dbPath, { readonly: true });
@@ -46,11 +45,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const user = err instanceof UsageError || (err as { code?: string } | null)?.code?.startsWith('ERR_PARSE_ARGS') === true;
-    process.stderr.write(`${user && err instanceof Error ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(user ? 2 : 1);
-  },
-);
+runMain(() => main(process.argv.slice(2)), [StoreError]);

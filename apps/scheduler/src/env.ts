@@ -1,3 +1,4 @@
+import { sweepDbPath } from '@ablate/cli';
 import { queueEnv } from '@ablate/queue';
 import path from 'node:path';
 
@@ -14,7 +15,7 @@ export function schedulerEnv(env: NodeJS.ProcessEnv = process.env): SchedulerEnv
   const q = queueEnv(env);
   return {
     ...q,
-    dbPath: path.resolve(env.SWEEP_DB || path.join('data', 'ablate.db')),
+    dbPath: sweepDbPath(env),
     artifactDir: path.resolve(env.ARTIFACT_DIR || 'artifacts'),
   };
 }

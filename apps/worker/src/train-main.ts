@@ -1,5 +1,6 @@
 import { ConfigError, parseRunConfig, type RunConfig } from '@ablate/config';
 import { BackendError, describeBackend, selectBackend } from '@ablate/backend';
+import { runMain, UsageError } from '@ablate/cli';
 import { DataError } from '@ablate/data';
 import { createLogger } from '@ablate/log';
 import { CheckpointError, findNewestValidCheckpoint, train, type StopRequest } from '@ablate/train';
@@ -17,11 +18,6 @@ const USAGE = `usage: pnpm train --config <file.yaml> [--set key=value ...] [--o
 Trains one run in this process. Writes metrics (JSONL), checkpoints and PNG images to --out
 (default runs/<name>-<config hash>); running the same config again resumes from its newest checkpoint.
 Ctrl-C checkpoints and stops; a second Ctrl-C exits at once.`;
-
-/** A user's mistake: printed without a stack, exit 2. */
-class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 export function configHash(cfg: RunConfig): string {
   return createHash('sha256').update(JSON.stringify(cfg)).digest('hex').slice(0, 10);
@@ -115,11 +111,4 @@ async function main(argv: string[]): Promise<number> {
   return result.status === 'succeeded' ? 0 : result.status === 'interrupted' ? 130 : 1;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const userError = err instanceof ConfigError || err instanceof UsageError || err instanceof DataError || err instanceof BackendError || err instanceof CheckpointError || (err as { code?: string } | null)?.code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(`${userError && err instanceof Error ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(userError ? 2 : 1);
-  },
-);
+runMain(() => main(process.argv.slice(2)), [ConfigError, DataError, BackendError, CheckpointError]);

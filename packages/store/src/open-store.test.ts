@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
@@ -85,6 +85,16 @@ describe('openStore', () => {
     expect(() => openStore(t.file('missing.db'), { readonly: true })).toThrow(`${t.file('missing.db')}: no such database file`);
     new Database(t.file('empty.db')).close();
     expect(() => openStore(t.file('empty.db'), { readonly: true })).toThrow(/empty\.db: has no schema yet/);
+  });
+
+  it('a file that is not a SQLite database is a StoreError naming it, read-only or not, and is left as it was', () => {
+    const t = dir();
+    writeFileSync(t.file('notes.db'), 'these are my notes, not a database\n');
+    for (const readonly of [true, false]) {
+      expect(() => openStore(t.file('notes.db'), { readonly })).toThrow(StoreError);
+      expect(() => openStore(t.file('notes.db'), { readonly })).toThrow(`${t.file('notes.db')}: not a readable SQLite database`);
+    }
+    expect(readFileSync(t.file('notes.db'), 'utf8')).toBe('these are my notes, not a database\n');
   });
 
   it('a migration that fails is a StoreError naming the path, with the cause', () => {

@@ -68,6 +68,10 @@ export function openStore(file: string, opts: OpenStoreOptions = {}): Store {
     return { db, sqlite, path: file, readonly, close: () => sqlite.close() };
   } catch (err: unknown) {
     sqlite.close();
+    const code = (err as { code?: unknown }).code;
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      throw new StoreError(file, `not a readable SQLite database (${messageOf(err) ?? String(code)}): is SWEEP_DB the sweep database?`, { cause: err });
+    }
     throw err;
   }
 }

@@ -13,8 +13,9 @@
 #
 # A site with its own registry mirror sets NODE_IMAGE / REDIS_IMAGE to the mirror's copies instead. The GPU image
 # (nvidia/cuda) has no such stand-in: it needs NVIDIA's image from a registry or a mirror.
-# Needs root (debootstrap), debootstrap, Docker, and Node.js 20 on this machine (its binary is copied as it is, so the
-# machine must be glibc-compatible with bookworm: Debian 12, Ubuntu 22.04 or newer). Safe to run again.
+# Needs root (debootstrap), debootstrap, Docker, and a self-contained Node.js 20 binary on this machine (nodejs.org's
+# tarball or NodeSource's package, not Debian's libnode-linked one), built for a glibc no newer than bookworm's 2.36
+# (the binary is copied as it is). Safe to run again.
 set -euo pipefail
 
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -26,11 +27,15 @@ command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get instal
 docker info >/dev/null 2>&1 || die "no Docker engine answers (docker info failed): start dockerd first"
 node_bin=$(command -v node) || die "Node.js 20 is missing on this machine"
 [ "$(node -p 'process.versions.node.split(".")[0]')" = 20 ] || die "this machine's Node.js is $(node --version), expected 20.x"
+if ldd "$node_bin" 2>/dev/null | grep -q 'libnode\.so'; then
+  die "$node_bin is linked against libnode.so (Debian's nodejs), so it cannot be copied alone: install Node.js 20 from nodejs.org or NodeSource"
+fi
+command -v npm >/dev/null || die "npm is missing on this machine"
 npm_dir="$(npm root -g)/npm"
 [ -f "$npm_dir/bin/npm-cli.js" ] || die "npm not found at $npm_dir"
 # Node's C headers: native addons (better-sqlite3) build against them instead of downloading them from nodejs.org.
 node_include="$(dirname "$(dirname "$(readlink -f "$node_bin")")")/include/node"
-[ -f "$node_include/node_api.h" ] || die "Node.js headers not found at $node_include (Debian/NodeSource: they come with the nodejs package)"
+[ -f "$node_include/node_api.h" ] || die "Node.js headers not found at $node_include (they come with nodejs.org's tarball and NodeSource's nodejs package)"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

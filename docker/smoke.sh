@@ -18,13 +18,19 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 project="ablate-smoke-$$"
 artifacts=$(mktemp -d)
-export COMPOSE_PROJECT_NAME=$project REDIS_PASSWORD="smoke-$RANDOM$RANDOM" REDIS_PORT=${SMOKE_REDIS_PORT:-16379} ARTIFACT_HOST_DIR=$artifacts
+chmod 0777 "$artifacts" # containers write here as their own root (which userns-remap maps to another host user)
+# REDIS_URL pinned: a development REDIS_URL in the caller's shell would otherwise reach into every container.
+export COMPOSE_PROJECT_NAME=$project REDIS_URL=redis://redis:6379 REDIS_PASSWORD="smoke-$RANDOM$RANDOM" \
+  REDIS_PORT=${SMOKE_REDIS_PORT:-16379} ARTIFACT_HOST_DIR=$artifacts
 dc() { "${compose[@]}" "$@"; }
 tools() { dc --profile tools run --rm -T tools node "$@"; }
 cleanup() {
   local rc=$?
-  if [ $rc -ne 0 ]; then dc logs --no-color --tail 40 recorder worker-cpu >&2 || true; fi
-  dc --profile tools down -v --remove-orphans >/dev/null 2>&1 || true
+  set +e
+  if [ $rc -ne 0 ]; then dc logs --no-color --tail 40 recorder worker-cpu >&2; fi
+  # The containers write as root: empty the folder from inside one, so that a non-root caller can remove it.
+  dc --profile tools run --rm -T tools sh -c 'rm -rf /artifacts/* /artifacts/.[!.]*' >/dev/null 2>&1
+  dc --profile tools down -v --remove-orphans >/dev/null 2>&1
   rm -rf "$artifacts"
   exit $rc
 }
@@ -46,8 +52,8 @@ say "checking SQLite"
 q() { tools apps/scheduler/dist/query-main.js "$1" --format csv | tail -n +2 | tr -d '\r'; }
 runs=$(q "SELECT count(*) FROM runs WHERE status = 'succeeded'")
 metric_rows=$(q "SELECT count(*) FROM metrics")
-missing=$(q "SELECT count(*) FROM runs r WHERE (SELECT max(step) FROM metrics m WHERE m.run_id = r.id AND m.name = 'train/loss') <> 20")
-echo "succeeded runs: $runs, metric rows: $metric_rows, runs without train/loss at step 20: $missing"
+missing=$(q "SELECT count(*) FROM runs r WHERE coalesce((SELECT max(step) FROM metrics m WHERE m.run_id = r.id AND m.name = 'loss'), -1) <> 20")
+echo "succeeded runs: $runs, metric rows: $metric_rows, runs whose last loss is not at step 20: $missing"
 [ "$runs" = 2 ] && [ "$metric_rows" -gt 0 ] && [ "$missing" = 0 ] || { echo "smoke: the sweep did not end as expected" >&2; exit 1; }
 
 say "report"

@@ -27,7 +27,7 @@ dir=$(cd packages/backend && node -p "require('node:path').dirname(require.resol
 
 echo "install-tfjs-node: $pkg in $dir"
 # The package's own bins (node-pre-gyp) must be on PATH, as they are when a package manager runs the script.
-(cd "$dir" && PATH="$dir/node_modules/.bin:$PATH" node scripts/install.js "${args[@]}") \
+(cd "$dir" && PATH="$dir/node_modules/.bin:$PATH" node scripts/install.js ${args[@]+"${args[@]}"}) \
   || die "$pkg's install step failed (output above): is the mirror laid out like <mirror>/tensorflow/libtensorflow/libtensorflow-${flavour}-linux-x86_64-2.9.1.tar.gz? Without a prebuilt binding it compiles one, which needs g++, make and python3"
 compgen -G "$dir/deps/lib/libtensorflow.so*" >/dev/null || die "libtensorflow did not arrive in $dir/deps/lib"
 compgen -G "$dir/lib/napi-v*/tfjs_binding.node" >/dev/null || die "the binding (tfjs_binding.node) was neither downloaded nor built in $dir/lib"

@@ -19,19 +19,30 @@ if ! command -v pnpm >/dev/null 2>&1; then
 fi
 
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+# Exit 0: PONG; 1: nothing answers; 3: a Redis answers but refuses us (it needs a password, or a different one).
+# The password is REDIS_URL's, else REDIS_PASSWORD (as every command does).
 redis_answers() { node -e '
-  const net = require("node:net"); const u = new URL(process.argv[1]);
-  const s = net.connect(Number(u.port || 6379), u.hostname.replace(/^\[|\]$/g, ""));
+  const net = require("node:net"), tls = require("node:tls"); const u = new URL(process.argv[1]);
+  const host = u.hostname.replace(/^\[|\]$/g, ""), port = Number(u.port || 6379);
+  const password = u.password ? decodeURIComponent(u.password) : (process.env.REDIS_PASSWORD || "");
+  const s = u.protocol === "rediss:" ? tls.connect({ host, port, servername: host }) : net.connect(port, host);
   const bye = (c) => { s.destroy(); process.exit(c); };
+  let got = "";
   s.setTimeout(1500, () => bye(1)); s.on("error", () => bye(1));
-  s.on("connect", () => s.write(u.password ? `AUTH ${decodeURIComponent(u.username || "default")} ${decodeURIComponent(u.password)}\r\nPING\r\n` : "PING\r\n"));
-  s.on("data", (d) => bye(String(d).includes("PONG") ? 0 : 1));' "$REDIS_URL"; }
+  s.on(u.protocol === "rediss:" ? "secureConnect" : "connect", () => s.write(password ? `AUTH ${decodeURIComponent(u.username || "default")} ${password}\r\nPING\r\n` : "PING\r\n"));
+  s.on("data", (d) => { got += d; if (got.includes("PONG")) bye(0); if (/^-(NOAUTH|WRONGPASS)/m.test(got)) bye(3); });' "$REDIS_URL"; }
+redacted_url=$(node -p 'const u = new URL(process.argv[1]); if (u.password) u.password = "***"; u.toString()' "$REDIS_URL")
 
-if ! redis_answers; then
+rc=0; redis_answers || rc=$?
+if [ "$rc" = 3 ]; then
+  echo "setup: a Redis answers at $redacted_url but refuses the password (or needs one): set REDIS_PASSWORD, or put it in REDIS_URL" >&2
+  exit 1
+fi
+if [ "$rc" != 0 ]; then
   host=$(node -p 'new URL(process.argv[1]).hostname' "$REDIS_URL")
   port=$(node -p 'new URL(process.argv[1]).port || 6379' "$REDIS_URL")
   if [ "$host" != 127.0.0.1 ] && [ "$host" != localhost ]; then
-    echo "setup: Redis at $REDIS_URL does not answer, and it is not local, so I will not start it. Check REDIS_URL." >&2
+    echo "setup: Redis at $redacted_url does not answer, and it is not local, so I will not start it. Check REDIS_URL." >&2
     exit 1
   fi
   if ! command -v redis-server >/dev/null 2>&1; then

@@ -1,5 +1,6 @@
 import { selectBackend, type BackendAttempt } from '@ablate/backend';
 import { describeDataSource, type DataConfig } from '@ablate/data';
+import { sweepDbPath } from '@ablate/cli';
 import { queueEnv, redactRedisUrl, redisOptionsFromUrl } from '@ablate/queue';
 import { Redis } from 'ioredis';
 import { accessSync, constants, existsSync } from 'node:fs';
@@ -15,7 +16,6 @@ export interface Check {
   extra?: Record<string, unknown>;
 }
 
-export const DEFAULT_SWEEP_DB = path.join('data', 'ablate.db');
 
 export function checkNode(version = process.versions.node): Check {
   const major = Number(version.split('.')[0]);
@@ -113,7 +113,7 @@ export async function runChecks(opts: DoctorOptions): Promise<Check[]> {
     checkNode(),
     await checkBackend(env, opts.backend),
     await checkRedis(queueEnv(env).redisUrl),
-    checkSqlitePath(env.SWEEP_DB ?? DEFAULT_SWEEP_DB),
+    checkSqlitePath(sweepDbPath(env)),
     checkDataset(data),
   ];
 }

@@ -1,17 +1,30 @@
-import { describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
+import { describe, expect, it, jest } from '@jest/globals';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { isUserError, sweepDbPath, UsageError } from './index';
+import { isUserError, runMain, sweepDbPath, UsageError } from './index';
 
 class ConfigishError extends Error {}
 
-/** Runs runMain from the built package in a child, so that its process.exit is real. */
-function runChild(body: string): { status: number | null; stderr: string } {
-  const dist = path.resolve(__dirname, '..', 'dist', 'index.js');
-  const script = `const { runMain, UsageError } = require(${JSON.stringify(dist)}); class ConfigishError extends Error {}\n${body}`;
-  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
-  return { status: r.status, stderr: r.stderr };
+/** Runs runMain with process.exit and stderr captured (in-process: the test needs no build). */
+async function run(main: () => Promise<number>, userErrors: readonly (new (m: string) => Error)[] = []): Promise<{ status: number; stderr: string }> {
+  let stderr = '';
+  const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+  let exited!: (code: number) => void;
+  const status = new Promise<number>((resolve) => (exited = resolve));
+  const exit = jest.spyOn(process, 'exit').mockImplementation(((code?: number) => {
+    exited(code ?? 0);
+    return undefined as never;
+  }) as typeof process.exit);
+  try {
+    runMain(main, userErrors);
+    return { status: await status, stderr };
+  } finally {
+    write.mockRestore();
+    exit.mockRestore();
+  }
 }
 
 describe('isUserError', () => {
@@ -32,11 +45,11 @@ describe('isUserError', () => {
 });
 
 describe('runMain', () => {
-  it('exit code of main; a user error prints its message alone and exits 2; a bug prints its stack and exits 1', () => {
-    expect(runChild('runMain(async () => 3);')).toEqual({ status: 3, stderr: '' });
-    expect(runChild("runMain(async () => { throw new UsageError('--workers: expected an integer'); });")).toEqual({ status: 2, stderr: '--workers: expected an integer\n' });
-    expect(runChild("runMain(async () => { throw new ConfigishError('sweep.yaml:3:5 lr: expected a number'); }, [ConfigishError]);")).toEqual({ status: 2, stderr: 'sweep.yaml:3:5 lr: expected a number\n' });
-    const bug = runChild("runMain(async () => { throw new TypeError('undefined is not a function'); }, [ConfigishError]);");
+  it('exit code of main; a user error prints its message alone and exits 2; a bug prints its stack and exits 1', async () => {
+    expect(await run(async () => 3)).toEqual({ status: 3, stderr: '' });
+    expect(await run(() => Promise.reject(new UsageError('--workers: expected an integer')))).toEqual({ status: 2, stderr: '--workers: expected an integer\n' });
+    expect(await run(() => Promise.reject(new ConfigishError('sweep.yaml:3:5 lr: expected a number')), [ConfigishError])).toEqual({ status: 2, stderr: 'sweep.yaml:3:5 lr: expected a number\n' });
+    const bug = await run(() => Promise.reject(new TypeError('undefined is not a function')), [ConfigishError]);
     expect(bug.status).toBe(1);
     expect(bug.stderr).toMatch(/^TypeError: undefined is not a function\n\s+at /);
   });

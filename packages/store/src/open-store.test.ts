@@ -92,7 +92,7 @@ describe('openStore', () => {
     writeFileSync(t.file('notes.db'), 'these are my notes, not a database\n');
     for (const readonly of [true, false]) {
       expect(() => openStore(t.file('notes.db'), { readonly })).toThrow(StoreError);
-      expect(() => openStore(t.file('notes.db'), { readonly })).toThrow(`${t.file('notes.db')}: not a readable SQLite database`);
+      expect(() => openStore(t.file('notes.db'), { readonly })).toThrow(`${t.file('notes.db')}: not a SQLite database`);
     }
     expect(readFileSync(t.file('notes.db'), 'utf8')).toBe('these are my notes, not a database\n');
   });

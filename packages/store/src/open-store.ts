@@ -69,8 +69,11 @@ export function openStore(file: string, opts: OpenStoreOptions = {}): Store {
   } catch (err: unknown) {
     sqlite.close();
     const code = (err as { code?: unknown }).code;
-    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-      throw new StoreError(file, `not a readable SQLite database (${messageOf(err) ?? String(code)}): is SWEEP_DB the sweep database?`, { cause: err });
+    if (code === 'SQLITE_NOTADB') {
+      throw new StoreError(file, `not a SQLite database (${messageOf(err) ?? String(code)}): is SWEEP_DB the sweep database?`, { cause: err });
+    }
+    if (code === 'SQLITE_CORRUPT') {
+      throw new StoreError(file, `the database is corrupt (${messageOf(err) ?? String(code)}): restore it from a backup copy`, { cause: err });
     }
     throw err;
   }

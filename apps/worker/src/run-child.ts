@@ -9,7 +9,7 @@ import { ConfigError } from '@ablate/config';
 import { TarflowConfigError } from '@ablate/tarflow';
 import { createLogger } from '@ablate/log';
 import { cancelKeys, createEventEmitter, queueEnv, redisOptionsFromUrl, type RunJobData } from '@ablate/queue';
-import { CheckpointError, findNewestValidCheckpoint, train, type StopRequest } from '@ablate/train';
+import { CheckpointError, findNewestValidCheckpoint, OutOfMemoryError, train, type StopRequest } from '@ablate/train';
 import { Redis } from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -113,7 +113,7 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
     const retry = !(err instanceof ConfigError || err instanceof TarflowConfigError || (err instanceof CheckpointError && err.message.includes('different run config')));
     log.error({ err, retry }, 'run failed');
     await flushDurably(60_000).catch(() => undefined);
-    const message = err instanceof ConfigError || err instanceof TarflowConfigError || err instanceof CheckpointError || err instanceof BackendError || err instanceof DataError || err instanceof ResumeError ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const message = err instanceof ConfigError || err instanceof TarflowConfigError || err instanceof CheckpointError || err instanceof BackendError || err instanceof DataError || err instanceof ResumeError || err instanceof OutOfMemoryError ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     send({ type: 'error', message, retry });
   } finally {
     clearInterval(poll);

@@ -3,7 +3,7 @@ import { BackendError, describeBackend, selectBackend } from '@ablate/backend';
 import { runMain, UsageError } from '@ablate/cli';
 import { DataError } from '@ablate/data';
 import { createLogger } from '@ablate/log';
-import { CheckpointError, findNewestValidCheckpoint, train, type StopRequest } from '@ablate/train';
+import { CheckpointError, findNewestValidCheckpoint, OutOfMemoryError, train, type StopRequest } from '@ablate/train';
 import { MultiBar, Presets } from 'cli-progress';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -111,4 +111,4 @@ async function main(argv: string[]): Promise<number> {
   return result.status === 'succeeded' ? 0 : result.status === 'interrupted' ? 130 : 1;
 }
 
-runMain(() => main(process.argv.slice(2)), [ConfigError, DataError, BackendError, CheckpointError]);
+runMain(() => main(process.argv.slice(2)), [ConfigError, DataError, BackendError, CheckpointError, OutOfMemoryError]);

@@ -6,6 +6,7 @@ export { evaluate } from './evaluate';
 export type { EvalResult } from './evaluate';
 export { toInputs } from './inputs';
 export { lrAt } from './lr-schedule';
+export { explainOutOfMemory, OutOfMemoryError } from './out-of-memory';
 export type { LrSchedule } from './lr-schedule';
 export { toDataConfig, toMuInit, toTarflowConfig } from './model-config';
 export { decodePng, encodeImageGrid } from './png';

@@ -7,6 +7,7 @@ import { CheckpointError, findNewestValidCheckpoint, saveCheckpoint, type Checkp
 import { evaluate, type EvalResult } from './evaluate';
 import { toInputs } from './inputs';
 import { lrAt } from './lr-schedule';
+import { explainOutOfMemory } from './out-of-memory';
 import { toDataConfig, toMuInit, toTarflowConfig } from './model-config';
 import { renderImages, type GeneratedSamples, type RunImage } from './render-images';
 import { bitsPerDim } from './units';
@@ -86,6 +87,14 @@ function evalSubset(test: Dataset, examples: number, seed: number): Dataset {
  * everything through the hooks; never throws for a diverging run (status 'diverged').
  */
 export async function train(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult> {
+  try {
+    return await trainRun(cfg, hooks);
+  } catch (err: unknown) {
+    throw explainOutOfMemory(err, cfg, tf.getBackend());
+  }
+}
+
+async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult> {
   const log = hooks.log ?? NOOP_LOG;
   const now = hooks.now ?? (() => performance.now());
   const { train: trainSet, test } = loadDataset(toDataConfig(cfg.data));

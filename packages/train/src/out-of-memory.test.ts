@@ -1,11 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { explainOutOfMemory, OutOfMemoryError } from './out-of-memory';
 
+// The error class wasm traps throw (not in this package's TypeScript libs).
+const { RuntimeError } = (globalThis as unknown as { WebAssembly: { RuntimeError: new (message: string) => Error } }).WebAssembly;
+
 const cfg = { model: { preset: 'paper' }, train: { batch_size: 256 } } as Parameters<typeof explainOutOfMemory>[1];
 
 describe('explainOutOfMemory', () => {
   it("turns wasm's out-of-bounds write after a failed malloc into a message naming the preset, the batch and the fix", () => {
-    const raw = new WebAssembly.RuntimeError('memory access out of bounds');
+    const raw = new RuntimeError('memory access out of bounds');
     const err = explainOutOfMemory(raw, cfg, 'wasm');
     expect(err).toBeInstanceOf(OutOfMemoryError);
     expect((err as Error).message).toBe(

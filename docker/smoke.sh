@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The CPU stack of docker-compose.yml, for real: builds the image, starts redis + recorder + two worker-cpu containers
-# under a throw-away compose project, runs sweeps/smoke.yaml through the tools container, restarts Redis in the middle
-# of it (AOF must keep the queue), checks in SQLite that both runs succeeded with every metric, writes the report, and
-# takes the project down again (volumes included).
+# The CPU stack of docker-compose.yml, for real: builds the image, starts redis + recorder + one worker-cpu under a
+# throw-away compose project, and a second "machine" (another compose project, on its own network) that runs only
+# worker-cpu, pointed at the first one's published Redis port and the same artifact folder, as README "Running with
+# Docker" says for an added GPU machine. Runs sweeps/smoke.yaml through the tools container, restarts Redis in the
+# middle of it (AOF must keep the queue), checks in SQLite that both runs succeeded with every metric and that both
+# machines trained, writes the report, and takes both projects down again (volumes included).
 #
 #   bash docker/smoke.sh                      # needs a Docker engine and docker compose (v2) or docker-compose (v1)
 #   NODE_IMAGE=ablate-local/node:20 REDIS_IMAGE=ablate-local/redis:7.0 bash docker/smoke.sh   # without Docker Hub
@@ -31,6 +33,7 @@ cleanup() {
   # The containers write as root: empty the folder from inside one, so that a non-root caller can remove it.
   dc --profile tools run --rm -T tools sh -c 'rm -rf /artifacts/* /artifacts/.[!.]*' >/dev/null 2>&1
   dc --profile tools down -v --remove-orphans >/dev/null 2>&1
+  COMPOSE_PROJECT_NAME=$project-b dc down -v --remove-orphans >/dev/null 2>&1
   rm -rf "$artifacts"
   exit $rc
 }
@@ -38,8 +41,11 @@ trap cleanup EXIT
 
 say "building ablate:cpu"
 dc build recorder >/dev/null
-say "starting redis, recorder and 2 × worker-cpu (project $project)"
-dc up -d --scale worker-cpu=2 redis recorder worker-cpu
+say "starting redis, recorder and worker-cpu (project $project)"
+dc up -d redis recorder worker-cpu
+host_ip=$(hostname -I | awk '{print $1}')
+say "a second machine: project $project-b runs only worker-cpu, pointed at redis://$host_ip:$REDIS_PORT"
+COMPOSE_PROJECT_NAME=$project-b REDIS_URL=redis://$host_ip:$REDIS_PORT dc up -d --no-deps worker-cpu
 
 say "submitting sweeps/smoke.yaml (detached), restarting Redis while it runs"
 tools apps/scheduler/dist/sweep-main.js sweeps/smoke.yaml --detach
@@ -53,8 +59,10 @@ q() { tools apps/scheduler/dist/query-main.js "$1" --format csv | tail -n +2 | t
 runs=$(q "SELECT count(*) FROM runs WHERE status = 'succeeded'")
 metric_rows=$(q "SELECT count(*) FROM metrics")
 missing=$(q "SELECT count(*) FROM runs r WHERE coalesce((SELECT max(step) FROM metrics m WHERE m.run_id = r.id AND m.name = 'loss'), -1) <> 20")
-echo "succeeded runs: $runs, metric rows: $metric_rows, runs whose last loss is not at step 20: $missing"
+hosts=$(q "SELECT count(DISTINCT worker_host) FROM runs")
+echo "succeeded runs: $runs, metric rows: $metric_rows, runs whose last loss is not at step 20: $missing, worker hosts: $hosts"
 [ "$runs" = 2 ] && [ "$metric_rows" -gt 0 ] && [ "$missing" = 0 ] || { echo "smoke: the sweep did not end as expected" >&2; exit 1; }
+[ "$hosts" = 2 ] || { echo "smoke: expected the runs on both machines' workers, got $hosts host(s)" >&2; exit 1; }
 
 say "report"
 tools apps/report/dist/report-main.js smoke --out /artifacts/reports >/dev/null

@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { createWorld, destroyWorld, REDIS_URL, run, SCRIPTS, sql, start, testSweep, waitFor, writeSweep, type World } from './test-utils/harness';
+import { createWorld, destroyWorld, REDIS_URL, run, SCRIPTS, sql, start, submitWithOneWorker, testSweep, trainingPid, waitFor, waitForCheckpoints, writeSweep, type World } from './test-utils/harness';
 import { redisOptionsFromUrl } from '@ablate/queue';
 
 let world: World;
@@ -66,10 +66,7 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
   it('kill -9 of a worker mid-run: the other worker resumes from the checkpoint; each (run, step, metric) row once', async () => {
     world = createWorld();
     const file = writeSweep(world, 'long', testSweep('long', { steps: 120, values: ['randn'], checkpointEvery: 20 }));
-    const recorder = start(world, SCRIPTS.recorder);
-    const first = start(world, SCRIPTS.worker);
-    expect((await run(world, SCRIPTS.sweep, [file, '--detach'])).code).toBe(0);
-    const runId = await waitFor('a run row', () => sql<{ id: string }>(world, 'SELECT id FROM runs')[0]?.id);
+    const { recorder, worker: first, runId } = await submitWithOneWorker(world, file);
     await waitFor('a checkpoint past step 20', () => sql(world, 'SELECT 1 FROM checkpoints WHERE run_id = ? AND step >= 20', runId).length > 0 && metricSteps(world, runId).length > 30, 90_000, 50);
     first.child.kill('SIGKILL'); // the worker; its training child exits when the IPC channel closes
     const killedAt = Math.max(...metricSteps(world, runId));
@@ -88,14 +85,9 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
   it('a crashed training process is retried with backoff and resumes from its checkpoint', async () => {
     world = createWorld();
     const file = writeSweep(world, 'crash', testSweep('crash', { steps: 80, values: ['zero'], checkpointEvery: 20 }));
-    start(world, SCRIPTS.recorder);
-    const worker = start(world, SCRIPTS.worker);
-    expect((await run(world, SCRIPTS.sweep, [file, '--detach'])).code).toBe(0);
-    const runId = await waitFor('a run row', () => sql<{ id: string }>(world, 'SELECT id FROM runs')[0]?.id);
-    await waitFor('a checkpoint', () => sql(world, 'SELECT 1 FROM checkpoints WHERE run_id = ?', runId).length > 0, 90_000, 50);
-    const childPid = Number(/"childPid":(\d+)/.exec(worker.output())?.[1]);
-    expect(childPid).toBeGreaterThan(0);
-    process.kill(childPid, 'SIGKILL');
+    const { worker, runId } = await submitWithOneWorker(world, file);
+    await waitForCheckpoints(world, runId);
+    process.kill(trainingPid(worker), 'SIGKILL');
     await waitFor('the run to succeed after a retry', () => statusOf(world, runId) === 'succeeded', 120_000);
     const row = sql<{ attempts: number; resumed_from: number }>(world, 'SELECT attempts, resumed_from FROM runs WHERE id = ?', runId)[0];
     expect(row?.attempts).toBe(2);
@@ -108,13 +100,9 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
   it('a worker that cannot read the checkpoint its run must resume from fails the job and says so; it never restarts from step 0', async () => {
     world = createWorld();
     const file = writeSweep(world, 'lost', testSweep('lost', { steps: 400, values: ['zero'], checkpointEvery: 10 }));
-    start(world, SCRIPTS.recorder);
-    const worker = start(world, SCRIPTS.worker);
-    expect((await run(world, SCRIPTS.sweep, [file, '--detach'])).code).toBe(0);
-    const runId = await waitFor('a run row', () => sql<{ id: string }>(world, 'SELECT id FROM runs')[0]?.id);
-    await waitFor('a checkpoint', () => sql(world, 'SELECT 1 FROM checkpoints WHERE run_id = ?', runId).length > 0, 90_000, 50);
-    const childPid = Number(/"childPid":(\d+)/.exec(worker.output())?.[1]);
-    process.kill(childPid, 'SIGKILL');
+    const { worker, runId } = await submitWithOneWorker(world, file);
+    await waitForCheckpoints(world, runId);
+    process.kill(trainingPid(worker), 'SIGKILL');
     // This machine loses its view of the shared artifact store: the checkpoints are gone when the retry starts.
     rmSync(path.join(world.dir, 'artifacts', 'runs', runId, 'checkpoints'), { recursive: true, force: true });
     const before = metricSteps(world, runId);
@@ -129,11 +117,8 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
   it('a worker that loses its job lock kills its copy of the run at once; the run resumes and no row is duplicated', async () => {
     world = createWorld();
     const file = writeSweep(world, 'lock', testSweep('lock', { steps: 150, values: ['zero'], checkpointEvery: 10 }));
-    start(world, SCRIPTS.recorder);
-    const worker = start(world, SCRIPTS.worker);
-    expect((await run(world, SCRIPTS.sweep, [file, '--detach'])).code).toBe(0);
-    const runId = await waitFor('a run row', () => sql<{ id: string }>(world, 'SELECT id FROM runs')[0]?.id);
-    await waitFor('a checkpoint', () => sql(world, 'SELECT 1 FROM checkpoints WHERE run_id = ?', runId).length > 0, 90_000, 50);
+    const { worker, runId } = await submitWithOneWorker(world, file);
+    await waitForCheckpoints(world, runId);
     const redis = new Redis(REDIS_URL);
     expect(await redis.del(`${world.prefix}:${RUN_QUEUE}:${runId}:lock`)).toBe(1); // as if the lock had expired
     redis.disconnect();
@@ -146,10 +131,7 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
   it('SIGTERM on a worker: the run checkpoints, is queued again (in SQLite too), and resumes on the next worker', async () => {
     world = createWorld();
     const file = writeSweep(world, 'term', testSweep('term', { steps: 150, values: ['zero'], checkpointEvery: 50 }));
-    start(world, SCRIPTS.recorder);
-    const first = start(world, SCRIPTS.worker);
-    expect((await run(world, SCRIPTS.sweep, [file, '--detach'])).code).toBe(0);
-    const runId = await waitFor('a run row', () => sql<{ id: string }>(world, 'SELECT id FROM runs')[0]?.id);
+    const { worker: first, runId } = await submitWithOneWorker(world, file);
     await waitFor('training under way', () => metricSteps(world, runId).length >= 10, 60_000, 50);
     first.child.kill('SIGTERM');
     expect((await first.exited).code).toBe(0);

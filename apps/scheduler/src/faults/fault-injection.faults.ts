@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createWorld, destroyWorld, run, SCRIPTS, sql, start, waitFor, writeSweep, type Proc, type World } from '../test-utils/harness';
+import { createWorld, destroyWorld, run, SCRIPTS, sql, start, submitWithOneWorker, trainingPid, waitFor, waitForCheckpoints, writeSweep, type Proc, type World } from '../test-utils/harness';
 
 interface CaseRow {
   name: string;
@@ -212,12 +212,9 @@ describe('fault injection (real Redis, SQLite and worker processes)', () => {
       world = createWorld();
       const w = world;
       const file = writeSweep(w, 'corrupt', faultSweep('corrupt', { steps: 120, seeds: 1, checkpointEvery: 10 }));
-      start(w, SCRIPTS.recorder);
-      const worker = start(w, SCRIPTS.worker);
-      expect((await run(w, SCRIPTS.sweep, [file, '--detach'])).code).toBe(0);
-      const runId = await waitFor('a run', () => runsOf(w)[0]?.id);
-      await waitFor('three checkpoints', () => sql(w, 'SELECT 1 FROM checkpoints WHERE run_id = ?', runId).length >= 3, 90_000, 50);
-      process.kill(Number(/"childPid":(\d+)/.exec(worker.output())?.[1]), 'SIGKILL');
+      const { worker, runId } = await submitWithOneWorker(w, file);
+      await waitForCheckpoints(w, runId, 3);
+      process.kill(trainingPid(worker), 'SIGKILL');
       const dir = path.join(w.dir, 'artifacts', 'runs', runId, 'checkpoints');
       const newest = readdirSync(dir).filter((d) => d.startsWith('step-')).sort().at(-1) ?? '';
       const weights = path.join(dir, newest, 'weights.bin');

@@ -84,6 +84,32 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | null | 
   }
 }
 
+/**
+ * A recorder and one worker started, and the sweep submitted detached; resolves once SQLite has its (first) run.
+ * The start of every test that then does something to that one run.
+ */
+export async function submitWithOneWorker(world: World, file: string): Promise<{ recorder: Proc; worker: Proc; runId: string }> {
+  const recorder = start(world, SCRIPTS.recorder);
+  const worker = start(world, SCRIPTS.worker);
+  const submitted = await run(world, SCRIPTS.sweep, [file, '--detach']);
+  if (submitted.code !== 0) throw new Error(`pnpm sweep --detach exited ${submitted.code}:\n${submitted.output}`);
+  const runId = await waitFor('a run row', () => sql<{ id: string }>(world, 'SELECT id FROM runs')[0]?.id);
+  return { recorder, worker, runId };
+}
+
+/** Resolves once SQLite records at least `count` checkpoints of the run. */
+export async function waitForCheckpoints(world: World, runId: string, count = 1): Promise<void> {
+  await waitFor(count === 1 ? 'a checkpoint' : `${count} checkpoints`, () => sql(world, 'SELECT 1 FROM checkpoints WHERE run_id = ?', runId).length >= count, 90_000, 50);
+}
+
+/** The pid of the training process the worker started last (the "childPid" field of its log). */
+export function trainingPid(worker: Proc): number {
+  const pids = [...worker.output().matchAll(/"childPid":(\d+)/g)].map((m) => Number(m[1]));
+  const pid = pids.at(-1);
+  if (pid === undefined || !(pid > 0)) throw new Error('the worker has not logged a training process yet');
+  return pid;
+}
+
 /** Reads the world's SQLite file (read-only, a fresh connection per call so it sees the latest commit). */
 export function sql<T = Record<string, unknown>>(world: World, query: string, ...params: unknown[]): T[] {
   const file = world.env.SWEEP_DB ?? '';

@@ -9,7 +9,7 @@ import path from 'node:path';
 export interface Check {
   name: string;
   ok: boolean;
-  /** Required checks make `pnpm doctor` exit non-zero when they fail. */
+  /** Required checks make `pnpm run doctor` exit non-zero when they fail. */
   required: boolean;
   detail: string;
   fix?: string;

@@ -19,7 +19,7 @@ export async function connectRedis(url: string, timeoutMs = 3000): Promise<Redis
   } catch (err: unknown) {
     throw new UsageError(
       `Redis at ${redactRedisUrl(url)} does not answer (${err instanceof Error ? err.message : String(err)}).\n` +
-        'Start it (apt-get install -y redis-server && redis-server --daemonize yes) or set REDIS_URL; pnpm doctor checks the set-up.',
+        'Start it (apt-get install -y redis-server && redis-server --daemonize yes) or set REDIS_URL; pnpm run doctor checks the set-up.',
     );
   } finally {
     probe.disconnect();

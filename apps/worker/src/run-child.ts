@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isToChild, type FromChild, type ToChild } from './child-protocol';
-import { createConsistencyJudge } from './consistency';
+import { createConsistencyJudge, judgementMetrics } from './consistency';
 import { checkResume, clearResumePoint, readResumePoint, ResumeError, writeResumePoint } from './resume-point';
 
 const send = (m: FromChild) => process.send?.(m);
@@ -80,10 +80,12 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
         await writeResumePoint(redis, env.prefix, job.runId, { step: c.step, uri: c.uri, sha256: c.sha256, host: start.host, at: Date.now() });
       },
       onSamples: async (samples) => {
-        const c = await judge(samples);
-        events.emit({ kind: 'metrics', runId: job.runId, rows: [{ step: samples.step, name: 'eval/class_consistency', value: c.consistency }] });
-        events.emit({ kind: 'confusion', runId: job.runId, step: samples.step, matrix: c.confusion });
-        log.info({ step: samples.step, classConsistency: c.consistency, samples: c.count }, 'class-consistency');
+        const j = await judge(samples);
+        events.emit({ kind: 'metrics', runId: job.runId, rows: judgementMetrics(j) });
+        for (const r of j.judges) {
+          events.emit({ kind: 'confusion', runId: job.runId, step: j.step, sampleKind: j.kind, temperature: j.temperature, judge: r.name, matrix: r.confusion });
+        }
+        log.info({ step: j.step, kind: j.kind, temperature: j.temperature, classConsistency: j.consistency, agreement: j.agreement, samples: j.count }, 'class-consistency');
       },
       onImage: (img) => {
         const uri = path.join(imageDir, `step-${String(img.step).padStart(8, '0')}-${img.kind}.png`);

@@ -6,8 +6,9 @@ import { isPlainObject, issueIn, locatorOf, mergeAt, ownerOf, seedFilePath, sour
 import { MAX_RUNS, type RunSpec, type SweepSpec } from './sweep-spec';
 
 /**
- * Every run of a sweep: the product of the parameters' values in file order (the first parameter varies slowest) ×
- * seeds (innermost). Each run's config is the base deep-merged with its values, validated and resolved.
+ * Every run of a sweep: seeds (outermost) × the product of the parameters' values in file order (the first parameter
+ * varies slowest). Seeds go outermost so that a sweep stopped (or read) part-way has every variant at the same number
+ * of seeds: all variants of the first seed come first, then all of the second. Each run's config is the base deep-merged with its values, validated and resolved.
  * Throws a ConfigError when a combination is not a valid run config (located at the values that make it so) or when two
  * combinations resolve to the same config (located at the value that makes the later one a repeat).
  */
@@ -35,7 +36,8 @@ export function expandSweep(spec: SweepSpec): RunSpec[] {
   const runs: { choice: number[]; variant: Record<string, unknown>; config: RunConfig }[] = [];
 
   for (let index = 0; index < total; index++) {
-    const choice = mixedRadix(index, [...sizes, seeds.length]);
+    const [seedDigit = 0, ...valueDigits] = mixedRadix(index, [seeds.length, ...sizes]);
+    const choice = [...valueDigits, seedDigit]; // one digit per parameter, then the seed's
     const layers: Layer[] = [baseLayer];
     const variant: Record<string, unknown> = {};
     spec.parameters.forEach((p, i) => {

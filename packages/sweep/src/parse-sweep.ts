@@ -1,9 +1,10 @@
 import { ConfigError, describeValue, explainZodIssue, issueAt, parseYamlSource, RunConfigSchema, type ConfigIssue, type YamlSource } from '@ablate/config';
+import { canonicalJson } from './canonical-json';
 import { closest, configPathProblem } from './config-paths';
 import { isPlainObject, isUnder, issueIn, locatorOf, mergeAt, ownerOf, rememberSource, uniqueIssues, valueFilePath, type Layer } from './run-layers';
 import { MAX_RUNS, type SweepSpec } from './sweep-spec';
 
-const SWEEP_KEYS = ['name', 'description', 'method', 'base', 'parameters', 'seeds'];
+const SWEEP_KEYS = ['name', 'description', 'method', 'base', 'parameters', 'seeds', 'baseline'];
 const PARAMETER_KEYS = ['values', 'value'];
 /** W&B keys for random and bayes search, which a grid sweep does not have. */
 const DISTRIBUTION_KEYS = ['distribution', 'min', 'max', 'mu', 'sigma', 'q', 'probabilities'];
@@ -51,6 +52,7 @@ export function parseSweep(src: string, file: string): SweepSpec {
   const seeds = parseSeeds(source, top.seeds, issues);
   const parameters = parseParameters(source, top.parameters, top.seeds !== undefined && top.seeds !== null, issues);
 
+  const baseline = parseBaseline(source, top.baseline, parameters, issues);
   issues.push(...checkBase(source, base, parameters));
   for (const p of parameters) if (p.usable) issues.push(...checkValues(source, base, p, parameters));
 
@@ -66,6 +68,7 @@ export function parseSweep(src: string, file: string): SweepSpec {
     base: structuredClone(base),
     parameters: parameters.map((p) => ({ path: p.key, values: structuredClone(p.values) })),
     seeds,
+    ...(baseline ? { baseline } : {}),
   };
   rememberSource(spec, source);
   return spec;
@@ -97,6 +100,32 @@ function parseSeeds(source: YamlSource, raw: unknown, issues: ConfigIssue[]): nu
     } else first.set(s, i);
   });
   return ok ? raw.filter((s): s is number => typeof s === 'number') : null;
+}
+
+/**
+ * `baseline:` names the variant the others are compared against: a mapping from parameter keys to one of each one's
+ * values (parameters it leaves out take their first value). Absent: the first value of every parameter.
+ */
+function parseBaseline(source: YamlSource, raw: unknown, parameters: readonly Parameter[], issues: ConfigIssue[]): Record<string, unknown> | null {
+  if (raw === undefined || raw === null) return null;
+  if (!isPlainObject(raw)) {
+    issues.push(issueAt(source, ['baseline'], `expected a mapping from parameters to one of their values (e.g. prior.mu_init: zero), got ${describeValue(raw)}`));
+    return null;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const p = parameters.find((q) => q.key === key);
+    if (p === undefined) {
+      issues.push(issueAt(source, ['baseline', key], unknownKey(key, parameters.map((q) => q.key), 'the sweep varies'), true));
+      continue;
+    }
+    if (!p.values.some((v) => canonicalJson(v) === canonicalJson(value))) {
+      issues.push(issueAt(source, ['baseline', key], `expected one of the values of parameters.${key}, got ${describeValue(value)}`));
+      continue;
+    }
+    out[key] = structuredClone(value);
+  }
+  return out;
 }
 
 function parseParameters(source: YamlSource, raw: unknown, hasSeeds: boolean, issues: ConfigIssue[]): Parameter[] {

@@ -13,6 +13,8 @@ export interface SweepSpec {
   parameters: { path: string; values: unknown[] }[];
   /** The seeds swept (`seeds: 2` → [0, 1]), or null when the file has no `seeds`. */
   seeds: number[] | null;
+  /** `baseline:`: parameter values of the variant others are compared against (absent: every parameter's first value). */
+  baseline?: Record<string, unknown>;
 }
 
 /** One run of a sweep: its resolved config and where it sits in the expansion. */
@@ -20,7 +22,7 @@ export interface RunSpec {
   /** `r-` + 16 hex chars of sha256(canonical JSON of `config`). Also the BullMQ job id: no ':' and never a bare integer. */
   runId: string;
   sweepName: string;
-  /** Position in the expansion: the product of the parameters in file order (the first varies slowest), seeds innermost. */
+  /** Position in the expansion: seeds outermost, then the product of the parameters in file order (the first varies slowest). */
   index: number;
   /** The parameter values of this run keyed by path, plus `seed` when seeds are swept. */
   variant: Record<string, unknown>;

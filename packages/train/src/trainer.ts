@@ -9,7 +9,7 @@ import { toInputs } from './inputs';
 import { lrAt } from './lr-schedule';
 import { explainOutOfMemory } from './out-of-memory';
 import { toDataConfig, toMuInit, toTarflowConfig } from './model-config';
-import { renderImages, type GeneratedSamples, type RunImage } from './render-images';
+import { drawRawSamples, renderImages, type GeneratedSamples, type RunImage } from './render-images';
 import { bitsPerDim } from './units';
 
 /** What the trainer logs through; a pino Logger fits. */
@@ -50,7 +50,11 @@ export interface TrainHooks {
   onCheckpoint?(record: CheckpointRecord): void | Promise<void>;
   onEval?(result: EvalResult): void | Promise<void>;
   onImage?(image: RunImage): void | Promise<void>;
-  /** At each eval: eval.consistency_samples_per_class denoised samples per class, for the digit classifier. */
+  /**
+   * At each eval, for the judges (digit classifiers): raw samples at each of eval.consistency_temperatures, and the
+   * denoised samples at eval.temperature; eval.consistency_samples_per_class per class, at the final eval
+   * max(that, eval.final_consistency_samples_per_class).
+   */
   onSamples?(samples: GeneratedSamples): void | Promise<void>;
   onProgress?(p: TrainProgress): void;
   /** Asked after every step. */
@@ -164,13 +168,21 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
         { step, name: 'eval/accuracy', value: e.accuracy },
         { step, name: 'eval/classify_images_per_sec', value: e.classifyImagesPerSec },
       ]);
-      const extraPerClass = hooks.onSamples ? cfg.eval.consistency_samples_per_class : 0;
+      const atFinal = step === cfg.train.steps;
+      const perClass = cfg.eval.consistency_samples_per_class === 0 ? 0 : atFinal ? Math.max(cfg.eval.consistency_samples_per_class, cfg.eval.final_consistency_samples_per_class) : cfg.eval.consistency_samples_per_class;
+      const extraPerClass = hooks.onSamples ? perClass : 0;
       const { images, samples } = renderImages(model, {
         step, samplesPerClass: cfg.eval.samples_per_class, extraPerClass, chunk: cfg.eval.batch_size,
         temperature: cfg.eval.temperature, noiseStd: cfg.train.noise_std, seed: deriveSeed(cfg.seed, step, 0x5a),
       });
       for (const image of images) await hooks.onImage?.(image);
-      if (samples) await hooks.onSamples?.(samples);
+      if (samples) {
+        await hooks.onSamples?.(samples.denoised);
+        for (const [i, temperature] of cfg.eval.consistency_temperatures.entries()) {
+          const raw = temperature === cfg.eval.temperature ? samples.raw : drawRawSamples(model, { step, perClass, temperature, chunk: cfg.eval.batch_size, seed: deriveSeed(cfg.seed, step, 0x7e, i) });
+          await hooks.onSamples?.(raw);
+        }
+      }
       return e;
     };
 

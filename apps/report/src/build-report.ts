@@ -2,7 +2,9 @@ import type { Store } from '@ablate/store';
 import { readFileSync } from 'node:fs';
 import { confusionChart, lineChart, renderSvg, type SeriesRow } from './charts';
 import { buildPage } from './html';
-import { loadSweepReport, type Point, type RunReport } from './report-data';
+import { loadSweepReport, type Point, type RunReport, type SweepReport } from './report-data';
+import { bandChart, seedDotChart } from './seed-charts';
+import { HEADLINE_METRICS, metricTitle } from './metrics';
 
 export interface BuiltReport {
   html: string;
@@ -39,13 +41,45 @@ export async function buildReport(store: Store, sweepRef: string, opts: { comman
   const [muNorm, loss, bpd, consistency] = await Promise.all([
     renderSvg(lineChart({ title: '‖μ‖ (mean over classes) over training', yTitle: '‖μ‖', rows: rowsOf(report.runs, (r) => r.muNorm), variants, yZero: true })),
     renderSvg(lineChart({ title: 'Training loss (NLL, nats/dim)', yTitle: 'loss', rows: rowsOf(report.runs, (r) => r.loss), variants })),
-    renderSvg(lineChart({ title: 'Held-out bits/dim', yTitle: 'bits/dim', rows: rowsOf(report.runs, (r) => r.evalBpd), variants, points: true })),
-    consistencyRows.length === 0 ? Promise.resolve(null) : renderSvg(lineChart({ title: 'Class-consistency of samples', yTitle: 'share labelled as sampled', rows: consistencyRows, variants, yZero: true, points: true })),
+    renderSvg(lineChart({ title: 'Held-out NLL (nats/dim)', yTitle: 'nats/dim', rows: rowsOf(report.runs, (r) => r.evalNll), variants, points: true })),
+    consistencyRows.length === 0 ? Promise.resolve(null) : renderSvg(lineChart({ title: 'Class-consistency of raw samples (T = 1)', yTitle: 'share labelled as sampled', rows: consistencyRows, variants, yZero: true, points: true })),
   ]);
+  const seed = report.stats.seeded ? await seedCharts(report) : null;
   const confusion = new Map<string, string>();
   for (const r of report.runs) {
     if (r.confusion) confusion.set(r.result.runId, await renderSvg(confusionChart({ title: `step ${r.confusion.step}`, matrix: r.confusion.matrix })));
   }
-  const html = buildPage({ report, image, charts: { muNorm, loss, bpd, consistency }, confusion, generatedAt: opts.now ?? new Date(), command: opts.command });
+  const html = buildPage({ report, image, charts: { muNorm, loss, bpd, consistency }, seed, confusion, generatedAt: opts.now ?? new Date(), command: opts.command });
   return { html, sweepId: report.sweep.id, sweepName: report.sweep.name, runs: report.runs.length, missingImages };
+}
+
+/** The seeded sweep's charts: a dot-and-interval chart per headline metric, and the curves with 95% bands. */
+async function seedCharts(report: SweepReport): Promise<{ dots: { metric: string; svg: string }[]; bands: { metric: string; svg: string }[] }> {
+  const { stats } = report;
+  const dots: { metric: string; svg: string }[] = [];
+  for (const m of HEADLINE_METRICS) {
+    const rows = stats.results.filter((r) => r.metric === m.name);
+    if (rows.length === 0) continue;
+    const spec = seedDotChart({
+      title: metricTitle(m.name),
+      yTitle: m.unit,
+      variants: stats.variants,
+      percent: m.percent,
+      means: rows.flatMap((r) => (r.mean === null ? [] : [{ variant: r.variantGroup, mean: r.mean, lo: r.ciLow, hi: r.ciHigh, n: r.n }])),
+      seeds: rows.flatMap((r) => r.seedsJson.map((s) => ({ variant: r.variantGroup, seed: s.seed, value: s.value }))),
+    });
+    dots.push({ metric: m.name, svg: await renderSvg(spec) });
+  }
+  const bandTitles: Record<string, [string, string, boolean]> = {
+    mu_norm: ['‖μ‖ (mean over classes), mean over seeds ± 95% CI', '‖μ‖', true],
+    loss: ['Training loss (NLL, nats/dim), mean over seeds ± 95% CI', 'nats/dim', false],
+    'eval/nll': ['Held-out NLL (nats/dim), mean over seeds ± 95% CI', 'nats/dim', false],
+    'eval/consistency/raw/t1.0': ['Class-consistency of raw samples (T = 1, judges\' mean), mean over seeds ± 95% CI', 'share labelled as sampled', true],
+  };
+  const bands: { metric: string; svg: string }[] = [];
+  for (const [metric, points] of Object.entries(stats.bands)) {
+    const [title, yTitle, yZero] = bandTitles[metric] ?? [metric, metric, false];
+    if (points.length > 0) bands.push({ metric, svg: await renderSvg(bandChart({ title, yTitle, points, variants: stats.variants, yZero })) });
+  }
+  return { dots, bands };
 }

@@ -215,3 +215,16 @@ describe('loading', () => {
     expect(back.ok && back.threads).toBe(1);
   });
 });
+
+describe('Identity', () => {
+  it('shares the input memory, and each tensor stays valid until its own dispose', () => {
+    const x = tf.tensor1d([1, 2, 3]);
+    const backend = tf.backend() as unknown as { dataIdMap: { get(d: unknown): { memoryOffset: number } } };
+    const y = tf.clone(x);
+    expect(backend.dataIdMap.get(y.dataId).memoryOffset).toBe(backend.dataIdMap.get(x.dataId).memoryOffset); // no copy
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    y.dispose();
+    expect(() => y.dataSync()).toThrow(/disposed/);
+  });
+});

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchMatMul, _FusedMatMul, broadcast_util, util } from '@tensorflow/tfjs-core';
+import { BatchMatMul, Identity, _FusedMatMul, broadcast_util, util } from '@tensorflow/tfjs-core';
 import type { BatchMatMulAttrs, KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo, _FusedMatMulAttrs } from '@tensorflow/tfjs-core';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -57,12 +57,13 @@ interface WasmBackendLike {
   wasm: { HEAPU8: Uint8Array };
   dataIdMap: { get(dataId: unknown): { memoryOffset: number; shape: number[] } };
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  incRef(dataId: unknown): void;
 }
 
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, prelu: 3, leakyrelu: 4, sigmoid: 5, elu: 6 };
 
 let addon: BlasAddon | null = null;
-let originals: { batchMatMul: KernelConfig; fusedMatMul: KernelConfig } | null = null;
+let originals: { batchMatMul: KernelConfig; fusedMatMul: KernelConfig; identity: KernelConfig } | null = null;
 
 const offsetOf = (backend: WasmBackendLike, t: TensorInfo): number => backend.dataIdMap.get(t.dataId).memoryOffset;
 
@@ -144,8 +145,20 @@ function fusedMatMulKernel(args: { inputs: NamedTensorInfoMap; backend: unknown;
 }
 
 /**
- * Registers the OpenBLAS kernels over the wasm backend's BatchMatMul and _FusedMatMul (the wasm backend must be
- * registered: call after tf.setBackend('wasm')). Idempotent; sets OpenBLAS's thread count every call.
+ * Identity without a copy: the output shares the input's heap memory (a reference count, as wasm's Reshape and the
+ * cpu backend's Identity do). wasm's own copies, and tfjs-core runs Identity for every tensor a custom gradient
+ * saves (engine.clone), so the copy doubled the memory of the activations kept for backward and cost time.
+ */
+function identityKernel(args: { inputs: NamedTensorInfoMap; backend: unknown; attrs: unknown }): TensorInfo {
+  const { x } = args.inputs as { x: TensorInfo };
+  if (x.dtype === 'string') return (originals!.identity.kernelFunc as KernelFunc)(args as never) as TensorInfo;
+  (args.backend as WasmBackendLike).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+/**
+ * Registers the OpenBLAS kernels over the wasm backend's BatchMatMul and _FusedMatMul, and a copy-free Identity
+ * (the wasm backend must be registered: call after tf.setBackend('wasm')). Idempotent; sets OpenBLAS's thread count every call.
  * Anything the addon does not cover (non-float32, a bias or PReLU weights that are not a scalar or a row) goes to
  * the wasm kernels it replaced.
  */
@@ -163,10 +176,12 @@ export function installBlasKernels(opts: { threads?: number; addonFile?: string 
   if (originals === null) {
     const batchMatMul = tf.getKernel(BatchMatMul, 'wasm');
     const fusedMatMul = tf.getKernel(_FusedMatMul, 'wasm');
-    if (batchMatMul === undefined || fusedMatMul === undefined) return { ok: false, reason: 'the wasm backend has no BatchMatMul/_FusedMatMul kernel to replace (is @tensorflow/tfjs-backend-wasm loaded?)' };
-    originals = { batchMatMul, fusedMatMul };
+    const identity = tf.getKernel(Identity, 'wasm');
+    if (batchMatMul === undefined || fusedMatMul === undefined || identity === undefined) return { ok: false, reason: 'the wasm backend has no BatchMatMul/_FusedMatMul kernel to replace (is @tensorflow/tfjs-backend-wasm loaded?)' };
+    originals = { batchMatMul, fusedMatMul, identity };
     swap({ ...batchMatMul, kernelFunc: batchMatMulKernel as unknown as KernelFunc });
     swap({ ...fusedMatMul, kernelFunc: fusedMatMulKernel as unknown as KernelFunc });
+    swap({ ...identity, kernelFunc: identityKernel as unknown as KernelFunc });
   }
   return { ok: true, name: BLAS_BACKEND_NAME, threads: addon.getThreads(), config: addon.config() };
 }
@@ -176,6 +191,7 @@ export function uninstallBlasKernels(): void {
   if (originals === null) return;
   swap(originals.batchMatMul);
   swap(originals.fusedMatMul);
+  swap(originals.identity);
   originals = null;
 }
 

@@ -25,6 +25,10 @@ interface Row {
   params: number;
   trainImagesPerSec: number;
   stepMs: number;
+  /** CPU time of the whole process (all threads) per step, and images per CPU-second: the per-thread speed, which
+   * other processes on a shared machine disturb far less than the wall clock. */
+  cpuMsPerStep: number;
+  trainImagesPerCpuSec: number;
   sampleSecPer100Cached: number | null;
   sampleSecPer100Uncached: number | null;
   classifyImagesPerSec: number;
@@ -57,8 +61,11 @@ async function benchOne(preset: string, backend: string, batch: number, steps: n
   };
   for (let i = 0; i < 3; i++) await step(i); // warm-up: kernels, packing caches
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < steps; i++) await step(i + 3);
+  const cpu = process.cpuUsage(cpu0);
   const trainMs = performance.now() - t0;
+  const cpuMs = (cpu.user + cpu.system) / 1000;
 
   const timeSample = (cache: boolean): number => {
     const labels = Array.from({ length: sampleN }, (_, i) => i % tcfg.numClasses);
@@ -94,6 +101,8 @@ async function benchOne(preset: string, backend: string, batch: number, steps: n
     params,
     trainImagesPerSec: (steps * batch * 1000) / trainMs,
     stepMs: trainMs / steps,
+    cpuMsPerStep: cpuMs / steps,
+    trainImagesPerCpuSec: (steps * batch * 1000) / cpuMs,
     sampleSecPer100Cached: cached,
     sampleSecPer100Uncached: uncached,
     classifyImagesPerSec,
@@ -158,11 +167,11 @@ async function main(): Promise<number> {
   }
   const f = (x: number | null, d = 1) => (x === null ? 'skipped' : x.toFixed(d));
   process.stdout.write(`machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, Node ${m.node}, ${m.platform}\n\n`);
-  process.stdout.write('| preset | backend | BLAS threads | batch | params | train img/s | step ms | sample s/100 (cache) | sample s/100 (no cache) | classify img/s |\n|---|---|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write('| preset | backend | BLAS threads | batch | params | train img/s | step ms | img/CPU-s | sample s/100 (cache) | sample s/100 (no cache) | classify img/s |\n|---|---|---|---|---|---|---|---|---|---|---|\n');
   for (const r of rows) {
     const t = r.blasThreads ?? '';
-    if ('error' in r) process.stdout.write(`| ${r.preset} | ${r.backend} | ${t} | ${r.batch} | | failed: ${r.error} | | | | |\n`);
-    else process.stdout.write(`| ${r.preset} | ${r.backend} | ${t} | ${r.batch} | ${r.params} | ${f(r.trainImagesPerSec)} | ${f(r.stepMs, 0)} | ${f(r.sampleSecPer100Cached, 2)} | ${f(r.sampleSecPer100Uncached, 2)} | ${f(r.classifyImagesPerSec, 0)} |\n`);
+    if ('error' in r) process.stdout.write(`| ${r.preset} | ${r.backend} | ${t} | ${r.batch} | | failed: ${r.error} | | | | | |\n`);
+    else process.stdout.write(`| ${r.preset} | ${r.backend} | ${t} | ${r.batch} | ${r.params} | ${f(r.trainImagesPerSec)} | ${f(r.stepMs, 0)} | ${f(r.trainImagesPerCpuSec)} | ${f(r.sampleSecPer100Cached, 2)} | ${f(r.sampleSecPer100Uncached, 2)} | ${f(r.classifyImagesPerSec, 0)} |\n`);
   }
   return 0;
 }

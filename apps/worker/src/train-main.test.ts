@@ -29,11 +29,11 @@ describe('pnpm train', () => {
     expect(readFileSync(path.join(out, 'mu-norms.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3); // steps 0, 2, 4
     expect(readdirSync(path.join(out, 'images')).sort()).toEqual(['step-00000004-mu.png', 'step-00000004-samples-denoised.png', 'step-00000004-samples.png']);
     expect(readdirSync(path.join(out, 'checkpoints'))).toContain('step-00000004');
-    expect(JSON.parse(readFileSync(path.join(out, 'result.json'), 'utf8'))).toMatchObject({ status: 'succeeded', step: 4, backend: 'wasm' });
+    expect(JSON.parse(readFileSync(path.join(out, 'result.json'), 'utf8'))).toMatchObject({ status: 'succeeded', step: 4, backend: expect.stringMatching(/^wasm(\+blas)?$/) });
     // JSON logs with the run id on every line, and the backend named
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { runId?: string; msg: string; backend?: string });
     expect(lines.every((l) => l.runId === 'smoke-run')).toBe(true);
-    expect(lines.some((l) => l.backend === 'wasm')).toBe(true);
+    expect(lines.some((l) => l.backend === 'wasm' || l.backend === 'wasm+blas')).toBe(true);
   });
 
   it('running the same config again resumes and does not duplicate metric lines', () => {

@@ -56,6 +56,7 @@ export async function buildReport(store: Store, sweepRef: string, opts: { comman
 /** The seeded sweep's charts: a dot-and-interval chart per headline metric, and the curves with 95% bands. */
 async function seedCharts(report: SweepReport): Promise<{ dots: { metric: string; svg: string }[]; bands: { metric: string; svg: string }[] }> {
   const { stats } = report;
+  const label = (group: string) => stats.labels[group] ?? group;
   const dots: { metric: string; svg: string }[] = [];
   for (const m of HEADLINE_METRICS) {
     const rows = stats.results.filter((r) => r.metric === m.name);
@@ -63,10 +64,10 @@ async function seedCharts(report: SweepReport): Promise<{ dots: { metric: string
     const spec = seedDotChart({
       title: metricTitle(m.name),
       yTitle: m.unit,
-      variants: stats.variants,
+      variants: stats.variants.map(label),
       percent: m.percent,
-      means: rows.flatMap((r) => (r.mean === null ? [] : [{ variant: r.variantGroup, mean: r.mean, lo: r.ciLow, hi: r.ciHigh, n: r.n }])),
-      seeds: rows.flatMap((r) => r.seedsJson.map((s) => ({ variant: r.variantGroup, seed: s.seed, value: s.value }))),
+      means: rows.flatMap((r) => (r.mean === null ? [] : [{ variant: label(r.variantGroup), mean: r.mean, lo: r.ciLow, hi: r.ciHigh, n: r.n }])),
+      seeds: rows.flatMap((r) => r.seedsJson.map((s) => ({ variant: label(r.variantGroup), seed: s.seed, value: s.value }))),
     });
     dots.push({ metric: m.name, svg: await renderSvg(spec) });
   }
@@ -79,7 +80,7 @@ async function seedCharts(report: SweepReport): Promise<{ dots: { metric: string
   const bands: { metric: string; svg: string }[] = [];
   for (const [metric, points] of Object.entries(stats.bands)) {
     const [title, yTitle, yZero] = bandTitles[metric] ?? [metric, metric, false];
-    if (points.length > 0) bands.push({ metric, svg: await renderSvg(bandChart({ title, yTitle, points, variants: stats.variants, yZero })) });
+    if (points.length > 0) bands.push({ metric, svg: await renderSvg(bandChart({ title, yTitle, points, variants: stats.variants.map(label), yZero })) });
   }
   return { dots, bands };
 }

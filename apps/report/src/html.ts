@@ -101,7 +101,7 @@ const STYLE = `
   .charts { display: flex; flex-wrap: wrap; gap: 24px; }
   .chart svg { max-width: 100%; height: auto; }
   .note { color: #555; font-size: 13px; max-width: 900px; }
-  table.results td.seeds { color: #666; font-size: 11px; }
+  .seeds { color: #666; font-size: 11px; }
   .ci { color: #555; font-size: 12px; }
   .verdict.higher { color: #1a7f37; } .verdict.lower { color: #b3261e; } .verdict.none { color: #555; }
   table.results tr.group-start td { border-top: 2px solid #bbb; }
@@ -128,6 +128,7 @@ not of the model's prior.</p>`;
 function seedSections(inputs: PageInputs): string {
   const { stats } = inputs.report;
   if (!stats.seeded || inputs.seed === null) return '';
+  const label = (group: string | null) => (group === null ? '–' : (stats.labels[group] ?? group));
   const metrics = HEADLINE_METRICS.filter((m) => stats.results.some((r) => r.metric === m.name));
   const head = ['variant', ...metrics.map((m) => metricTitle(m.name))];
   const rows = stats.variants.map((v) => {
@@ -137,7 +138,7 @@ function seedSections(inputs: PageInputs): string {
       const seeds = r.seedsJson.map((x) => `${x.seed}: ${formatMetric(m.name, x.value, 4)}`).join(', ');
       return `<td>${ciText(m.name, r.mean, r.ciLow, r.ciHigh, r.n)}<div class="seeds" title="per seed">${escapeHtml(seeds)}</div></td>`;
     });
-    return `<tr><td class="variant">${escapeHtml(v)}${v === stats.baseline ? ' <span class="ci">(baseline)</span>' : ''}</td>${cells.join('')}</tr>`;
+    return `<tr><td class="variant">${escapeHtml(label(v))}${v === stats.baseline ? ' <span class="ci">(baseline)</span>' : ''}</td>${cells.join('')}</tr>`;
   });
   const table = `<table class="results seed-results"><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
 
@@ -155,7 +156,7 @@ function seedSections(inputs: PageInputs): string {
               : `<span class="verdict none">no difference detected with n = ${c.nPairs} seeds (smallest detectable ≈ ${escapeHtml(formatDiff(m.name, c.minDetectableDiff, 4).replace(/^[+−±]/, ''))})</span>`;
         const ci = c.ciLow === null || c.ciHigh === null ? '–' : `[${escapeHtml(formatDiff(m.name, c.ciLow, 4))}, ${escapeHtml(formatDiff(m.name, c.ciHigh, 4))}]`;
         return [
-          `<tr${i === 0 ? ' class="group-start"' : ''}><td class="variant">${escapeHtml(v)}</td><td class="variant">${escapeHtml(metricTitle(m.name))}</td><td>${escapeHtml(formatDiff(m.name, c.meanDiff, 4))}</td><td>${ci}</td><td>${c.pValue === null ? '–' : c.pValue < 0.001 ? '&lt; 0.001' : c.pValue.toFixed(3)}</td><td>${c.nPairs}</td><td class="variant">${verdict}</td></tr>`,
+          `<tr${i === 0 ? ' class="group-start"' : ''}><td class="variant">${escapeHtml(label(v))}</td><td class="variant">${escapeHtml(metricTitle(m.name))}</td><td>${escapeHtml(formatDiff(m.name, c.meanDiff, 4))}</td><td>${ci}</td><td>${c.pValue === null ? '–' : c.pValue < 0.001 ? '&lt; 0.001' : c.pValue.toFixed(3)}</td><td>${c.nPairs}</td><td class="variant">${verdict}</td></tr>`,
         ];
       }),
     );
@@ -171,7 +172,7 @@ ${table}
 <div class="charts">${inputs.seed.dots.map((d) => chart(d.svg, `${metricTitle(d.metric)} per seed, mean and 95% CI per variant`)).join('')}</div>
 
 <h2>Against the baseline, paired by seed</h2>
-<p class="note">Each variant against the baseline <b>${escapeHtml(stats.baseline ?? '–')}</b> (the sweep's first variant, or its
+<p class="note">Each variant against the baseline <b>${escapeHtml(label(stats.baseline))}</b> (the sweep's first variant, or its
 <code>baseline:</code>), run for run with the same seed (the same seed gives both runs the same data order, noise and sample draws),
 by a paired t test: the mean difference, its 95% CI and the two-sided p-value. “No difference detected” is not “no difference”: it
 comes with the smallest true difference that this many pairs, at this spread, would detect with 80% power. Same data as

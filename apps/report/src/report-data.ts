@@ -44,8 +44,10 @@ export interface BandPoint {
 export interface SeedStats {
   /** Some variant has two or more seeds: the report leads with means ± CI. */
   seeded: boolean;
-  /** Variants (variant groups) in sweep order. */
+  /** Variants (variant groups, as in SQL) in sweep order. */
   variants: string[];
+  /** A variant group's name for people: its runs' label without the seed (`mu_init=randn mu_std=1`). */
+  labels: Record<string, string>;
   baseline: string | null;
   results: VariantResultRow[];
   comparisons: VariantComparisonRow[];
@@ -151,7 +153,12 @@ export const BAND_METRICS = ['mu_norm', 'loss', 'eval/nll', 'eval/consistency/ra
 
 function seedStats(store: Store, sweepId: string, results: RunResultRow[], seriesOf: (runId: string, name: string) => Point[]): SeedStats {
   const variants: string[] = [];
-  for (const r of results) if (!variants.includes(r.variantGroup)) variants.push(r.variantGroup);
+  const labels: Record<string, string> = {};
+  for (const r of results) {
+    if (variants.includes(r.variantGroup)) continue;
+    variants.push(r.variantGroup);
+    labels[r.variantGroup] = r.label.replace(/(^| )seed=\S+/, '').trim() || r.variantGroup;
+  }
   const vr = variantResultsBySweep(store, sweepId);
   const comparisons = variantComparisonsBySweep(store, sweepId);
   const perVariant = new Map<string, number>();
@@ -161,8 +168,11 @@ function seedStats(store: Store, sweepId: string, results: RunResultRow[], serie
     .prepare(`SELECT substr(m.name, length('eval/judge_accuracy/') + 1) AS name, max(m.value) AS accuracy FROM metrics m JOIN sweep_runs sr ON sr.run_id = m.run_id
               WHERE sr.sweep_id = ? AND m.name LIKE 'eval/judge_accuracy/%' GROUP BY m.name ORDER BY m.name`)
     .all(sweepId) as { name: string; accuracy: number }[];
-  const order = ['deep', 'shallow'];
-  const judges = judgeRows.sort((a, b) => (order.indexOf(a.name) + 99) % 100 - ((order.indexOf(b.name) + 99) % 100));
+  const rank = (name: string) => {
+    const i = ['deep', 'shallow'].indexOf(name); // the main judge first
+    return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+  };
+  const judges = judgeRows.sort((a, b) => rank(a.name) - rank(b.name));
   const bands: Record<string, BandPoint[]> = {};
   if (seeded) {
     for (const metric of BAND_METRICS) {
@@ -174,11 +184,11 @@ function seedStats(store: Store, sweepId: string, results: RunResultRow[], serie
         }
         for (const [step, values] of [...byStep.entries()].sort((a, b) => a[0] - b[0])) {
           const s = summarize(values);
-          if (s.mean !== null) out.push({ variant: v, step, mean: s.mean, lo: s.ciLow, hi: s.ciHigh, n: s.n });
+          if (s.mean !== null) out.push({ variant: labels[v] ?? v, step, mean: s.mean, lo: s.ciLow, hi: s.ciHigh, n: s.n });
         }
       }
       bands[metric] = out;
     }
   }
-  return { seeded, variants, baseline: comparisons[0]?.baselineGroup ?? (seeded ? (variants[0] ?? null) : null), results: vr, comparisons, judges, bands };
+  return { seeded, variants, labels, baseline: comparisons[0]?.baselineGroup ?? (seeded ? (variants[0] ?? null) : null), results: vr, comparisons, judges, bands };
 }

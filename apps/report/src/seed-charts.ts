@@ -4,8 +4,8 @@ import type { BandPoint } from './report-data';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
-function colorOf(variants: string[]) {
-  return { field: 'variant', type: 'nominal' as const, title: 'variant', sort: variants, scale: { domain: variants, scheme: variants.length <= 10 ? 'tableau10' : 'category20' }, legend: { orient: 'bottom' as const, columns: 2 } };
+function colorOf(variants: string[], legend = true) {
+  return { field: 'variant', type: 'nominal' as const, title: 'variant', sort: variants, scale: { domain: variants, scheme: variants.length <= 10 ? 'tableau10' : 'category20' }, legend: legend ? { orient: 'bottom' as const, columns: 2 } : null };
 }
 
 /**
@@ -54,19 +54,19 @@ export function seedDotChart(opts: {
       {
         data: { values: opts.means.filter((m) => m.lo !== null && m.hi !== null) },
         mark: { type: 'rule', strokeWidth: 2.5, opacity: 0.55, description: 'ci' },
-        encoding: { x, y: y('lo'), y2: { field: 'hi' }, color: colorOf(opts.variants) },
+        encoding: { x, y: y('lo'), y2: { field: 'hi' }, color: colorOf(opts.variants, false) },
       },
       {
         data: { values: opts.means },
         mark: { type: 'tick', thickness: 2.5, size: 26, description: 'mean' },
-        encoding: { x, y: y('mean'), color: colorOf(opts.variants) },
+        encoding: { x, y: y('mean'), color: colorOf(opts.variants, false) },
       },
       {
         data: { values: opts.seeds },
         mark: { type: 'point', filled: true, size: 26, opacity: 0.75, description: 'seed' },
-        encoding: { x, xOffset: { field: 'seed', type: 'nominal' }, y: y('value'), color: colorOf(opts.variants), tooltip: [{ field: 'seed' }, { field: 'value', format: '.4f' }] },
+        encoding: { x, xOffset: { field: 'seed', type: 'nominal' }, y: y('value'), color: colorOf(opts.variants, false), tooltip: [{ field: 'seed' }, { field: 'value', format: '.4f' }] },
       },
     ],
-    config: { ...CONFIG, legend: { disable: true } },
+    config: CONFIG,
   };
 }

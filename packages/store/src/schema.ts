@@ -264,13 +264,13 @@ export const runResults = sqliteView('run_results', {
   /** One judge's share of denoised samples labelled with their class (`eval/class_consistency`): runs of the one-judge era. */
   finalClassConsistency: real(),
   /** The two judges' mean class-consistency of raw samples at T = 1 (`eval/consistency/raw/t1.0`), last eval. */
-  finalConsistencyT1: real(),
+  finalConsistencyT1: real('final_consistency_t1'),
   /** The same at T = 0.7. */
-  finalConsistencyT07: real(),
+  finalConsistencyT07: real('final_consistency_t07'),
   /** The same for denoised samples at T = 1. */
   finalConsistencyDenoised: real(),
   /** Share of raw T = 1 samples the two judges label alike. */
-  finalJudgeAgreementT1: real(),
+  finalJudgeAgreementT1: real('final_judge_agreement_t1'),
   /** The run config's seed. */
   seed: integer(),
   /** Mean over classes of ‖μ_c‖ at step 0. */
@@ -305,8 +305,8 @@ export const sweepResults = sqliteView('sweep_results', {
   maxEvalBpd: real(),
   meanEvalAccuracy: real(),
   meanClassConsistency: real(),
-  meanConsistencyT1: real(),
-  meanConsistencyT07: real(),
+  meanConsistencyT1: real('mean_consistency_t1'),
+  meanConsistencyT07: real('mean_consistency_t07'),
   meanMuNormInit: real(),
   meanMuNormFinal: real(),
   meanElapsedMs: real(),

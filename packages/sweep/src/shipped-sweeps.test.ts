@@ -2,10 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSweepFile } from './load-sweep-file';
-import type { RunSpec } from './sweep-spec';
+import type { BuiltinRunSpec } from './sweep-spec';
+import { builtinRuns } from './test-utils';
 
 const SWEEPS = join(__dirname, '../../../sweeps');
-const load = (name: string): RunSpec[] => loadSweepFile(join(SWEEPS, `${name}.yaml`)).runs;
+const load = (name: string): BuiltinRunSpec[] => builtinRuns(loadSweepFile(join(SWEEPS, `${name}.yaml`)).runs);
 const INITS = [
   { mu_init: 'zero', mu_std: 1 },
   { mu_init: 'randn', mu_std: 0.02 },

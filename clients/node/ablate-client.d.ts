@@ -9,6 +9,7 @@ export declare class Run {
   /** Set by SIGTERM: checkpoint and exit. */
   shouldStop: boolean;
   log(step: number, metrics: Record<string, number>, totalSteps?: number): void;
+  muNorms(step: number, norms: number[]): void;
   checkpointPath(step: number, suffix?: string): string;
   checkpoint(step: number, file: string, keep?: number): void;
   artifact(step: number, kind: string, file: string): void;

@@ -48,6 +48,11 @@ class Run {
     this.write({ step, metrics: m }, totalSteps);
   }
 
+  /** One norm per class (index = class): the mu_norms table and the report's ‖μ‖ panel. */
+  muNorms(step, norms) {
+    this.write({ step, mu_norms: norms.map(number) });
+  }
+
   /** A fresh path for the checkpoint of `step` inside the run folder. */
   checkpointPath(step, suffix = '.ckpt') {
     const dir = path.join(this.runDir, 'checkpoints');

@@ -22,6 +22,7 @@ The protocol (README, "Your own training program"): JSON lines on the file descr
     {"step": 100, "metrics": {"loss": 0.31}}
     {"step": 250, "checkpoint": "<path inside ABLATE_RUN_DIR>"}
     {"step": 250, "artifact": "samples", "path": "<path inside ABLATE_RUN_DIR>"}
+    {"step": 250, "mu_norms": [1.2, 0.8, ...]}       (one per class: the TARFlow ‖μ_c‖ panel)
 Run outside a worker (no ABLATE_EVENTS_FD), events go to <run dir>/events.jsonl and the run dir is ./ablate-run.
 """
 import json
@@ -75,6 +76,10 @@ class Run:
     def log(self, step, metrics, total_steps=None):
         """Metrics at a step: {"loss": 0.3, "eval/nll": 1.2}. NaN and infinities are allowed."""
         self._write({"step": int(step), "metrics": {str(k): _number(v) for k, v in metrics.items()}}, total_steps)
+
+    def mu_norms(self, step, norms):
+        """One norm per class (index = class): stored in the mu_norms table, drawn by the report's ‖μ‖ panel."""
+        self._write({"step": int(step), "mu_norms": [_number(v) for v in norms]})
 
     def checkpoint_path(self, step, suffix=".ckpt"):
         """A fresh path for the checkpoint of `step`, inside the run folder (a resumed run checks it is unchanged)."""

@@ -222,6 +222,8 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
       if (e.type === 'metrics') {
         events.emit({ kind: 'metrics', runId: job.runId, rows: e.metrics.map((m) => ({ step: e.step, name: m.name, value: m.value })) });
         lastLoss = e.metrics.find((m) => m.name === 'loss')?.value ?? lastLoss;
+      } else if (e.type === 'mu-norms') {
+        events.emit({ kind: 'mu-norms', runId: job.runId, step: e.step, norms: e.norms });
       } else if (e.type === 'artifact') {
         if (!existsSync(e.path)) throw new ProgramEventError(lineNo, `path: ${e.path} does not exist`);
         events.emit({ kind: 'artifact', runId: job.runId, step: e.step, artifact: e.kind, uri: e.path });

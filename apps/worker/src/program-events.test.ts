@@ -43,7 +43,9 @@ describe('parseProgramEvent', () => {
     expect(errorOf('[1]').message).toBe('event line 7: expected a JSON object such as {"step": 1, "metrics": {"loss": 0.5}}, got "[1]"');
     expect(errorOf('{"metrics": {"loss": 1}}').message).toBe('event line 7: step: expected an integer ≥ 0, got nothing');
     expect(errorOf('{"step": -1, "metrics": {"loss": 1}}').message).toBe('event line 7: step: expected an integer ≥ 0, got -1');
-    expect(errorOf('{"step": 1}').message).toBe('event line 7: expected exactly one of "metrics", "checkpoint", "artifact", got none in "{\\"step\\": 1}"');
+    expect(errorOf('{"step": 1}').message).toBe('event line 7: expected exactly one of "metrics", "checkpoint", "artifact", "mu_norms", got none in "{\\"step\\": 1}"');
+    expect(parse('{"step": 5, "mu_norms": [1, null, 2.5]}')).toEqual({ type: 'mu-norms', step: 5, norms: [1, NaN, 2.5] });
+    expect(errorOf('{"step": 5, "mu_norms": []}').message).toBe('event line 7: mu_norms: expected a non-empty list of numbers (one per class), got "[]"');
     expect(errorOf('{"step": 1, "metrics": {"loss": "low"}}').message).toBe('event line 7: metrics.loss: expected a number (or null, "NaN", "Infinity", "-Infinity"), got "low"');
     expect(errorOf('{"step": 1, "metrics": {"a b": 1}}').message).toBe('event line 7: metrics: expected names of letters, digits and _ . / : - (such as "eval/nll"), got "a b"');
     expect(errorOf('{"step": 1, "artifact": "Samples!", "path": "a.png"}').message).toBe('event line 7: artifact: expected a kind of a-z, 0-9, _ . - (such as "samples"), got "Samples!"');

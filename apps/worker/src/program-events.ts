@@ -6,13 +6,15 @@ import path from 'node:path';
  *   {"step": 100, "metrics": {"loss": 0.31, "eval/nll": -0.61}}
  *   {"step": 250, "checkpoint": "checkpoints/step-250.pt"}
  *   {"step": 250, "artifact": "samples", "path": "images/step-250.png"}
+ *   {"step": 250, "mu_norms": [1.2, 0.8, …]}          (‖μ_c‖ per class, for a TARFlow-like program's ‖μ‖ panel)
  * Any event may add "total_steps" (the run's length, for progress bars). Paths are relative to ABLATE_RUN_DIR or
  * absolute, and must stay inside it once `..` and symlinks are resolved.
  */
 export type ProgramEvent =
   | { type: 'metrics'; step: number; metrics: { name: string; value: number }[]; totalSteps?: number }
   | { type: 'checkpoint'; step: number; path: string; totalSteps?: number }
-  | { type: 'artifact'; step: number; kind: string; path: string; totalSteps?: number };
+  | { type: 'artifact'; step: number; kind: string; path: string; totalSteps?: number }
+  | { type: 'mu-norms'; step: number; norms: number[]; totalSteps?: number };
 
 /** A line that is not an event. `outside` marks a path outside the run folder (refused: the run fails). */
 export class ProgramEventError extends Error {
@@ -57,24 +59,36 @@ export function parseProgramEvent(text: string, line: number, runDir: string): P
     totalSteps = v.total_steps;
   }
   const extra = totalSteps === undefined ? {} : { totalSteps };
-  const kinds = ['metrics', 'checkpoint', 'artifact'].filter((k) => v[k] !== undefined);
+  const kinds = ['metrics', 'checkpoint', 'artifact', 'mu_norms'].filter((k) => v[k] !== undefined);
   if (kinds.length !== 1) {
-    throw new ProgramEventError(line, `expected exactly one of "metrics", "checkpoint", "artifact", got ${kinds.length === 0 ? 'none' : kinds.map((k) => `"${k}"`).join(' and ')} in ${show(text)}`);
+    throw new ProgramEventError(line, `expected exactly one of "metrics", "checkpoint", "artifact", "mu_norms", got ${kinds.length === 0 ? 'none' : kinds.map((k) => `"${k}"`).join(' and ')} in ${show(text)}`);
   }
   if (v.metrics !== undefined) {
     if (!isRecord(v.metrics) || Object.keys(v.metrics).length === 0) throw new ProgramEventError(line, `metrics: expected an object of name → number, got ${show(JSON.stringify(v.metrics))}`);
     const metrics = Object.entries(v.metrics).map(([name, raw]) => {
       if (!METRIC_NAME.test(name)) throw new ProgramEventError(line, `metrics: expected names of letters, digits and _ . / : - (such as "eval/nll"), got ${JSON.stringify(name)}`);
-      const value = raw === null ? NaN : typeof raw === 'number' ? raw : raw === 'NaN' || raw === 'Infinity' || raw === '-Infinity' ? Number(raw) : undefined;
+      const value = toNumber(raw);
       if (value === undefined) throw new ProgramEventError(line, `metrics.${name}: expected a number (or null, "NaN", "Infinity", "-Infinity"), got ${JSON.stringify(raw)}`);
       return { name, value };
     });
     return { type: 'metrics', step, metrics, ...extra };
   }
+  if (v.mu_norms !== undefined) {
+    const norms = Array.isArray(v.mu_norms) ? v.mu_norms.map(toNumber) : [];
+    if (norms.length === 0 || norms.some((n) => n === undefined)) throw new ProgramEventError(line, `mu_norms: expected a non-empty list of numbers (one per class), got ${show(JSON.stringify(v.mu_norms))}`);
+    return { type: 'mu-norms', step, norms: norms.map((n) => n ?? NaN), ...extra };
+  }
   if (v.checkpoint !== undefined) return { type: 'checkpoint', step, path: insideRunDir(v.checkpoint, 'checkpoint', line, runDir), ...extra };
   const kind = v.artifact;
   if (typeof kind !== 'string' || !/^[a-z0-9][a-z0-9_.-]*$/.test(kind)) throw new ProgramEventError(line, `artifact: expected a kind of a-z, 0-9, _ . - (such as "samples"), got ${JSON.stringify(kind)}`);
   return { type: 'artifact', step, kind, path: insideRunDir(v.path, 'path', line, runDir), ...extra };
+}
+
+/** A number, null (NaN) or "NaN" / "Infinity" / "-Infinity"; undefined for anything else. */
+function toNumber(raw: unknown): number | undefined {
+  if (raw === null) return NaN;
+  if (typeof raw === 'number') return raw;
+  return raw === 'NaN' || raw === 'Infinity' || raw === '-Infinity' ? Number(raw) : undefined;
 }
 
 /** `p` resolved against the run folder; refused (ProgramEventError with `outside`) when it leads out of it. */

@@ -17,7 +17,7 @@ const INITS = [
 describe('the sweeps in sweeps/', () => {
   it('all parse and expand, with unique ids and labels, each named as its file', () => {
     const files = readdirSync(SWEEPS).filter((f) => f.endsWith('.yaml'));
-    expect(files.sort()).toEqual(['prior-init-lr.yaml', 'prior-init-mini.yaml', 'prior-init.yaml', 'smoke.yaml']);
+    expect(files.sort()).toEqual(['prior-init-lr.yaml', 'prior-init-mini.yaml', 'prior-init-torch.yaml', 'prior-init.yaml', 'smoke.yaml']);
     for (const f of files) {
       const { spec, runs } = loadSweepFile(join(SWEEPS, f));
       expect(`${spec.name}.yaml`).toBe(f);

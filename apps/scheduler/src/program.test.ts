@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { createWorld, destroyWorld, run, SCRIPTS, sql, start, submitWithOneWorker, waitFor, waitForCheckpoints, writeSweep, type Proc, type World } from './test-utils/harness';
+import { createWorld, destroyWorld, run, SCRIPTS, sql, start, submitWithOneWorker, trainingPid, waitFor, waitForCheckpoints, writeSweep, type Proc, type World } from './test-utils/harness';
 
 /**
  * A sweep's own training program, run by real workers as external processes (README, "Your own training program"):
@@ -103,6 +103,19 @@ describe('program runs: stopping and bad programs', () => {
     await waitFor('the run to succeed', () => runRow(world, runId)?.status === 'succeeded', 60_000);
     expect(runRow(world, runId)?.resumed_from).toBe(released[0]?.step);
     expect(lossRows(world, runId).map((r) => r.step)).toEqual(range(1, steps));
+  }, 90_000);
+
+  it('kill -9 of the process that runs the program takes the program with it; the run resumes and succeeds', async () => {
+    world = createWorld(CLIENT_ENV);
+    // It hangs after its checkpoint at step 10, writing nothing: it cannot notice that its reader is gone.
+    const file = writeSweep(world, 'orphan', programSweep('orphan', 'node', { steps: 60, checkpoint_every: 10, sleep_s: 0.05, fault: { hang_after: 10 } }));
+    const { worker, runId } = await submitWithOneWorker(world, file);
+    await waitForCheckpoints(world, runId, 1);
+    const program = programPid(worker);
+    process.kill(trainingPid(worker), 'SIGKILL'); // the runner (program-child.js), not the program
+    await waitFor('the program gone with its runner', () => !isAlive(program), 5_000, 50);
+    await waitFor('the run to succeed', () => runRow(world, runId)?.status === 'succeeded', 60_000);
+    expect(lossRows(world, runId).map((r) => r.step)).toEqual(range(1, 60));
   }, 90_000);
 
   it('cancel stops a Node program (SIGTERM, it checkpoints and exits) and records the run cancelled', async () => {

@@ -31,10 +31,12 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { isToChild, type FromChild, type ToChild } from './child-protocol';
 import { parseProgramEvent, ProgramEventError, type ProgramEvent } from './program-events';
-import { fingerprint, tailLines } from './program-files';
+import { findExecutable, fingerprint, tailLines } from './program-files';
 import { clearResumePoint, readResumePoint, ResumeError, writeResumePoint } from './resume-point';
 
 const send = (m: FromChild) => process.send?.(m);
+const SETPRIV = '/usr/bin/setpriv';
+
 
 /** The attempt failed for the reason in the message; `retry: false` when no attempt can go better (a bad program). */
 export class ProgramRunError extends Error {
@@ -170,7 +172,6 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
     note(`attempt ${start.attempt} on ${start.host}: ${job.program.argv.join(' ')} (in ${job.program.cwd})${point === null ? '' : `, resuming from step ${point.step}: ${point.uri}`}`);
 
     // 3. Start it.
-    const logFd = openSync(logFile, 'a');
     const childEnv: NodeJS.ProcessEnv = {
       ...process.env,
       ABLATE_RUN_ID: job.runId,
@@ -182,7 +183,14 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
     if (point === null) delete childEnv.ABLATE_RESUME;
     else childEnv.ABLATE_RESUME = point.uri;
     const [exe = '', ...args] = job.program.argv;
-    const p = spawn(exe, args, { cwd: job.program.cwd, env: childEnv, stdio: ['ignore', logFd, logFd, 'pipe'], detached: true });
+    if (!existsSync(job.program.cwd)) throw new ProgramRunError(`cannot start the program: its folder ${job.program.cwd} does not exist on ${start.host}`);
+    const found = findExecutable(exe, job.program.cwd, childEnv.PATH ?? '');
+    if ('problem' in found) throw new ProgramRunError(`cannot start the program ${JSON.stringify(job.program.argv.join(' '))} on ${start.host}: ${found.problem}`);
+    // Its own process group (signals reach its children too), and, where util-linux's setpriv is there, SIGKILL when
+    // this process dies, even by kill -9: no program outlives the runner that reports for it.
+    const logFd = openSync(logFile, 'a');
+    const [cmd, ...cmdArgs] = existsSync(SETPRIV) ? [SETPRIV, '--pdeathsig', 'KILL', '--', found.path, ...args] : [found.path, ...args];
+    const p = spawn(cmd ?? found.path, cmdArgs, { cwd: job.program.cwd, env: childEnv, stdio: ['ignore', logFd, logFd, 'pipe'], detached: true });
     program = p;
     closeSync(logFd);
     const spawned = new Promise<Error | null>((resolve) => {
@@ -192,10 +200,7 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
     const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => p.once('close', (code, signal) => resolve({ code, signal })));
     const startError = await spawned;
     if (startError !== null) {
-      const code = (startError as NodeJS.ErrnoException).code ?? '';
-      const why = code === 'ENOENT' ? (exe.includes('/') ? `${exe} does not exist` : `"${exe}" is not on PATH`) : code === 'EACCES' ? `${exe} is not executable (chmod +x?)` : startError.message;
-      if (!existsSync(job.program.cwd)) throw new ProgramRunError(`cannot start the program: its folder ${job.program.cwd} does not exist on ${start.host}`);
-      throw new ProgramRunError(`cannot start the program ${JSON.stringify(job.program.argv.join(' '))} on ${start.host}: ${why} (${code || 'error'})`);
+      throw new ProgramRunError(`cannot start the program ${JSON.stringify(job.program.argv.join(' '))} on ${start.host}: ${startError.message}`);
     }
     log.info({ programPid: p.pid, argv: job.program.argv, resumeFrom }, 'program started');
     if (stop.request === 'interrupt') terminate({ kind: 'interrupt' });

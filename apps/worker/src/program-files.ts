@@ -1,4 +1,4 @@
-import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 import path from 'node:path';
 
@@ -63,4 +63,30 @@ export function tailLines(file: string, n: number, maxBytes = 4096): string {
   } catch {
     return '';
   }
+}
+
+/** The file `exe` runs: a path (resolved against `cwd`) or a bare name looked up on PATH, executable by us. */
+export function findExecutable(exe: string, cwd: string, pathVar: string): { path: string } | { problem: string } {
+  const usable = (p: string): 'ok' | 'ENOENT' | 'EACCES' => {
+    try {
+      if (!statSync(p).isFile()) return 'ENOENT';
+      accessSync(p, constants.X_OK);
+      return 'ok';
+    } catch (err: unknown) {
+      return (err as NodeJS.ErrnoException).code === 'EACCES' ? 'EACCES' : 'ENOENT';
+    }
+  };
+  if (exe.includes('/')) {
+    const p = path.resolve(cwd, exe);
+    const u = usable(p);
+    return u === 'ok' ? { path: p } : { problem: u === 'EACCES' ? `${p} is not executable (chmod +x?) (EACCES)` : `${p} does not exist (ENOENT)` };
+  }
+  let denied: string | null = null;
+  for (const dir of pathVar.split(':').filter((d) => d !== '')) {
+    const p = path.resolve(cwd, dir, exe);
+    const u = usable(p);
+    if (u === 'ok') return { path: p };
+    if (u === 'EACCES') denied ??= p;
+  }
+  return { problem: denied === null ? `"${exe}" is not on PATH (ENOENT)` : `${denied} is not executable (chmod +x?) (EACCES)` };
 }

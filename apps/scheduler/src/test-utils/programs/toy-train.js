@@ -27,6 +27,7 @@ async function main() {
       fs.writeFileSync(p, JSON.stringify({ step }));
       run.checkpoint(step, p);
     }
+    if (step === fault.hang_after) sleep(600_000); // silent and busy: only a signal ends it
     if (run.shouldStop) {
       console.log(`SIGTERM: checkpointed at step ${step}, exiting`);
       process.exit(0);

@@ -1,7 +1,7 @@
 """A toy training program for the protocol tests: dependency-free, deterministic metrics, resumable.
 
 config: steps, checkpoint_every, sleep_s, seed, and fault: { bad_lines: n (malformed lines written at step 3),
-outside: true (report a checkpoint outside the run folder at step 2) }. loss at step s is 1 / (s + seed + 1), whatever attempt reports it."""
+outside: true (report a checkpoint outside the run folder at step 2) } (toy-train.js also has hang_after: n). loss at step s is 1 / (s + seed + 1), whatever attempt reports it."""
 import json
 import os
 import sys

@@ -1,6 +1,7 @@
 import type { Store } from '@ablate/store';
 import { readFileSync } from 'node:fs';
 import { confusionChart, lineChart, renderSvg, type SeriesRow } from './charts';
+import { genericMetricCharts, genericMetricsSection, withGenericMetrics } from './generic-metrics';
 import { buildPage } from './html';
 import { loadSweepReport, type Point, type RunReport, type SweepReport } from './report-data';
 import { bandChart, seedDotChart } from './seed-charts';
@@ -49,7 +50,9 @@ export async function buildReport(store: Store, sweepRef: string, opts: { comman
   for (const r of report.runs) {
     if (r.confusion) confusion.set(r.result.runId, await renderSvg(confusionChart({ title: `step ${r.confusion.step}`, matrix: r.confusion.matrix })));
   }
-  const html = buildPage({ report, image, charts: { muNorm, loss, bpd, consistency }, seed, confusion, generatedAt: opts.now ?? new Date(), command: opts.command });
+  const generic = await genericMetricCharts(store, report.runs.map((r) => ({ runId: r.result.runId, label: r.result.label })));
+  const page = buildPage({ report, image, charts: { muNorm, loss, bpd, consistency }, seed, confusion, generatedAt: opts.now ?? new Date(), command: opts.command });
+  const html = withGenericMetrics(page, genericMetricsSection(generic)); // metrics of a sweep's own program
   return { html, sweepId: report.sweep.id, sweepName: report.sweep.name, runs: report.runs.length, missingImages };
 }
 

@@ -30,7 +30,15 @@ function printDryRun(runs: RunSpec[], json: boolean): void {
     return;
   }
   const table = new Table({ style: process.stdout.isTTY ? {} : { head: [], border: [] }, head: ['#', 'run id', 'label', 'preset', 'steps', 'batch', 'mu_init', 'mu_std', 'lr_scale', 'seed'] });
+  if (runs.some((r) => r.program !== undefined)) {
+    const programTable = new Table({ style: process.stdout.isTTY ? {} : { head: [], border: [] }, head: ['#', 'run id', 'label', 'config'] });
+    for (const r of runs) programTable.push([r.index, r.runId, r.label, JSON.stringify(r.config)]);
+    const argv = runs[0]?.program?.argv.join(' ') ?? '';
+    process.stdout.write(`program: ${argv}\n${programTable.toString()}\n${runs.length} runs\n`);
+    return;
+  }
   for (const r of runs) {
+    if (r.program !== undefined) continue;
     const c = r.config;
     table.push([r.index, r.runId, r.label, c.model.preset, c.train.steps, c.train.batch_size, c.prior.mu_init, c.prior.mu_init === 'randn' ? c.prior.mu_std : '-', c.prior.lr_scale, c.seed]);
   }

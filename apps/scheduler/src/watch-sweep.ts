@@ -25,6 +25,10 @@ export interface WatchOutcome {
   detached: boolean;
 }
 
+/** A program's progress may lack a loss or a speed (NaN arrives as null through BullMQ's JSON). */
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const fixed = (v: unknown, digits: number): string => (isNum(v) ? v.toFixed(digits) : '–');
+
 function fmtEta(sec: number): string {
   if (!Number.isFinite(sec)) return '?';
   const s = Math.round(sec);
@@ -75,7 +79,7 @@ export async function watchSweep(opts: {
           const p = live.get(r.id);
           const bar = runBars.get(r.id);
           if (r.status === 'running' && p) {
-            const info = `loss ${p.loss.toFixed(4)} | ${p.imagesPerSec.toFixed(0)} img/s | ETA ${fmtEta(p.etaSec)} | ${p.workerId ?? '?'}`;
+            const info = `loss ${fixed(p.loss, 4)} | ${fixed(p.imagesPerSec, 0)} img/s | ETA ${fmtEta(p.etaSec)} | ${p.workerId ?? '?'}`;
             if (bar) bar.update(p.step, { info });
             else runBars.set(r.id, bars.create(p.totalSteps, p.step, { label: (r.label || r.id).padEnd(28).slice(0, 28), unit: 'steps', info }));
           } else if (bar && FINAL_STATUSES.has(r.status)) {
@@ -91,7 +95,7 @@ export async function watchSweep(opts: {
           .filter((r) => r.status === 'running')
           .map((r) => {
             const p = live.get(r.id);
-            return p ? { runId: r.id, label: r.label, step: p.step, totalSteps: p.totalSteps, loss: Number(p.loss.toFixed(4)), imagesPerSec: Math.round(p.imagesPerSec), eta: fmtEta(p.etaSec), worker: p.workerId } : { runId: r.id, label: r.label };
+            return p ? { runId: r.id, label: r.label, step: p.step, totalSteps: p.totalSteps, loss: isNum(p.loss) ? Number(p.loss.toFixed(4)) : null, imagesPerSec: isNum(p.imagesPerSec) ? Math.round(p.imagesPerSec) : null, eta: fmtEta(p.etaSec), worker: p.workerId } : { runId: r.id, label: r.label };
           });
         log.info({ done, total: runs.length, counts, running }, 'sweep progress');
       }

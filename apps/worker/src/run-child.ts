@@ -21,6 +21,7 @@ const send = (m: FromChild) => process.send?.(m);
 
 async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { request: StopRequest }): Promise<void> {
   const { job } = start;
+  if (job.program !== undefined) throw new Error(`run-child: job ${start.jobId} runs a program; program-child.js runs those`);
   const env = queueEnv();
   const log = createLogger({ name: 'worker' }).child({ runId: job.runId, jobId: start.jobId, attempt: start.attempt, child: process.pid });
   const redis = new Redis(redisOptionsFromUrl(env.redisUrl));

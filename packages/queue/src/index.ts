@@ -2,8 +2,8 @@ export { cancelKey, cancelKeys, cancelRunKey, resumePointKey, DEFAULT_PREFIX, DE
 export type { QueueEnv } from './names';
 export { parseOrThrow, SpecError, toSpecIssues } from './spec-error';
 export type { SpecIssue } from './spec-error';
-export { parseRunJobData, RunJobDataSchema } from './run-job';
-export type { RunJobData } from './run-job';
+export { parseRunJobData, ProgramRunJobDataSchema, RunJobDataSchema } from './run-job';
+export type { BuiltinRunJobData, ProgramRunJobData, RunJobData, RunProgram } from './run-job';
 export { decodeEvent, encodeEvent, EVENT_FIELD, FINAL_STATUSES, parseRunEvent, RUN_EVENT_KINDS } from './run-event';
 export type {
   ArtifactEvent,

@@ -37,4 +37,11 @@ describe('parseRunJobData', () => {
     expect(() => parseRunJobData({ runId: 'r' })).toThrow(/job sweepId: expected a sweep id, got nothing/);
     expect(() => parseRunJobData(null)).toThrow(/^job \(top level\): /);
   });
+
+  it('reads a program job: any config, the command and its folder', () => {
+    const job = { ...GOOD, config: { optimizer: { lr: 0.1 }, anything: [1, 'x'] }, program: { argv: ['python3', '/srv/train.py'], cwd: '/srv' } };
+    expect(parseRunJobData(job)).toEqual(job);
+    expect(() => parseRunJobData({ ...job, program: { argv: [], cwd: '/srv' } })).toThrow('job program.argv: expected a command line (a list of strings)');
+    expect(() => parseRunJobData({ ...job, config: 3 })).toThrow('job config: expected a config (a mapping), got 3');
+  });
 });

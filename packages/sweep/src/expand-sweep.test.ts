@@ -3,9 +3,9 @@ import { resolveRunConfig } from '@ablate/config';
 import { expandSweep } from './expand-sweep';
 import { parseSweep } from './parse-sweep';
 import type { SweepSpec } from './sweep-spec';
-import { errorLines } from './test-utils';
+import { builtinRuns, errorLines } from './test-utils';
 
-const expand = (src: string) => expandSweep(parseSweep(src, 'sweep.yaml'));
+const expand = (src: string) => builtinRuns(expandSweep(parseSweep(src, 'sweep.yaml')));
 
 describe('expandSweep', () => {
   it('is seeds (outermost) × the product of the parameters in file order (the first varies slowest)', () => {
@@ -41,7 +41,7 @@ parameters:
       'sweep.yaml',
     );
     const baseBefore = structuredClone(spec.base);
-    const runs = expandSweep(spec);
+    const runs = builtinRuns(expandSweep(spec));
     expect(runs.map((r) => r.config.prior)).toEqual([
       { mu_init: 'zero', mu_std: 3, lr_scale: 0.5 },
       { mu_init: 'randn', mu_std: 0.02, lr_scale: 0.5 },
@@ -133,7 +133,7 @@ seeds: 2
   it('works on a spec built in code (errors then have no position)', () => {
     const spec: SweepSpec = { name: 'code', file: 'code', base: { train: { steps: 5 } }, parameters: [{ path: 'model.width', values: [8, 'x'] }], seeds: null };
     expect(errorLines(() => expandSweep(spec))).toEqual(['code:1:1 parameters.model.width.values[1]: expected a positive integer, got "x" (in run 1: model.width=x)']);
-    expect(expandSweep({ ...spec, parameters: [{ path: 'model.width', values: [8, 16] }] }).map((r) => r.config.model.width)).toEqual([8, 16]);
+    expect(builtinRuns(expandSweep({ ...spec, parameters: [{ path: 'model.width', values: [8, 16] }] })).map((r) => r.config.model.width)).toEqual([8, 16]);
     expect(errorLines(() => expandSweep({ ...spec, parameters: [{ path: 'model.width', values: [] }] }))).toEqual([
       'code:1:1 parameters.model.width.values: expected at least one value, got an empty list',
     ]);

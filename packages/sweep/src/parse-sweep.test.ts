@@ -63,7 +63,7 @@ seeds: 2
 describe('parseSweep: every problem, at file:line:col key.path', () => {
   it('unknown top-level key', () => {
     expect(errorLines(parse('name: a\nparamters:\n  prior.mu_init: { values: [zero] }\n'))).toEqual([
-      'sweep.yaml:2:1 paramters: unknown key "paramters", did you mean "parameters"? (a sweep has: name, description, method, base, parameters, seeds, baseline)',
+      'sweep.yaml:2:1 paramters: unknown key "paramters", did you mean "parameters"? (a sweep has: name, description, method, program, base, parameters, seeds, baseline)',
     ]);
   });
 

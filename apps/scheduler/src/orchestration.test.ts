@@ -33,16 +33,28 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
       expect(sql(world, 'SELECT step FROM mu_norms WHERE run_id = ? AND class = 0 ORDER BY step', r.id)).toEqual([0, 5, 10, 15, 20].map((step) => ({ step })));
       expect(sql(world, 'SELECT step FROM checkpoints WHERE run_id = ? ORDER BY step', r.id)).toEqual([{ step: 10 }, { step: 20 }]);
       expect(sql<{ n: number }>(world, 'SELECT count(*) AS n FROM artifacts WHERE run_id = ?', r.id)[0]?.n).toBe(6); // 3 images × 2 evals
-      // The digit classifier labelled 50 samples per class at each eval: a full 10×10 confusion matrix of 500 samples.
-      expect(sql(world, 'SELECT step, count(*) AS cells, sum(count) AS samples FROM confusion WHERE run_id = ? GROUP BY step ORDER BY step', r.id)).toEqual([
-        { step: 10, cells: 100, samples: 500 },
-        { step: 20, cells: 100, samples: 500 },
+      // Two judges labelled the denoised samples (T = 1) and raw samples at T = 1 and 0.7: 50 per class at step 10, 100 at the final eval.
+      expect(sql(world, 'SELECT step, kind, temperature, judge, count(*) AS cells, sum(count) AS samples FROM confusion WHERE run_id = ? GROUP BY step, kind, temperature, judge ORDER BY step, kind, temperature, judge', r.id)).toEqual(
+        [10, 20].flatMap((step) =>
+          [['denoised', 1], ['raw', 0.7], ['raw', 1]].flatMap(([kind, temperature]) =>
+            ['deep', 'shallow'].map((judge) => ({ step, kind, temperature, judge, cells: 100, samples: step === 10 ? 500 : 1000 })),
+          ),
+        ),
+      );
+      // The lead figure is the judges' mean, stored beside each judge's own and their held-out accuracy.
+      const [res] = sql<{ c: number; hits: number }>(world, "SELECT final_consistency_t1 AS c, (SELECT sum(count) FROM confusion WHERE run_id = ? AND step = 20 AND kind = 'raw' AND temperature = 1 AND true_class = predicted_class) AS hits FROM run_results WHERE run_id = ?", r.id, r.id);
+      expect(res?.c).toBeCloseTo((res?.hits ?? NaN) / 2000, 12);
+      const names = sql<{ name: string }>(world, "SELECT DISTINCT name FROM metrics WHERE run_id = ? AND (name LIKE 'eval/consistency/%' OR name LIKE 'eval/judge_%') ORDER BY name", r.id).map((m) => m.name);
+      expect(names).toEqual([
+        'eval/consistency/denoised/t1.0', 'eval/consistency/denoised/t1.0/deep', 'eval/consistency/denoised/t1.0/shallow',
+        'eval/consistency/raw/t0.7', 'eval/consistency/raw/t0.7/deep', 'eval/consistency/raw/t0.7/shallow',
+        'eval/consistency/raw/t1.0', 'eval/consistency/raw/t1.0/deep', 'eval/consistency/raw/t1.0/shallow',
+        'eval/judge_accuracy/deep', 'eval/judge_accuracy/shallow',
+        'eval/judge_agreement/denoised/t1.0', 'eval/judge_agreement/raw/t0.7', 'eval/judge_agreement/raw/t1.0',
       ]);
-      const [res] = sql<{ c: number; hits: number }>(world, "SELECT final_class_consistency AS c, (SELECT sum(count) FROM confusion WHERE run_id = ? AND step = 20 AND true_class = predicted_class) AS hits FROM run_results WHERE run_id = ?", r.id, r.id);
-      expect(res?.c).toBeCloseTo((res?.hits ?? NaN) / 500, 12);
     }
-    // One classifier for the dataset, in the shared artifact store, whichever worker trained it first.
-    expect(readdirSync(path.join(world.dir, 'artifacts', 'classifiers')).filter((n) => !n.includes('.tmp-'))).toEqual([expect.stringMatching(/^digit-cnn-[0-9a-f]{16}$/)]);
+    // One classifier per judge for the dataset, in the shared artifact store, trained once (the lock), no lock left.
+    expect(readdirSync(path.join(world.dir, 'artifacts', 'classifiers')).filter((n) => !n.includes('.tmp-')).sort()).toEqual([expect.stringMatching(/^digit-cnn-[0-9a-f]{16}$/), expect.stringMatching(/^digit-cnn-[0-9a-f]{16}$/)]);
     // Both workers took part (each took one of the two runs).
     expect(new Set(runs.map((r) => r.worker_id)).size).toBe(2);
 

@@ -45,12 +45,14 @@ export interface Judgement {
   consistency: number;
   /** Share of samples the two judges label alike. */
   agreement: number;
+  /** The first sample set judged at this step: it carries the judges' held-out accuracy (once per step). */
+  firstOfStep: boolean;
 }
 
 /**
- * The metric rows of a judgement: per judge `eval/consistency/<kind>/<tT>/<judge>` and `eval/judge_accuracy/<judge>`
- * (its held-out accuracy, so it sits beside every consistency figure), the judges' mean `eval/consistency/<kind>/<tT>`
- * and their agreement `eval/judge_agreement/<kind>/<tT>`.
+ * The metric rows of a judgement: the judges' mean `eval/consistency/<kind>/<tT>`, their agreement
+ * `eval/judge_agreement/<kind>/<tT>`, each judge's `eval/consistency/<kind>/<tT>/<judge>`, and once per eval step each
+ * judge's held-out accuracy `eval/judge_accuracy/<judge>`, so it sits beside every consistency figure.
  */
 export function judgementMetrics(j: Judgement): MetricRow[] {
   const tag = `${j.kind}/${temperatureTag(j.temperature)}`;
@@ -58,10 +60,8 @@ export function judgementMetrics(j: Judgement): MetricRow[] {
     { step: j.step, name: `eval/consistency/${tag}`, value: j.consistency },
     { step: j.step, name: `eval/judge_agreement/${tag}`, value: j.agreement },
   ];
-  for (const judge of j.judges) {
-    rows.push({ step: j.step, name: `eval/consistency/${tag}/${judge.name}`, value: judge.consistency });
-    rows.push({ step: j.step, name: `eval/judge_accuracy/${judge.name}`, value: judge.testAccuracy });
-  }
+  for (const judge of j.judges) rows.push({ step: j.step, name: `eval/consistency/${tag}/${judge.name}`, value: judge.consistency });
+  if (j.firstOfStep) for (const judge of j.judges) rows.push({ step: j.step, name: `eval/judge_accuracy/${judge.name}`, value: judge.testAccuracy });
   return rows;
 }
 
@@ -85,6 +85,7 @@ export function createConsistencyJudge(
     }
     return out;
   };
+  let lastStep = -1;
   return async (samples) => {
     loaded ??= load();
     const judges = await loaded;
@@ -104,7 +105,10 @@ export function createConsistencyJudge(
       results.push({ name: spec.name, testAccuracy: c.manifest.testAccuracy, consistency: r.consistency, perClass: r.perClass, confusion: r.confusion });
     }
     const [a, b] = labels;
+    const firstOfStep = samples.step !== lastStep;
+    lastStep = samples.step;
     return {
+      firstOfStep,
       step: samples.step,
       kind: samples.kind,
       temperature: samples.temperature,

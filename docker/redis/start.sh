@@ -11,9 +11,17 @@ case "$prefix" in
 esac
 sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 out="${ACL_FILE:-/tmp/users.acl}"
-grep -v -e '^#' -e '^[[:space:]]*$' "$(dirname "$0")/users.acl" | sed \
+acl="$(dirname "$0")/users.acl"
+[ -r "$acl" ] || { echo "start.sh: cannot read $acl" >&2; exit 1; }
+grep -v -e '^#' -e '^[[:space:]]*$' "$acl" | sed \
   -e "s/@PREFIX@/$prefix/g" \
   -e "s/@DEFAULT_PASSWORD@/$(sha "$REDIS_PASSWORD")/" \
   -e "s/@WORKER_PASSWORD@/$(sha "$REDIS_WORKER_PASSWORD")/" \
   -e "s/@RECORDER_PASSWORD@/$(sha "$REDIS_RECORDER_PASSWORD")/" > "$out"
+# Never start with fewer users than the file names: Redis would let anyone in as the default user.
+[ "$(grep -c '^user ' "$out")" = "$(grep -c '^user ' "$acl")" ] || { echo "start.sh: could not write $out" >&2; exit 1; }
+if command -v docker-entrypoint.sh >/dev/null 2>&1; then
+  # The official redis image: through its entrypoint, which gives /data to the redis user and drops root, as usual.
+  exec docker-entrypoint.sh redis-server --aclfile "$out" "$@"
+fi
 exec redis-server --aclfile "$out" "$@"

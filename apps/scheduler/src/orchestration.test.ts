@@ -210,6 +210,15 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
     expect(newerJob?.attemptsMade).toBe(2); // retried: another (updated) worker could have taken it
     expect(newerJob?.failedReason).toBe('job r-newer: this worker does not know the config key(s) config.eval.future_knob; it is older than the scheduler that submitted the run. Update it (git pull && pnpm build) and restart it.');
 
+    // A crafted payload (a prototype-pollution key in its config) is invalid, not version skew: it fails once.
+    const hostileData = JSON.parse(JSON.stringify({ runId: 'r-proto', sweepId: 's', label: 'x', artifactDir: path.join(world.env.ARTIFACT_DIR ?? '', 'runs', 'r-proto'), config: { train: { PROTO: { steps: 1 } } } }).replace('"PROTO"', '"__proto__"')) as Record<string, unknown>;
+    const hostile = await queue.add('proto', hostileData, { jobId: 'r-proto', attempts: 3, backoff: { type: 'fixed', delay: 100 } });
+    expect(await waitForAsync(async () => ((await hostile.getState()) === 'failed' ? 'failed' : undefined), 30_000)).toBe('failed');
+    const hostileJob = await queue.getJob('r-proto');
+    expect(hostileJob?.attemptsMade).toBe(1);
+    expect(hostileJob?.failedReason).toBe('job r-proto config.train.__proto__: forbidden key "__proto__": no valid payload has it (a prototype-pollution attempt?); the payload is invalid');
+    expect(sql(world, "SELECT status, error FROM runs WHERE id = 'r-proto'")).toEqual([]); // never a run of ours: nothing recorded
+
     // A payload that would write outside this worker's ARTIFACT_DIR, or read data outside DATA_ROOTS, never runs.
     const escape = path.join(world.env.ARTIFACT_DIR ?? '', '..', 'elsewhere');
     const out = await queue.add('out', { runId: 'r-out', sweepId: 's', label: 'x', artifactDir: escape, config: {} }, { jobId: 'r-out', attempts: 2, backoff: { type: 'fixed', delay: 100 } });
@@ -224,6 +233,34 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
     expect((await run(world, SCRIPTS.sweep, [good])).code).toBe(0);
     expect(existsSync(world.env.ARTIFACT_DIR ?? '')).toBe(true);
     expect(readdirSync(path.join(world.env.ARTIFACT_DIR ?? '', 'runs'))).toHaveLength(1);
+  });
+});
+
+describe('checkpoints belong to one run', () => {
+  it("two jobs pointed at one checkpoint folder never resume each other's weights", async () => {
+    world = createWorld();
+    const file = writeSweep(world, 'own', testSweep('own', { steps: 20, values: ['zero'], checkpointEvery: 10 }));
+    const { runId } = await submitWithOneWorker(world, file);
+    await waitFor('the run to succeed', () => statusOf(world, runId) === 'succeeded', 120_000);
+    const folder = path.join(world.env.ARTIFACT_DIR ?? '', 'runs', runId);
+    const checkpoints = () => readdirSync(path.join(folder, 'checkpoints')).map((d) => readFileSync(path.join(folder, 'checkpoints', d, 'manifest.json'), 'utf8'));
+    const before = checkpoints();
+    expect(before.map((m) => (JSON.parse(m) as { runId: string }).runId)).toEqual([runId, runId]);
+    const config = JSON.parse(sql<{ config_json: string }>(world, 'SELECT config_json FROM runs WHERE id = ?', runId)[0]?.config_json ?? '{}') as Record<string, unknown>;
+
+    // Another run id (same config, as a crafted or mistaken payload would have) pointed at that run's folder.
+    const queue = new Queue(RUN_QUEUE, { connection: redisOptionsFromUrl(REDIS_URL), prefix: world.prefix });
+    const intruder = await queue.add('intruder', { runId: 'r-intruder', sweepId: 'own', label: 'x', artifactDir: folder, config }, { jobId: 'r-intruder', attempts: 3, backoff: { type: 'fixed', delay: 100 } });
+    expect(await waitForAsync(async () => ((await intruder.getState()) === 'failed' ? 'failed' : undefined), 60_000)).toBe('failed');
+    const failed = await queue.getJob('r-intruder');
+    expect(failed?.attemptsMade).toBe(1); // retrying cannot help
+    expect(failed?.failedReason).toBe(`${path.join(folder, 'checkpoints', 'step-00000020')}: was written by run ${runId}, not by r-intruder (two jobs point at one checkpoint folder); refusing to resume from it`);
+    // And another config in the same folder.
+    const reconfigured = await queue.add('reconfigured', { runId: 'r-other', sweepId: 'own', label: 'x', artifactDir: folder, config: { ...config, seed: 99 } }, { jobId: 'r-other', attempts: 3 });
+    expect(await waitForAsync(async () => ((await reconfigured.getState()) === 'failed' ? 'failed' : undefined), 60_000)).toBe('failed');
+    expect((await queue.getJob('r-other'))?.failedReason).toMatch(/^.*step-00000020: was written by run .*, not by r-other/);
+    await queue.close();
+    expect(checkpoints()).toEqual(before); // untouched
   });
 });
 

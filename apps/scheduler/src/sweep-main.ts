@@ -14,6 +14,7 @@ import { connectRedis, openWritableStore } from './connect';
 import { schedulerEnv } from './env';
 import { defaultWorkerCount, startLocalWorkers, stopLocalWorkers } from './local-workers';
 import { submitSweep } from './submit-sweep';
+import { survivingTerminalOutput } from './terminal';
 import { watchSweep } from './watch-sweep';
 
 const USAGE = `usage: pnpm sweep <sweep.yaml> [--dry-run [--json]] [--detach] [--workers N] [--retry-failed] [--backend b]
@@ -22,7 +23,8 @@ Expands the sweep, records it and its runs in SQLite (SWEEP_DB) and puts one job
 QUEUE_PREFIX). Then it stays attached: it records results and shows progress until every run is done, starting N local
 workers (default: one per GPU, else one per CPU core) if no worker is connected. Exits 0 when every run succeeded.
 Submitting the same sweep again adds nothing new: finished runs are skipped, failed ones re-run only with --retry-failed.
-Ctrl-C detaches: the runs stay queued (running ones checkpoint and go back on the queue).`;
+Ctrl-C detaches: the runs stay queued (running ones checkpoint and go back on the queue); so does a closed terminal
+(SIGHUP) or SIGTERM. Local workers stop with the sweep however it ends, kill -9 included.`;
 
 function printDryRun(runs: RunSpec[], json: boolean): void {
   if (json) {
@@ -74,7 +76,7 @@ async function main(): Promise<number> {
   }
 
   const env = schedulerEnv();
-  const log = createLogger({ name: 'sweep' }).child({ sweep: spec.name });
+  const log = createLogger({ name: 'sweep', destination: survivingTerminalOutput() }).child({ sweep: spec.name });
   const redis = await connectRedis(env.redisUrl);
   const store = openWritableStore(env.dbPath);
   const result = await submitSweep({ store, connection: redis, prefix: env.prefix, spec, runs, artifactDir: env.artifactDir, retryFailed: values['retry-failed'] === true });
@@ -119,7 +121,7 @@ async function main(): Promise<number> {
         });
       }
     });
-    log.info({ workers: workers.length, logs: logDir }, `no worker was connected: started ${workers.length} local worker(s)`);
+    log.info({ workers: workers.length, pids: workers.map((w) => w.pid), logs: logDir }, `no worker was connected: started ${workers.length} local worker(s)`);
   } else if (connected > 0) log.info({ connected }, `${connected} worker(s) connected`);
 
   let onSigint: () => void = () => undefined;
@@ -127,7 +129,7 @@ async function main(): Promise<number> {
     onSigint = () => resolve();
     process.once('SIGINT', onSigint);
     process.once('SIGTERM', onSigint);
-    process.once('SIGHUP', onSigint); // the terminal closed: detach cleanly too
+    process.once('SIGHUP', onSigint); // the terminal closed: detach cleanly too (its writes fail from now on: see terminal.ts)
   });
   let outcome;
   try {

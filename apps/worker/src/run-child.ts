@@ -9,7 +9,7 @@ import { ConfigError } from '@ablate/config';
 import { TarflowConfigError } from '@ablate/tarflow';
 import { createLogger } from '@ablate/log';
 import { cancelKeys, createEventEmitter, queueEnv, redisOptionsFromUrl, type RunJobData } from '@ablate/queue';
-import { CheckpointError, findNewestValidCheckpoint, OutOfMemoryError, train, type StopRequest } from '@ablate/train';
+import { CheckpointError, findNewestValidCheckpoint, ForeignCheckpointError, OutOfMemoryError, train, type StopRequest } from '@ablate/train';
 import { Redis } from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -60,7 +60,8 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
     const checkpointDir = path.join(job.artifactDir, 'checkpoints');
     const imageDir = path.join(job.artifactDir, 'images');
     mkdirSync(imageDir, { recursive: true });
-    const resume = findNewestValidCheckpoint(checkpointDir, (err) => log.warn({ err: { message: err.message } }, 'skipping invalid checkpoint'));
+    // Only this run's own checkpoint (same run id and config hash in its manifest): another's throws ForeignCheckpointError.
+    const resume = findNewestValidCheckpoint(checkpointDir, (err) => log.warn({ err: { message: err.message } }, 'skipping invalid checkpoint'), { runId: job.runId, config: job.config });
     const resumeFrom = resume?.manifest.step ?? null;
     const fallback = checkResume(await readResumePoint(redis, env.prefix, job.runId), resumeFrom, checkpointDir); // throws rather than restart from 0
     if (fallback !== null) log.warn({ resumeFrom }, fallback);
@@ -71,6 +72,7 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
     const judge = createConsistencyJudge(job.config, job.classifierDir ?? path.resolve(job.artifactDir, '..', '..', 'classifiers'), log);
     const result = await train(job.config, {
       checkpointDir,
+      runId: job.runId,
       log,
       onMetrics: (rows) => events.emit({ kind: 'metrics', runId: job.runId, rows }),
       onMuNorms: (step, norms) => events.emit({ kind: 'mu-norms', runId: job.runId, step, norms }),
@@ -113,7 +115,7 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
   } catch (err: unknown) {
     // The config itself is wrong: no machine can run it. Anything else (a missing data mount, a backend that does not
     // load here, a disk error, a bug) may go better on another attempt or another worker.
-    const retry = !(err instanceof ConfigError || err instanceof TarflowConfigError || (err instanceof CheckpointError && err.message.includes('different run config')));
+    const retry = !(err instanceof ConfigError || err instanceof TarflowConfigError || err instanceof ForeignCheckpointError);
     log.error({ err, retry }, 'run failed');
     await flushDurably(60_000).catch(() => undefined);
     const message = err instanceof ConfigError || err instanceof TarflowConfigError || err instanceof CheckpointError || err instanceof BackendError || err instanceof DataError || err instanceof ResumeError || err instanceof OutOfMemoryError ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err);

@@ -74,7 +74,9 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
     } catch (err: unknown) {
       if (!(err instanceof SpecError)) throw err;
       const runId = typeof (job.data as { runId?: unknown }).runId === 'string' ? (job.data as { runId: string }).runId : undefined;
-      if (err.issues.length > 0 && err.issues.every((i) => i.message.startsWith('unknown key'))) {
+      // A forbidden key (`__proto__`, `constructor`, `prototype`) is never version skew: parseRunJobData reports those
+      // alone, without the code below, so such a payload fails once as invalid.
+      if (err.issues.length > 0 && err.issues.every((i) => i.code === 'unknown_key')) {
         // Only keys this worker does not know: it is older than the scheduler that wrote the job. Running the config
         // without them would train something else than the run id names, so refuse, but let an up-to-date worker
         // take the job (a retry, not a failure of the run), and say what to do.

@@ -1,6 +1,6 @@
 export { cancelKey, cancelKeys, cancelRunKey, resumePointKey, DEFAULT_PREFIX, DEFAULT_REDIS_URL, eventStreamKey, queueEnv, RECORDER_GROUP, RUN_QUEUE } from './names';
 export type { QueueEnv } from './names';
-export { parseOrThrow, SpecError, toSpecIssues } from './spec-error';
+export { FORBIDDEN_KEYS, forbiddenKeyIssues, parseOrThrow, SpecError, toSpecIssues } from './spec-error';
 export type { SpecIssue } from './spec-error';
 export { parseRunJobData, ProgramRunJobDataSchema, RunJobDataSchema } from './run-job';
 export type { BuiltinRunJobData, ProgramRunJobData, RunJobData, RunProgram } from './run-job';

@@ -39,6 +39,8 @@ export type StopRequest = 'continue' | 'interrupt' | 'cancel';
 export interface TrainHooks {
   /** Where checkpoints go; a run resumes from the newest valid one found here. */
   checkpointDir: string;
+  /** The run's id, written into each checkpoint; a checkpoint naming another run (or config) is refused, never resumed. */
+  runId?: string;
   log?: TrainLog;
   onMetrics?(rows: MetricRow[]): void | Promise<void>;
   onMuNorms?(step: number, norms: number[]): void | Promise<void>;
@@ -118,7 +120,7 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
   );
   const allVars = Object.values(named);
   try {
-    const resume = findNewestValidCheckpoint(hooks.checkpointDir, (err) => log.warn({ err: { message: err.message } }, 'skipping invalid checkpoint'));
+    const resume = findNewestValidCheckpoint(hooks.checkpointDir, (err) => log.warn({ err: { message: err.message } }, 'skipping invalid checkpoint'), { runId: hooks.runId, config: cfg });
     let step = 0;
     let elapsedBefore = 0;
     let dataOrder = undefined;
@@ -151,7 +153,7 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
       const record = await saveCheckpoint(
         hooks.checkpointDir,
         tensors,
-        { step, config: cfg, dataOrder: batches.state(), optimizerStep: optState.step, elapsedMs: elapsed() },
+        { step, config: cfg, runId: hooks.runId, dataOrder: batches.state(), optimizerStep: optState.step, elapsedMs: elapsed() },
         cfg.checkpoint.keep,
       );
       log.info({ step, uri: record.uri, bytes: record.bytes }, 'checkpoint');

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadDataset, subsetDataset, type Dataset } from '@ablate/data';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -22,6 +22,9 @@ function logSink() {
   const lines: { level: string; msg: string; obj: object }[] = [];
   return { lines, info: (obj: object, msg: string) => void lines.push({ level: 'info', msg, obj }), warn: (obj: object, msg: string) => void lines.push({ level: 'warn', msg, obj }) };
 }
+
+// Each test trains a small CNN on one wasm thread: seconds alone, minutes on a loaded 2-core machine.
+jest.setTimeout(180_000);
 
 describe('loadOrTrainClassifier', () => {
   it('trains once per dataset, caches, and reads back the same classifier', async () => {
@@ -74,11 +77,11 @@ describe('loadOrTrainClassifier', () => {
     const root = mkdtempSync(path.join(tmpdir(), 'classifier-'));
     const quick1: ClassifierTraining = { ...QUICK, epochs: 1 };
     const key = classifierKey(data.train, DIGIT_CNN, quick1);
+    const trainer = await loadOrTrainClassifier(mkdtempSync(path.join(tmpdir(), 'classifier-src-')), data, { config: DIGIT_CNN, training: quick1 });
     // Another process holds the lock (fresh time stamp) and installs the classifier a moment later.
     const lock = path.join(root, `${key}.lock`);
     mkdirSync(lock);
     writeFileSync(path.join(lock, 'owner'), 'other-host pid 42\n');
-    const trainer = await loadOrTrainClassifier(mkdtempSync(path.join(tmpdir(), 'classifier-src-')), data, { config: DIGIT_CNN, training: quick1 });
     const waits: string[] = [];
     const pending = loadOrTrainClassifier(root, data, { config: DIGIT_CNN, training: quick1, onWait: (h) => void waits.push(h), lock: { pollMs: 50 } });
     setTimeout(() => {

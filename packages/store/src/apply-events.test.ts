@@ -242,7 +242,8 @@ describe('views', () => {
     expect(rr[0]).toEqual({
       runId: a, sweepId: 's1', sweepName: 'mu-init', idx: 0, label: 'mu_init=zero seed=0', variantGroup: 'prior.mu_init=zero', variantJson: { 'prior.mu_init': 'zero', seed: 0 },
       status: 'succeeded', attempts: 1, backend: 'cpu', device: 'cpu', finalStep: 100, finalLoss: 0.1, finalEvalNll: 0.9, finalEvalBpd: 1.3, finalEvalAccuracy: 0.8,
-      finalClassConsistency: 0.6, muNormInit: 2, muNormFinal: 3, elapsedMs: 1234, startedAt: T0, finishedAt: T0 + 1234, error: null,
+      finalClassConsistency: 0.6, finalConsistencyT1: null, finalConsistencyT07: null, finalConsistencyDenoised: null, finalJudgeAgreementT1: null, seed: 0,
+      muNormInit: 2, muNormFinal: 3, elapsedMs: 1234, startedAt: T0, finishedAt: T0 + 1234, error: null,
     });
     expect(rr[3]).toMatchObject({ runId: d, status: 'diverged', finalLoss: null, muNormInit: null, finalStep: 7 });
 

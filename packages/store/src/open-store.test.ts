@@ -29,12 +29,13 @@ describe('openStore', () => {
     const t = dir();
     const s = open(t.file('nested/data/ablate.db'));
     expect(existsSync(t.file('nested/data/ablate.db'))).toBe(true);
-    expect(names(s, 'table')).toEqual(['__drizzle_migrations', 'artifacts', 'checkpoints', 'confusion', 'metrics', 'mu_norms', 'runs', 'sweep_runs', 'sweeps']);
+    expect(names(s, 'table')).toEqual(['__drizzle_migrations', 'artifacts', 'checkpoints', 'confusion', 'metrics', 'mu_norms', 'runs', 'sweep_runs', 'sweeps', 'variant_comparisons', 'variant_results']);
     expect(names(s, 'view')).toEqual(['latest_metrics', 'run_results', 'sweep_results']);
     expect(names(s, 'index')).toEqual(expect.arrayContaining(['sweep_runs_run', 'sweep_runs_sweep_idx']));
     const ddl = (t: string): string => (s.sqlite.prepare(`SELECT sql FROM sqlite_master WHERE name = ?`).get(t) as { sql: string }).sql;
     expect(ddl('metrics')).toMatch(/PRIMARY KEY\(`run_id`, `name`, `step`\)[\s\S]*WITHOUT ROWID/);
     expect(ddl('mu_norms')).toMatch(/WITHOUT ROWID/);
+    expect(ddl('confusion')).toMatch(/PRIMARY KEY\(`run_id`, `step`, `kind`, `temperature`, `judge`, `true_class`, `predicted_class`\)[\s\S]*WITHOUT ROWID/);
     expect(ddl('runs')).not.toMatch(/sweep_id|idx|label|variant/); // those are per sweep: sweep_runs
     expect(ddl('sweep_runs')).toMatch(/PRIMARY KEY\(`sweep_id`, `run_id`\)/);
     const journal = JSON.parse(readFileSync(path.join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
@@ -47,7 +48,7 @@ describe('openStore', () => {
     upsertSweep(a, { id: 's', name: 'n', file: 'f.yaml', spec: {} }, 1);
     a.close();
     const b = open(t.file('a.db'));
-    expect(b.sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get()).toEqual({ n: 4 });
+    expect(b.sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get()).toEqual({ n: 6 });
     expect(b.sqlite.prepare('SELECT id, name FROM sweeps').all()).toEqual([{ id: 's', name: 'n' }]);
   });
 

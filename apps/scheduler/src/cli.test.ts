@@ -77,6 +77,15 @@ describe('scheduler commands', () => {
     const bad = await run(world, SCRIPTS.query, ['SELECT nope FROM runs']);
     expect(bad.code).toBe(2);
     expect(bad.output).toBe('SQL error: no such column: nope\n');
+    const summary = await run(world, SCRIPTS.status, ['smoke']);
+    expect(summary.code).toBe(0);
+    expect(summary.output).toContain('sweep smoke: 2 runs — queued 2');
+    expect(summary.output).toContain('per variant (2;');
+    expect(summary.output).toContain('nothing has started');
+    const all = await run(world, SCRIPTS.status, ['smoke', '--all', '--json']);
+    expect((JSON.parse(all.output) as { status: string; step: number }[]).map((r) => [r.status, r.step])).toEqual([['queued', 0], ['queued', 0]]);
+    const allText = await run(world, SCRIPTS.status, ['smoke', '--all']);
+    expect(allText.output.trim().split('\n')).toHaveLength(3); // header + one line per run
     const status = await run(world, SCRIPTS.status, ['nosuch']);
     expect(status.code).toBe(2);
     expect(status.output).toContain('no sweep "nosuch"');

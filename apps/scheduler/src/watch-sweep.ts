@@ -4,6 +4,7 @@ import { runsBySweep, type Store } from '@ablate/store';
 import { QueueEvents } from 'bullmq';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { RedisConnectionOptions } from '@ablate/queue';
+import { fmtEta } from './fmt-eta';
 
 export const FINAL_STATUSES = new Set(['succeeded', 'failed', 'cancelled', 'diverged']);
 
@@ -23,12 +24,6 @@ export interface WatchOutcome {
   counts: Record<string, number>;
   allSucceeded: boolean;
   detached: boolean;
-}
-
-function fmtEta(sec: number): string {
-  if (!Number.isFinite(sec)) return '?';
-  const s = Math.round(sec);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
 /**

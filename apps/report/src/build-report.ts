@@ -1,6 +1,6 @@
 import type { Store } from '@ablate/store';
 import { readFileSync } from 'node:fs';
-import { confusionChart, lineChart, renderSvg, type SeriesRow } from './charts';
+import { confusionChart, renderSvg, sweepChart, SWEEP_CHARTS, type SeriesRow, type SweepChartDef } from './charts';
 import { buildPage } from './html';
 import { loadSweepReport, type Point, type RunReport } from './report-data';
 
@@ -35,12 +35,18 @@ export async function buildReport(store: Store, sweepRef: string, opts: { comman
       return null;
     }
   };
-  const consistencyRows = rowsOf(report.runs, (r) => r.classConsistency);
+  const pick: Record<SweepChartDef['key'], (r: RunReport) => Point[]> = { muNorm: (r) => r.muNorm, loss: (r) => r.loss, bpd: (r) => r.evalBpd, consistency: (r) => r.classConsistency };
+  const chart = (key: SweepChartDef['key'], rows: SeriesRow[]) => {
+    const def = SWEEP_CHARTS.find((c) => c.key === key);
+    if (def === undefined) throw new Error(`no chart ${key}`);
+    return renderSvg(sweepChart(def, rows, variants));
+  };
+  const consistencyRows = rowsOf(report.runs, pick.consistency);
   const [muNorm, loss, bpd, consistency] = await Promise.all([
-    renderSvg(lineChart({ title: '‖μ‖ (mean over classes) over training', yTitle: '‖μ‖', rows: rowsOf(report.runs, (r) => r.muNorm), variants, yZero: true })),
-    renderSvg(lineChart({ title: 'Training loss (NLL, nats/dim)', yTitle: 'loss', rows: rowsOf(report.runs, (r) => r.loss), variants })),
-    renderSvg(lineChart({ title: 'Held-out bits/dim', yTitle: 'bits/dim', rows: rowsOf(report.runs, (r) => r.evalBpd), variants, points: true })),
-    consistencyRows.length === 0 ? Promise.resolve(null) : renderSvg(lineChart({ title: 'Class-consistency of samples', yTitle: 'share labelled as sampled', rows: consistencyRows, variants, yZero: true, points: true })),
+    chart('muNorm', rowsOf(report.runs, pick.muNorm)),
+    chart('loss', rowsOf(report.runs, pick.loss)),
+    chart('bpd', rowsOf(report.runs, pick.bpd)),
+    consistencyRows.length === 0 ? Promise.resolve(null) : chart('consistency', consistencyRows),
   ]);
   const confusion = new Map<string, string>();
   for (const r of report.runs) {

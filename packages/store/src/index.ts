@@ -11,5 +11,5 @@ export type { ApplyResult } from './apply-events';
 export { latestMetricsOfRun, metricSeries, runResultsBySweep, sweepResultsBySweep } from './results';
 export { createRecorder } from './recorder';
 export type { Recorder, RecorderLog, RecorderOptions, RecorderStats } from './recorder';
-export { checkpointsOfRun, dataVersion, estimateEtaSec, findArtifact, findSweepId, listSweeps, newestArtifactsBySweep, runProgressBySweep, sweepMetricSeries, sweepMuNormSeries, sweepSummary, variantStatusCounts } from './queries';
+export { artifactsOfRun, checkpointsOfRun, dataVersion, estimateEtaSec, findArtifact, findSweepId, listSweeps, newestArtifactsBySweep, runProgressBySweep, metricSeriesOfRuns, muNormSeriesOfRuns, runIdsOfSweep, sweepSummary, variantStatusCounts } from './queries';
 export type { ArtifactRef, CheckpointRef, MetricPoint, RunProgress, RunProgressQuery, StatusCounts, SweepOverview, SweepSummary, VariantCounts } from './queries';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Store } from './open-store';
 import { openStore } from './open-store';
-import { dataVersion, estimateEtaSec, findSweepId, listSweeps, newestArtifactsBySweep, runProgressBySweep, sweepMetricSeries, sweepMuNormSeries, sweepSummary, variantStatusCounts } from './queries';
+import { dataVersion, estimateEtaSec, findSweepId, listSweeps, newestArtifactsBySweep, runProgressBySweep, metricSeriesOfRuns, muNormSeriesOfRuns, runIdsOfSweep, sweepSummary, variantStatusCounts } from './queries';
 import { insertRuns, setRunStatus, upsertSweep, type RunInput } from './runs';
 import { tempStore } from './test-utils/fixtures';
 
@@ -74,9 +74,12 @@ describe('status queries', () => {
     store.sqlite.prepare('INSERT INTO mu_norms (run_id, step, class, norm) VALUES (?, ?, ?, ?)').run('r0', 0, 1, 3);
     store.sqlite.prepare('INSERT INTO artifacts (run_id, step, kind, uri) VALUES (?, ?, ?, ?)').run('r0', 10, 'samples', '/a/10.png');
     store.sqlite.prepare('INSERT INTO artifacts (run_id, step, kind, uri) VALUES (?, ?, ?, ?)').run('r0', 20, 'samples', '/a/20.png');
-    expect(sweepMetricSeries(store, 's1', ['loss']).map((p) => [p.runId, p.step])).toEqual([['r0', 10], ['r0', 20], ['r2', 100]]);
-    expect(sweepMetricSeries(store, 's1', ['loss'], new Map([['r0', 10], ['r2', 100]])).map((p) => [p.runId, p.step])).toEqual([['r0', 20]]);
-    expect(sweepMuNormSeries(store, 's1')).toEqual([{ runId: 'r0', name: 'mu_norm', step: 0, value: 2 }]);
+    const ids = runIdsOfSweep(store, 's1');
+    expect(ids).toEqual(['r0', 'r1', 'r2', 'r3']);
+    expect(runIdsOfSweep(store, 's1', 1)).toEqual(['r0']);
+    expect(metricSeriesOfRuns(store, ids, ['loss']).map((p) => [p.runId, p.step])).toEqual([['r0', 10], ['r0', 20], ['r2', 100]]);
+    expect(metricSeriesOfRuns(store, ids, ['loss'], new Map([['r0', 10], ['r2', 100]])).map((p) => [p.runId, p.step])).toEqual([['r0', 20]]);
+    expect(muNormSeriesOfRuns(store, ids)).toEqual([{ runId: 'r0', name: 'mu_norm', step: 0, value: 2 }]);
     expect(newestArtifactsBySweep(store, 's1')).toEqual([{ runId: 'r0', kind: 'samples', step: 20, uri: '/a/20.png' }]);
   });
 

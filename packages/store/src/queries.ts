@@ -191,21 +191,24 @@ export interface MetricPoint {
   value: number | null;
 }
 
-/** The given metrics of every run of a sweep with step > afterStep[runId] (default −1: all), ordered by run, name, step. */
-export function sweepMetricSeries(store: Store, sweepId: string, names: readonly string[], afterStep: ReadonlyMap<string, number> = new Map()): MetricPoint[] {
+/** The run ids of a sweep in sweep order (at most `limit`). */
+export function runIdsOfSweep(store: Store, sweepId: string, limit = -1): string[] {
+  return (store.sqlite.prepare('SELECT run_id AS id FROM sweep_runs WHERE sweep_id = ? ORDER BY idx, run_id LIMIT ?').all(sweepId, limit) as { id: string }[]).map((r) => r.id);
+}
+
+/** The given metrics of these runs with step > afterStep[runId] (default −1: all), ordered by run (as given), name, step. */
+export function metricSeriesOfRuns(store: Store, runIds: readonly string[], names: readonly string[], afterStep: ReadonlyMap<string, number> = new Map()): MetricPoint[] {
   if (names.length === 0) return [];
   const stmt = store.sqlite.prepare(
     `SELECT run_id AS runId, name, step, value FROM metrics WHERE run_id = ? AND name IN (${names.map(() => '?').join(', ')}) AND step > ? ORDER BY name, step`,
   );
-  const ids = (store.sqlite.prepare('SELECT run_id AS id FROM sweep_runs WHERE sweep_id = ? ORDER BY idx, run_id').all(sweepId) as { id: string }[]).map((r) => r.id);
-  return ids.flatMap((id) => stmt.all(id, ...names, afterStep.get(id) ?? -1) as MetricPoint[]);
+  return runIds.flatMap((id) => stmt.all(id, ...names, afterStep.get(id) ?? -1) as MetricPoint[]);
 }
 
-/** Mean over classes of ‖μ_c‖ per step, for every run of a sweep, steps > afterStep[runId]. */
-export function sweepMuNormSeries(store: Store, sweepId: string, afterStep: ReadonlyMap<string, number> = new Map()): MetricPoint[] {
+/** Mean over classes of ‖μ_c‖ per step (name `mu_norm`) of these runs, steps > afterStep[runId]. */
+export function muNormSeriesOfRuns(store: Store, runIds: readonly string[], afterStep: ReadonlyMap<string, number> = new Map()): MetricPoint[] {
   const stmt = store.sqlite.prepare(`SELECT run_id AS runId, 'mu_norm' AS name, step, avg(norm) AS value FROM mu_norms WHERE run_id = ? AND step > ? GROUP BY step ORDER BY step`);
-  const ids = (store.sqlite.prepare('SELECT run_id AS id FROM sweep_runs WHERE sweep_id = ? ORDER BY idx, run_id').all(sweepId) as { id: string }[]).map((r) => r.id);
-  return ids.flatMap((id) => stmt.all(id, afterStep.get(id) ?? -1) as MetricPoint[]);
+  return runIds.flatMap((id) => stmt.all(id, afterStep.get(id) ?? -1) as MetricPoint[]);
 }
 
 export interface ArtifactRef {
@@ -239,4 +242,9 @@ export interface CheckpointRef {
 /** A run's checkpoints, oldest first. */
 export function checkpointsOfRun(store: Store, runId: string): CheckpointRef[] {
   return store.sqlite.prepare('SELECT step, uri, bytes FROM checkpoints WHERE run_id = ? ORDER BY step').all(runId) as CheckpointRef[];
+}
+
+/** A run's artifacts, oldest first. */
+export function artifactsOfRun(store: Store, runId: string): ArtifactRef[] {
+  return store.sqlite.prepare('SELECT run_id AS runId, kind, step, uri FROM artifacts WHERE run_id = ? ORDER BY step, kind').all(runId) as ArtifactRef[];
 }

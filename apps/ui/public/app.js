@@ -64,7 +64,7 @@ function renderImages() {
   const figs = [];
   for (const [, ims] of byRun) {
     for (const im of ims.filter((i) => i.kind === 'samples' || i.kind === 'mu')) {
-      figs.push(`<figure data-run="${esc(im.runId)}" data-kind="${esc(im.kind)}"><img src="${esc(im.url)}" alt="${esc(`${im.kind} of ${im.label} at step ${im.step}`)}"><figcaption>${esc(im.label)}<br>${im.kind === 'mu' ? 'μ_c' : 'samples'}, step ${im.step}</figcaption></figure>`);
+      figs.push(`<figure data-run="${esc(im.runId)}" data-kind="${esc(im.kind)}"><img class="${im.kind === 'mu' ? 'mu' : 'samples'}" src="${esc(im.url)}" alt="${esc(`${im.kind} of ${im.label} at step ${im.step}`)}"><figcaption>${esc(im.label)}<br>${im.kind === 'mu' ? 'μ_c' : 'samples'}, step ${im.step}</figcaption></figure>`);
     }
   }
   $('#images').innerHTML = figs.length ? figs.join('') : '<p class="note">No images yet: runs write samples and μ_c images at each eval.</p>';

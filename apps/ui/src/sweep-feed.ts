@@ -127,7 +127,7 @@ export class SweepFeed {
     const variants = charted.map((r) => r.label || r.runId);
     const charts = SWEEP_CHARTS.map((def) => {
       const spec = sweepChart(def, [], variants, { width: 520, height: 240 }) as unknown as Record<string, unknown>;
-      return { key: def.key, title: def.title, spec: { ...spec, data: { name: 'series' } } };
+      return { key: def.key, title: def.title, spec: { ...spec, data: { name: 'series' }, autosize: { type: 'pad', resize: true } } };
     });
     const images = this.images();
     this.sentImages = JSON.stringify(images);

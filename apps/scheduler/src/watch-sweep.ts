@@ -17,7 +17,25 @@ interface LiveProgress {
   workerId?: string;
   host?: string;
   backend?: string;
+  /** What the run is doing (apps/worker/src/run-phase.ts); absent from workers that predate phases. */
+  phase?: string;
+  phaseLabel?: string;
+  /** Epoch ms on the worker when the phase began. */
+  phaseSince?: number;
+  /** Whether etaSec counts the evals to come (false until the run has timed one). */
+  etaIncludesEvals?: boolean;
   at: number;
+}
+
+/** The bar's text for a running run: its phase (and for how long, when it is not training), loss, speed, ETA, worker. */
+export function progressInfo(p: Omit<LiveProgress, 'at'>, now: number = Date.now()): string {
+  const phase = p.phaseLabel ?? 'training';
+  const inPhaseSec = p.phaseSince === undefined ? 0 : (now - p.phaseSince) / 1000;
+  const what = p.phase !== undefined && p.phase !== 'training' && inPhaseSec >= 2 ? `${phase} ${fmtEta(inPhaseSec)}` : phase;
+  const loss = Number.isFinite(p.loss) ? `loss ${p.loss.toFixed(4)} | ` : '';
+  const speed = p.imagesPerSec > 0 ? `${p.imagesPerSec.toFixed(0)} img/s | ` : '';
+  const eta = `ETA ${fmtEta(p.etaSec)}${p.etaIncludesEvals === false ? ' + evals' : ''}`;
+  return `${what} | ${loss}${speed}${eta} | ${p.workerId ?? '?'}`;
 }
 
 export interface WatchOutcome {
@@ -70,7 +88,7 @@ export async function watchSweep(opts: {
           const p = live.get(r.id);
           const bar = runBars.get(r.id);
           if (r.status === 'running' && p) {
-            const info = `loss ${p.loss.toFixed(4)} | ${p.imagesPerSec.toFixed(0)} img/s | ETA ${fmtEta(p.etaSec)} | ${p.workerId ?? '?'}`;
+            const info = progressInfo(p);
             if (bar) bar.update(p.step, { info });
             else runBars.set(r.id, bars.create(p.totalSteps, p.step, { label: (r.label || r.id).padEnd(28).slice(0, 28), unit: 'steps', info }));
           } else if (bar && FINAL_STATUSES.has(r.status)) {
@@ -86,7 +104,7 @@ export async function watchSweep(opts: {
           .filter((r) => r.status === 'running')
           .map((r) => {
             const p = live.get(r.id);
-            return p ? { runId: r.id, label: r.label, step: p.step, totalSteps: p.totalSteps, loss: Number(p.loss.toFixed(4)), imagesPerSec: Math.round(p.imagesPerSec), eta: fmtEta(p.etaSec), worker: p.workerId } : { runId: r.id, label: r.label };
+            return p ? { runId: r.id, label: r.label, phase: p.phaseLabel ?? 'training', step: p.step, totalSteps: p.totalSteps, loss: Number.isFinite(p.loss) ? Number(p.loss.toFixed(4)) : null, imagesPerSec: Math.round(p.imagesPerSec), eta: `${fmtEta(p.etaSec)}${p.etaIncludesEvals === false ? ' + evals' : ''}`, worker: p.workerId } : { runId: r.id, label: r.label };
           });
         log.info({ done, total: runs.length, counts, running }, 'sweep progress');
       }

@@ -59,11 +59,12 @@ describe('pnpm ui in a real browser during a real sweep', () => {
           step: Number(document.querySelector('tr.run[data-run] .stepnum')?.textContent ?? 0),
           points: Number(document.getElementById('chart-loss')?.dataset.points ?? 0),
           statuses: Array.from(document.querySelectorAll('tr.run .status')).map((e) => e.textContent),
+          images: document.querySelectorAll('#images img').length,
         }));
         if (s.step > 0) seenSteps.add(s.step);
         if (s.points > 0) seenPoints.add(s.points);
         if (s.statuses.every((x) => x === 'succeeded')) break;
-        if (!shotWhileRunning && s.statuses.includes('running') && s.points > 0) {
+        if (!shotWhileRunning && s.statuses.includes('running') && s.images > 0) {
           shotWhileRunning = true;
           mkdirSync(TEST_ARTIFACTS, { recursive: true });
           await page.screenshot({ path: path.join(TEST_ARTIFACTS, 'ui-smoke-running.png'), fullPage: true });

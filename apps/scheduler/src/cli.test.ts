@@ -36,6 +36,18 @@ describe('scheduler commands', () => {
     expect(sql(world, 'SELECT 1 FROM runs')).toEqual([]);
   });
 
+  it('a sweep whose runs the local workers cannot hold says so, and what to do instead, before submitting anything', async () => {
+    world = createWorld(); // TFJS_BACKEND=wasm, no worker connected
+    const r = await run(world, SCRIPTS.sweep, [path.join(SWEEPS, 'prior-init.yaml')]);
+    expect(r.code).toBe(2);
+    expect(r.output).toContain('the local workers would train on wasm');
+    expect(r.output).toMatch(/4 run\(s\) \(model\.preset paper, train\.batch_size 256\): ~[\d,]+ MiB of forward activations per training step/);
+    expect(r.output).toContain('pnpm sweep sweeps/prior-init-mini.yaml');
+    expect(r.output).toContain('--detach');
+    expect(r.output).not.toContain('    at ');
+    expect(sql(world, 'SELECT 1 FROM runs')).toEqual([]);
+  });
+
   it('an unreachable Redis is a clear error, not a hang', async () => {
     world = createWorld({ REDIS_URL: 'redis://127.0.0.1:1' });
     const r = await run(world, SCRIPTS.sweep, [path.join(SWEEPS, 'smoke.yaml')], 20_000);

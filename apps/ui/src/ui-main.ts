@@ -49,11 +49,16 @@ async function main(argv: string[]): Promise<number> {
     : undefined;
 
   const { app } = await createUiServer({ dbPath, artifactDir, cancel, log });
-  const address = await app.listen({ port, host: values.host });
+  await app.listen({ port, host: values.host });
+  const bound = app.server.address();
+  const boundPort = typeof bound === 'object' && bound !== null ? bound.port : port;
+  const hostInUrl = values.host.includes(':') ? `[${values.host}]` : values.host;
+  const address = `http://${hostInUrl}:${boundPort}`;
+  const openUrl = LOOPBACK.has(values.host) ? address : `http://127.0.0.1:${boundPort}`;
   if (!LOOPBACK.has(values.host)) {
     process.stderr.write(`warning: --host ${values.host}: the page is served to every machine that reaches this one, with no login${cancel ? ', and anyone who opens it can cancel sweeps' : ''}\n`);
   }
-  log.info({ db: dbPath, artifactDir, allowCancel: cancel !== undefined, ...(cancel ? { redis: redactRedisUrl(redisUrl), prefix } : {}) }, `pnpm ui: open ${address.replace('0.0.0.0', '127.0.0.1')} (Ctrl-C stops it)`);
+  log.info({ db: dbPath, artifactDir, allowCancel: cancel !== undefined, ...(cancel ? { redis: redactRedisUrl(redisUrl), prefix } : {}) }, `pnpm ui: open ${openUrl} (Ctrl-C stops it)`);
   // Machine-readable for scripts and tests: the URL on a line of its own.
   process.stdout.write(`listening on ${address}\n`);
   await new Promise<void>((resolve) => {

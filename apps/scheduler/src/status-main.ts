@@ -65,10 +65,11 @@ function summaryText(store: Store, sweepId: string, limit: number, tty: boolean)
 function allRunsText(runs: RunProgress[]): string {
   const w = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
   const labelW = Math.min(48, Math.max(5, ...runs.map((r) => r.label.length)));
-  const lines = [`${w('idx', 6)} ${w('run', 16)} ${w('status', 10)} ${w('step', 12)} ${w('loss', 8)} ${w('label', labelW)} worker / error`];
+  const idW = Math.max(3, ...runs.map((r) => r.runId.length));
+  const lines = [`${w('idx', 6)} ${w('run', idW)} ${w('status', 10)} ${w('step', 12)} ${w('loss', 8)} ${w('label', labelW)} worker / error`];
   for (const r of runs) {
     const tail = r.error ? oneLine(r.error) : [r.workerId, r.workerHost].filter(Boolean).join(' @ ');
-    lines.push(`${w(String(r.idx), 6)} ${w(r.runId, 16)} ${w(r.status, 10)} ${w(stepOf(r), 12)} ${w(num(r.loss), 8)} ${w(r.label, labelW)} ${tail}`);
+    lines.push(`${w(String(r.idx), 6)} ${w(r.runId, idW)} ${w(r.status, 10)} ${w(stepOf(r), 12)} ${w(num(r.loss), 8)} ${w(r.label, labelW)} ${tail}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -90,6 +91,12 @@ async function page(text: string): Promise<void> {
     child.stdin.end(text);
   });
 }
+
+// `pnpm status x --all | head`: the reader went away; that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({

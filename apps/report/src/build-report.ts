@@ -1,6 +1,6 @@
 import type { Store } from '@ablate/store';
 import { readFileSync } from 'node:fs';
-import { confusionChart, lineChart, renderSvg, type SeriesRow } from './charts';
+import { confusionChart, renderSvg, sweepChart, SWEEP_CHARTS, type SeriesRow, type SweepChartDef } from './charts';
 import { genericMetricCharts, genericMetricsSection, withGenericMetrics } from './generic-metrics';
 import { buildPage } from './html';
 import { loadSweepReport, type Point, type RunReport, type SweepReport } from './report-data';
@@ -38,12 +38,18 @@ export async function buildReport(store: Store, sweepRef: string, opts: { comman
       return null;
     }
   };
-  const consistencyRows = rowsOf(report.runs, (r) => r.classConsistency);
-  const [muNorm, loss, bpd, consistency] = await Promise.all([
-    renderSvg(lineChart({ title: '‖μ‖ (mean over classes) over training', yTitle: '‖μ‖', rows: rowsOf(report.runs, (r) => r.muNorm), variants, yZero: true })),
-    renderSvg(lineChart({ title: 'Training loss (NLL, nats/dim)', yTitle: 'loss', rows: rowsOf(report.runs, (r) => r.loss), variants })),
-    renderSvg(lineChart({ title: 'Held-out NLL (nats/dim)', yTitle: 'nats/dim', rows: rowsOf(report.runs, (r) => r.evalNll), variants, points: true })),
-    consistencyRows.length === 0 ? Promise.resolve(null) : renderSvg(lineChart({ title: 'Class-consistency of raw samples (T = 1)', yTitle: 'share labelled as sampled', rows: consistencyRows, variants, yZero: true, points: true })),
+  const pick: Record<SweepChartDef['key'], (r: RunReport) => Point[]> = { muNorm: (r) => r.muNorm, loss: (r) => r.loss, nll: (r) => r.evalNll, consistency: (r) => r.classConsistency };
+  const chart = (key: SweepChartDef['key'], rows: SeriesRow[]) => {
+    const def = SWEEP_CHARTS.find((c) => c.key === key);
+    if (def === undefined) throw new Error(`no chart ${key}`);
+    return renderSvg(sweepChart(def, rows, variants));
+  };
+  const consistencyRows = rowsOf(report.runs, pick.consistency);
+  const [muNorm, loss, nll, consistency] = await Promise.all([
+    chart('muNorm', rowsOf(report.runs, pick.muNorm)),
+    chart('loss', rowsOf(report.runs, pick.loss)),
+    chart('nll', rowsOf(report.runs, pick.nll)),
+    consistencyRows.length === 0 ? Promise.resolve(null) : chart('consistency', consistencyRows),
   ]);
   const seed = report.stats.seeded ? await seedCharts(report) : null;
   const confusion = new Map<string, string>();
@@ -51,7 +57,7 @@ export async function buildReport(store: Store, sweepRef: string, opts: { comman
     if (r.confusion) confusion.set(r.result.runId, await renderSvg(confusionChart({ title: `step ${r.confusion.step}`, matrix: r.confusion.matrix })));
   }
   const generic = await genericMetricCharts(store, report.runs.map((r) => ({ runId: r.result.runId, label: r.result.label })));
-  const page = buildPage({ report, image, charts: { muNorm, loss, bpd, consistency }, seed, confusion, generatedAt: opts.now ?? new Date(), command: opts.command });
+  const page = buildPage({ report, image, charts: { muNorm, loss, nll, consistency }, seed, confusion, generatedAt: opts.now ?? new Date(), command: opts.command });
   const html = withGenericMetrics(page, genericMetricsSection(generic)); // metrics of a sweep's own program
   return { html, sweepId: report.sweep.id, sweepName: report.sweep.name, runs: report.runs.length, missingImages };
 }

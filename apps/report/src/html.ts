@@ -6,7 +6,7 @@ export interface PageInputs {
   report: SweepReport;
   /** `uri` → data URI, or null when the file cannot be read (shown as a note, never as a broken image). */
   image: (uri: string) => string | null;
-  charts: { muNorm: string; loss: string; bpd: string; consistency: string | null };
+  charts: { muNorm: string; loss: string; nll: string; consistency: string | null };
   /** A seeded sweep's charts: per headline metric the seeds with mean ± 95% CI, and the curves with bands. */
   seed: { dots: { metric: string; svg: string }[]; bands: { metric: string; svg: string }[] } | null;
   /** Run id → confusion matrix SVG. */
@@ -233,7 +233,7 @@ ${variantGrid(report, (r) => imageCell(inputs, r, 'mu', 'prior means'))}
 <div class="charts">${chart(inputs.charts.muNorm, '‖μ‖ over training, one line per variant')}</div>
 
 <h2>Loss curves</h2>
-<div class="charts">${chart(inputs.charts.loss, 'training loss per variant')}${chart(inputs.charts.bpd, 'held-out bits per dimension per variant')}${chart(inputs.charts.consistency, 'class-consistency per variant')}</div>
+<div class="charts">${chart(inputs.charts.loss, 'training loss per variant')}${chart(inputs.charts.nll, 'held-out NLL per variant')}${chart(inputs.charts.consistency, 'class-consistency per variant')}</div>
 
 <h2>Confusion matrices</h2>
 <p class="note">Rows: the class a sample was drawn from; columns: the digit classifier's label; cells: sample counts, shaded by row share. Off-diagonal mass is mode mixing.</p>

@@ -46,7 +46,7 @@ describe('pnpm report', () => {
     // Charts: ‖μ‖, loss, bits/dim, class-consistency, and 3 confusion matrices (run 3 has none), all inline SVG.
     expect(count(html, /<svg /g)).toBe(4 + 3);
     expect(html).toContain('no confusion matrix recorded');
-    for (const label of ['‖μ‖ over training, one line per variant', 'training loss per variant', 'held-out bits per dimension per variant', 'class-consistency per variant']) {
+    for (const label of ['‖μ‖ over training, one line per variant', 'training loss per variant', 'held-out NLL per variant', 'class-consistency per variant']) {
       expect(html).toContain(`aria-label="${label}"`);
     }
     // One line per variant in the ‖μ‖ chart: vega draws each series as its own path in the line mark's group.

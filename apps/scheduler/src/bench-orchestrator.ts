@@ -13,22 +13,25 @@ import { parseArgs } from 'node:util';
 import { benchIngestOnce, type IngestSample } from './bench-ingest-rate';
 import { runDirect, runQueued, overheadRunYaml, type DirectSample, type QueuedSample } from './bench-overhead';
 import { benchPickup, type PickupResult } from './bench-pickup';
+import { benchStatus, type StatusSample } from './bench-status';
 import { machineInfo, median, quantile } from './bench-stats';
 import { benchSubmitOnce, type SubmitSample } from './bench-submit';
 import { runMain, UsageError } from './cli-util';
 import { connectRedis } from './connect';
 
-const USAGE = `usage: pnpm bench:orchestrator [--only submit,ingest,pickup,overhead] [--json] [--json-file out.json]
+const USAGE = `usage: pnpm bench:orchestrator [--only submit,status,ingest,pickup,overhead] [--json] [--json-file out.json]
   [--reps 5] [--side 10] [--ingest-rows 200000] [--pickup-jobs 200] [--pickup-gap-ms 20]
   [--rounds 3] [--steps 60] [--batch 64] [--eval-examples 500] [--backend wasm] [--keep]
 
 submit:   parse+expand a generated 10,000-run sweep, SQLite rows, BullMQ addBulk (target < 1 s), median of --reps
+status:   pnpm status on a generated --side⁴-run sweep (half finished with curves, 20 running, 100 failed), spawned
+          as a user runs it: default summary (target < 1 s), --all and --all --json, median of --reps
 ingest:   recorder drain of --ingest-rows metric rows into SQLite (target ≥ 100,000 rows/s), median of --reps
 pickup:   queue.add → processor start on an idle Worker, --pickup-jobs sequential jobs (target p95 < 10 ms)
 overhead: one run via pnpm train (a) vs a one-run sweep with --workers 1 (b), a/b alternated --rounds times
           (target < 2% end to end; --steps is set so one run takes ~20-40 s on the backend)`;
 
-const ALL = ['submit', 'ingest', 'pickup', 'overhead'] as const;
+const ALL = ['submit', 'status', 'ingest', 'pickup', 'overhead'] as const;
 type Measure = (typeof ALL)[number];
 
 interface Row {
@@ -83,7 +86,7 @@ async function main(): Promise<number> {
   const redis = await connectRedis(redisUrl);
   const reader = await connectRedis(redisUrl);
   const rows: Row[] = [];
-  const raw: { submit?: SubmitSample[]; ingest?: IngestSample[]; pickup?: PickupResult; overhead?: { direct: DirectSample[]; queued: QueuedSample[]; config: string } } = {};
+  const raw: { submit?: SubmitSample[]; status?: StatusSample[]; ingest?: IngestSample[]; pickup?: PickupResult; overhead?: { direct: DirectSample[]; queued: QueuedSample[]; config: string } } = {};
   try {
     if (wants('submit')) {
       const side = intArg('side', values.side, 1);
@@ -101,6 +104,19 @@ async function main(): Promise<number> {
       rows.push({ measure: '  enqueue: addBulk (submitSweep − SQLite)', value: ms(m('enqueueMs')), target: '', ok: null });
       rows.push({ measure: '  (submitSweep: SQLite + enqueue)', value: ms(m('submitMs')), target: '', ok: null });
       rows.push({ measure: '  (not counted: openStore + migrations)', value: ms(m('openStoreMs'), 1), target: '', ok: null });
+    }
+
+    if (wants('status')) {
+      const side = intArg('side', values.side, 1);
+      progress(`status: building a ${side ** 4}-run database, then ${reps} rep(s) of each command`);
+      const samples = benchStatus({ side, reps });
+      raw.status = samples;
+      const m = (k: keyof StatusSample) => median(samples.map((s) => s[k]));
+      const first = samples[0];
+      rows.push({ measure: `pnpm status <sweep>, ${side ** 4} runs, ${first?.metricRows.toLocaleString('en-US') ?? '?'} metric rows (median of ${reps}, node start included)`, value: ms(m('summaryMs')), target: '< 1000 ms', ok: m('summaryMs') < 1000 });
+      rows.push({ measure: `  lines printed by the summary`, value: String(first?.summaryLines ?? '?'), target: '', ok: null });
+      rows.push({ measure: `  pnpm status <sweep> --all (text, ${first?.allLines ?? '?'} lines, not a TTY)`, value: ms(m('allTextMs')), target: '', ok: null });
+      rows.push({ measure: '  pnpm status <sweep> --all --json', value: ms(m('allJsonMs')), target: '', ok: null });
     }
 
     if (wants('ingest')) {

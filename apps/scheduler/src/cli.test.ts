@@ -36,6 +36,18 @@ describe('scheduler commands', () => {
     expect(sql(world, 'SELECT 1 FROM runs')).toEqual([]);
   });
 
+  it('a sweep whose runs the local workers cannot hold says so, and what to do instead, before submitting anything', async () => {
+    world = createWorld(); // TFJS_BACKEND=wasm, no worker connected
+    const r = await run(world, SCRIPTS.sweep, [path.join(SWEEPS, 'prior-init.yaml')]);
+    expect(r.code).toBe(2);
+    expect(r.output).toContain('the local workers would train on wasm');
+    expect(r.output).toMatch(/4 run\(s\) \(model\.preset paper, train\.batch_size 256\): ~[\d,]+ MiB of forward activations per training step/);
+    expect(r.output).toContain('pnpm sweep sweeps/prior-init-mini.yaml');
+    expect(r.output).toContain('--detach');
+    expect(r.output).not.toContain('    at ');
+    expect(sql(world, 'SELECT 1 FROM runs')).toEqual([]);
+  });
+
   it('an unreachable Redis is a clear error, not a hang', async () => {
     world = createWorld({ REDIS_URL: 'redis://127.0.0.1:1' });
     const r = await run(world, SCRIPTS.sweep, [path.join(SWEEPS, 'smoke.yaml')], 20_000);
@@ -91,6 +103,15 @@ describe('scheduler commands', () => {
     const noRedis = start(world, SCRIPTS.query, ['SELECT count(*) AS n FROM runs', '--format', 'json'], { REDIS_URL: 'redis://127.0.0.1:1' });
     expect((await noRedis.exited).code).toBe(0);
     expect(JSON.parse(noRedis.output())).toEqual([{ n: 2 }]);
+    const summary = await run(world, SCRIPTS.status, ['smoke']);
+    expect(summary.code).toBe(0);
+    expect(summary.output).toContain('sweep smoke: 2 runs — queued 2');
+    expect(summary.output).toContain('per variant (2;');
+    expect(summary.output).toContain('nothing has started');
+    const all = await run(world, SCRIPTS.status, ['smoke', '--all', '--json']);
+    expect((JSON.parse(all.output) as { status: string; step: number }[]).map((r) => [r.status, r.step])).toEqual([['queued', 0], ['queued', 0]]);
+    const allText = await run(world, SCRIPTS.status, ['smoke', '--all']);
+    expect(allText.output.trim().split('\n')).toHaveLength(3); // header + one line per run
     const status = await run(world, SCRIPTS.status, ['nosuch']);
     expect(status.code).toBe(2);
     expect(status.output).toContain('no sweep "nosuch"');

@@ -18,6 +18,35 @@ export function defaultWorkerCount(): number {
 }
 
 export const WORKER_MAIN = path.resolve(__dirname, '..', '..', 'worker', 'dist', 'main.js');
+export const PREFLIGHT_MAIN = path.resolve(__dirname, '..', '..', 'worker', 'dist', 'preflight-main.js');
+
+export interface PreflightResult {
+  /** null: every run fits any backend, none was loaded. */
+  backend: string | null;
+  device: string | null;
+  problems: { labels: string[]; preset: string; batchSize: number; forwardMiB: number; limitMiB: number | null; maxBatch: number | null }[];
+}
+
+/**
+ * Asks a worker process of this machine (the same backend choice, the same memory estimate) which runs it could not
+ * train. Rejects with the worker's message when it cannot even pick a backend. Started early, it runs while the
+ * sweep connects to Redis.
+ */
+export function preflightLocalWorkers(runs: { label: string; config: unknown }[], opts: { backend?: string; env?: NodeJS.ProcessEnv } = {}): Promise<PreflightResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [PREFLIGHT_MAIN], { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => void (out += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => void (err += d.toString('utf8')));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`the local workers cannot start here: ${err.trim() || `exit ${code}`}`));
+      else resolve(JSON.parse(out) as PreflightResult);
+    });
+    child.stdin.end(JSON.stringify({ ...(opts.backend ? { backend: opts.backend } : {}), runs }));
+  });
+}
 
 /**
  * Starts N `pnpm worker` processes on this machine (same REDIS_URL and QUEUE_PREFIX), each training one run at a time;

@@ -1,4 +1,4 @@
-import { createLogger } from '@ablate/log';
+import { createLogger, type Logger } from '@ablate/log';
 import { RUN_QUEUE, redisOptionsFromUrl, type RunJobData } from '@ablate/queue';
 import { createRecorder } from '@ablate/store';
 import { loadSweepFile, type RunSpec } from '@ablate/sweep';
@@ -12,7 +12,8 @@ import { parseArgs } from 'node:util';
 import { runMain, UsageError } from './cli-util';
 import { connectRedis, openWritableStore } from './connect';
 import { schedulerEnv } from './env';
-import { defaultWorkerCount, startLocalWorkers, stopLocalWorkers } from './local-workers';
+import { readableLogLine } from './log-line';
+import { defaultWorkerCount, preflightLocalWorkers, startLocalWorkers, stopLocalWorkers, type PreflightResult } from './local-workers';
 import { submitSweep } from './submit-sweep';
 import { survivingTerminalOutput } from './terminal';
 import { watchSweep } from './watch-sweep';
@@ -47,6 +48,26 @@ function printDryRun(runs: RunSpec[], json: boolean): void {
   process.stdout.write(`${table.toString()}\n${runs.length} runs\n`);
 }
 
+/** Throws a UsageError that says what to do instead when the local workers' backend cannot hold these runs. */
+function explainUnfit(file: string, pre: PreflightResult, log: Logger): void {
+  if (pre.problems.length === 0) return;
+  log.debug({ preflight: pre }, 'local workers cannot train some runs');
+  const lines = pre.problems.map((p) => {
+    const fix = p.maxBatch === null ? 'no batch size fits' : `train.batch_size ${p.maxBatch} would fit`;
+    return `  ${p.labels.length} run(s) (model.preset ${p.preset}, train.batch_size ${p.batchSize}): ~${p.forwardMiB.toLocaleString('en-US')} MiB of forward activations per training step, where ${pre.backend} (a 4 GiB heap, and the backward pass needs several times the forward's) fits ~${p.limitMiB ?? '?'} MiB; ${fix}`;
+  });
+  throw new UsageError(
+    [
+      `${file}: the local workers would train on ${pre.backend ?? '?'} (${pre.device ?? '?'}), which cannot hold these runs:`,
+      ...lines,
+      'Nothing was submitted. Instead:',
+      `  - train it on a GPU machine: \`pnpm sweep ${file} --detach\` here, then \`pnpm worker\` there (same REDIS_URL and ARTIFACT_DIR; README, "Running sweeps across machines"), and follow with \`pnpm ui\` or \`pnpm status\`;`,
+      '  - or run the CPU-sized ablation here: `pnpm sweep sweeps/prior-init-mini.yaml`;',
+      '  - or submit and follow it anyway without local workers: --workers 0.',
+    ].join('\n'),
+  );
+}
+
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -77,7 +98,18 @@ async function main(): Promise<number> {
 
   const env = schedulerEnv();
   const log = createLogger({ name: 'sweep', destination: survivingTerminalOutput() }).child({ sweep: spec.name });
+  // Started now, read only if local workers are needed: it runs while we connect.
+  const preflight = !values.detach && workersWanted !== 0 ? preflightLocalWorkers(runs.map((r) => ({ label: r.label, config: r.config })), values.backend ? { backend: values.backend } : {}) : null;
+  preflight?.catch(() => undefined); // awaited below when it matters
   const redis = await connectRedis(env.redisUrl);
+  if (preflight !== null) {
+    // Local workers will be started if no worker serves the queue: check first that they can train these runs, and
+    // say what to do instead, before anything is submitted (queued runs would wait for, or crash, any later worker).
+    const probe = new Queue<RunJobData>(RUN_QUEUE, { connection: redis, prefix: env.prefix });
+    const connectedNow = (await probe.getWorkers()).length;
+    await probe.close();
+    if (connectedNow === 0) explainUnfit(file, await preflight, log);
+  }
   const store = openWritableStore(env.dbPath);
   const result = await submitSweep({ store, connection: redis, prefix: env.prefix, spec, runs, artifactDir: env.artifactDir, retryFailed: values['retry-failed'] === true });
   log.info(
@@ -117,7 +149,7 @@ async function main(): Promise<number> {
         // Warnings and errors of local workers also reach this terminal.
         createInterface({ input: stream }).on('line', (line) => {
           const level = /"level":(\d+)/.exec(line)?.[1];
-          if (level === undefined ? line.trim() !== '' : Number(level) >= 50) process.stderr.write(`worker ${i}: ${line}\n`);
+          if (level === undefined ? line.trim() !== '' : Number(level) >= 50) process.stderr.write(`worker ${i}: ${process.stderr.isTTY ? readableLogLine(line) : line}\n`);
         });
       }
     });

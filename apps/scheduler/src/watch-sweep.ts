@@ -4,6 +4,7 @@ import { runsBySweep, type Store } from '@ablate/store';
 import { QueueEvents } from 'bullmq';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { RedisConnectionOptions } from '@ablate/queue';
+import { fmtEta } from './fmt-eta';
 
 export const FINAL_STATUSES = new Set(['succeeded', 'failed', 'cancelled', 'diverged']);
 
@@ -16,7 +17,25 @@ interface LiveProgress {
   workerId?: string;
   host?: string;
   backend?: string;
+  /** What the run is doing (apps/worker/src/run-phase.ts); absent from workers that predate phases. */
+  phase?: string;
+  phaseLabel?: string;
+  /** Epoch ms on the worker when the phase began. */
+  phaseSince?: number;
+  /** Whether etaSec counts the evals to come (false until the run has timed one). */
+  etaIncludesEvals?: boolean;
   at: number;
+}
+
+/** The bar's text for a running run: its phase (and for how long, when it is not training), loss, speed, ETA, worker. */
+export function progressInfo(p: Omit<LiveProgress, 'at'>, now: number = Date.now()): string {
+  const phase = p.phaseLabel ?? 'training';
+  const inPhaseSec = p.phaseSince === undefined ? 0 : (now - p.phaseSince) / 1000;
+  const what = p.phase !== undefined && p.phase !== 'training' && inPhaseSec >= 2 ? `${phase} ${fmtEta(inPhaseSec)}` : phase;
+  const loss = Number.isFinite(p.loss) ? `loss ${p.loss.toFixed(4)} | ` : '';
+  const speed = p.imagesPerSec > 0 ? `${p.imagesPerSec.toFixed(0)} img/s | ` : '';
+  const eta = `ETA ${fmtEta(p.etaSec)}${p.etaIncludesEvals === false ? ' + evals' : ''}`;
+  return `${what} | ${loss}${speed}${eta} | ${p.workerId ?? '?'}`;
 }
 
 export interface WatchOutcome {
@@ -27,13 +46,6 @@ export interface WatchOutcome {
 
 /** A program's progress may lack a loss or a speed (NaN arrives as null through BullMQ's JSON). */
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const fixed = (v: unknown, digits: number): string => (isNum(v) ? v.toFixed(digits) : '–');
-
-function fmtEta(sec: number): string {
-  if (!Number.isFinite(sec)) return '?';
-  const s = Math.round(sec);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
 
 /**
  * Follows a sweep until every run is final (or `detach` resolves): statuses come from SQLite (the recorder writes them),
@@ -79,7 +91,7 @@ export async function watchSweep(opts: {
           const p = live.get(r.id);
           const bar = runBars.get(r.id);
           if (r.status === 'running' && p) {
-            const info = `loss ${fixed(p.loss, 4)} | ${fixed(p.imagesPerSec, 0)} img/s | ETA ${fmtEta(p.etaSec)} | ${p.workerId ?? '?'}`;
+            const info = progressInfo(p);
             if (bar) bar.update(p.step, { info });
             else runBars.set(r.id, bars.create(p.totalSteps, p.step, { label: (r.label || r.id).padEnd(28).slice(0, 28), unit: 'steps', info }));
           } else if (bar && FINAL_STATUSES.has(r.status)) {
@@ -95,7 +107,7 @@ export async function watchSweep(opts: {
           .filter((r) => r.status === 'running')
           .map((r) => {
             const p = live.get(r.id);
-            return p ? { runId: r.id, label: r.label, step: p.step, totalSteps: p.totalSteps, loss: isNum(p.loss) ? Number(p.loss.toFixed(4)) : null, imagesPerSec: isNum(p.imagesPerSec) ? Math.round(p.imagesPerSec) : null, eta: fmtEta(p.etaSec), worker: p.workerId } : { runId: r.id, label: r.label };
+            return p ? { runId: r.id, label: r.label, phase: p.phaseLabel ?? 'training', step: p.step, totalSteps: p.totalSteps, loss: isNum(p.loss) ? Number(p.loss.toFixed(4)) : null, imagesPerSec: isNum(p.imagesPerSec) ? Math.round(p.imagesPerSec) : null, eta: `${fmtEta(p.etaSec)}${p.etaIncludesEvals === false ? ' + evals' : ''}`, worker: p.workerId } : { runId: r.id, label: r.label };
           });
         log.info({ done, total: runs.length, counts, running }, 'sweep progress');
       }

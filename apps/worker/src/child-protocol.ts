@@ -1,5 +1,6 @@
 import type { RunJobData } from '@ablate/queue';
 import type { TrainProgress, TrainStatus } from '@ablate/train';
+import type { PhaseInfo } from './run-phase';
 
 /** Parent → child. */
 export type ToChild =
@@ -9,7 +10,8 @@ export type ToChild =
 
 /** Child → parent. */
 export type FromChild =
-  | { type: 'progress'; progress: TrainProgress & { backend: string } }
+  /** etaSec counts the evals and checkpoints to come once one was timed (etaIncludesEvals); stepsEtaSec is the steps' alone. */
+  | { type: 'progress'; progress: TrainProgress & PhaseInfo & { backend: string; stepsEtaSec: number; etaIncludesEvals: boolean } }
   | { type: 'result'; status: TrainStatus; step: number; message: string; resumedFrom: number | null; elapsedMs: number }
   /** The run failed. `retry: false` when retrying cannot help (the config itself is wrong); the message names the fault. */
   | { type: 'error'; message: string; retry: boolean };

@@ -10,14 +10,24 @@ import { TarflowConfigError } from '@ablate/tarflow';
 import { createLogger } from '@ablate/log';
 import { cancelKeys, createEventEmitter, queueEnv, redisOptionsFromUrl, type RunJobData } from '@ablate/queue';
 import { CheckpointError, findNewestValidCheckpoint, ForeignCheckpointError, OutOfMemoryError, train, type StopRequest } from '@ablate/train';
+import type { TrainProgress } from '@ablate/train';
 import { Redis } from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isToChild, type FromChild, type ToChild } from './child-protocol';
 import { createConsistencyJudge, judgementMetrics } from './consistency';
 import { checkResume, clearResumePoint, readResumePoint, ResumeError, writeResumePoint } from './resume-point';
+import { PhaseTracker, type RunPhase } from './run-phase';
 
 const send = (m: FromChild) => process.send?.(m);
+
+/** fn, calling `hook` before each call (e.g. to say which phase the run is in). */
+function beforeEach<A extends unknown[], R>(fn: (...args: A) => R, hook: () => void): (...args: A) => R {
+  return (...args) => {
+    hook();
+    return fn(...args);
+  };
+}
 
 async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { request: StopRequest }): Promise<void> {
   const { job } = start;
@@ -69,7 +79,15 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
     events.emit({ kind: 'run-started', runId: job.runId, attempt: start.attempt, host: start.host, workerId: start.workerId, backend: backend.name, device: backend.device, resumeFrom, at: Date.now() });
     log.info({ backend: backend.name, device: backend.device, resumeFrom }, 'run started');
     let lastProgress = 0;
-    const judge = createConsistencyJudge(job.config, job.classifierDir ?? path.resolve(job.artifactDir, '..', '..', 'classifiers'), log);
+    // What the run is doing, sent to the parent (→ job progress → progress bars) on every change and with the steps.
+    const phases = new PhaseTracker({ totalSteps: job.config.train.steps, evalEverySteps: job.config.eval.every_steps, checkpointEverySteps: job.config.checkpoint.every_steps });
+    let last: TrainProgress = { step: resumeFrom ?? 0, totalSteps: job.config.train.steps, loss: NaN, imagesPerSec: 0, etaSec: NaN };
+    const sendProgress = () => send({ type: 'progress', progress: { ...last, ...phases.info(), ...phases.etaSec(last.etaSec), stepsEtaSec: last.etaSec, backend: backend.name } });
+    const phase = (p: RunPhase, step?: number) => {
+      if (phases.enter(p, step)) sendProgress();
+    };
+    sendProgress();
+    const judge = beforeEach(createConsistencyJudge(job.config, job.classifierDir ?? path.resolve(job.artifactDir, '..', '..', 'classifiers'), log), () => phase('eval-classifier'));
     const result = await train(job.config, {
       checkpointDir,
       runId: job.runId,
@@ -96,11 +114,15 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
         events.emit({ kind: 'artifact', runId: job.runId, step: img.step, artifact: img.kind, uri });
       },
       onProgress: (p) => {
-        if (Date.now() - lastProgress >= 500 || p.step === p.totalSteps) {
+        last = p;
+        const changed = phases.enter('training', p.step);
+        if (changed || Date.now() - lastProgress >= 500 || p.step === p.totalSteps) {
           lastProgress = Date.now();
-          send({ type: 'progress', progress: { ...p, backend: backend.name } });
+          sendProgress();
         }
       },
+      onPhase: (p, step) => phase(p === 'eval' ? 'eval-nll' : 'checkpoint', step),
+      onEval: () => phase('eval-sampling'), // the NLL pass is done; images and samples come next
       shouldStop: () => stop.request,
     });
     if (result.status === 'interrupted') {

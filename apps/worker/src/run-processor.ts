@@ -108,13 +108,16 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
     byJob.set(job.id ?? data.runId, child);
     let outcome: FromChild | null = null;
     let lastProgress = 0;
+    let lastPhase: string | undefined;
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.on('exit', (code, signal) => resolve({ code, signal }));
     });
     child.on('message', (m: FromChild) => {
       if (m.type === 'progress') {
-        if (Date.now() - lastProgress > 1000) {
+        // At most one update a second, but a change of phase (eval, checkpoint…) at once: the bar says why it waits.
+        if (Date.now() - lastProgress > 1000 || m.progress.phase !== lastPhase) {
           lastProgress = Date.now();
+          lastPhase = m.progress.phase;
           void job.updateProgress({ ...m.progress, workerId: deps.workerId, host: deps.host }).catch(() => undefined);
         }
       } else outcome = m;

@@ -23,3 +23,5 @@ export { redactRedisUrl, redisOptionsFromUrl } from './connection';
 export type { RedisConnectionOptions } from './connection';
 export { createEventEmitter } from './event-emitter';
 export type { EventEmitterOptions, RunEventEmitter } from './event-emitter';
+export { cancelSweep } from './cancel-sweep';
+export type { CancelSweepResult } from './cancel-sweep';

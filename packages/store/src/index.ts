@@ -12,3 +12,5 @@ export { latestMetricsOfRun, metricSeries, runResultsBySweep, sweepResultsBySwee
 export { createRecorder } from './recorder';
 export type { Recorder, RecorderLog, RecorderOptions, RecorderStats } from './recorder';
 export { allSweepIds, refreshVariantStats, sweepIdsOfRuns, variantComparisonsBySweep, variantResultsBySweep } from './variant-stats';
+export { artifactsOfRun, checkpointsOfRun, dataVersion, estimateEtaSec, findArtifact, findSweepId, listSweeps, newestArtifactsBySweep, runProgressBySweep, metricSeriesOfRuns, muNormSeriesOfRuns, runIdsOfSweep, sweepSummary, variantStatusCounts } from './queries';
+export type { ArtifactRef, CheckpointRef, MetricPoint, RunProgress, RunProgressQuery, StatusCounts, SweepOverview, SweepSummary, VariantCounts } from './queries';

@@ -15,3 +15,5 @@ export type { GeneratedSamples, ImageKind, RunImage } from './render-images';
 export { train } from './trainer';
 export type { MetricRow, StopRequest, TrainHooks, TrainLog, TrainProgress, TrainResult, TrainStatus } from './trainer';
 export { bitsPerDim } from './units';
+export { estimateTrainingMemory, fitsBackend, WASM_FORWARD_LIMIT_BYTES } from './memory-estimate';
+export type { BackendFit, MemoryEstimate } from './memory-estimate';

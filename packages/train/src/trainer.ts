@@ -61,6 +61,8 @@ export interface TrainHooks {
   onProgress?(p: TrainProgress): void;
   /** Asked after every step. */
   shouldStop?(): StopRequest;
+  /** The run leaves its training steps for an eval (NLL first, then onEval, images, samples) or a checkpoint; the next onProgress means training again. */
+  onPhase?(phase: 'eval' | 'checkpoint', step: number): void;
   now?(): number;
 }
 
@@ -144,6 +146,7 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
     let lastCheckpointStep = -1;
     const checkpoint = async (): Promise<void> => {
       if (step === lastCheckpointStep) return;
+      hooks.onPhase?.('checkpoint', step);
       await hooks.beforeCheckpoint?.(step); // e.g. get every report of steps ≤ step out before the resume point exists
       lastCheckpointStep = step;
       const tensors: tf.NamedTensorMap = {};
@@ -161,6 +164,7 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
     };
 
     const evalAndImages = async (): Promise<EvalResult> => {
+      hooks.onPhase?.('eval', step);
       const e = await evaluate(model, evalSet, { step, batchSize: cfg.eval.batch_size, noiseStd: cfg.train.noise_std, seed: deriveSeed(cfg.seed, 0xe4a1), now });
       log.info({ phase: 'eval', ...e }, 'eval');
       await hooks.onEval?.(e);

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 
-const USAGE = `usage: pnpm bench:train [--presets tiny,small] [--backends wasm,wasm+blas,cpu] [--threads 1,2] [--batch 64] [--steps 20] [--samples 20] [--json]
+const USAGE = `usage: pnpm bench:train [--presets tiny,small] [--backends wasm,wasm+blas,cpu] [--threads 1,2] [--batch 64] [--steps 20] [--samples 20 (0: training only)] [--json]
 
 Per preset and backend: training images/s (full step: forward, backward, AdamW), sampling seconds per 100 images
 with and without the KV cache, and one-pass classification images/s. Prints a table (or JSON) and the machine.
@@ -31,7 +31,7 @@ interface Row {
   trainImagesPerCpuSec: number;
   sampleSecPer100Cached: number | null;
   sampleSecPer100Uncached: number | null;
-  classifyImagesPerSec: number;
+  classifyImagesPerSec: number | null;
 }
 
 async function benchOne(preset: string, backend: string, batch: number, steps: number, sampleN: number): Promise<Row> {
@@ -77,8 +77,14 @@ async function benchOne(preset: string, backend: string, batch: number, steps: n
     return ((performance.now() - s0) / 1000) * (100 / sampleN);
   };
   const heavy = preset === 'paper' || preset === 'small';
-  const cached = timeSample(true);
-  const uncached = heavy && backend !== 'tensorflow' ? null : timeSample(false);
+  // --samples 0: training only (no sampling, no classification)
+  const cached = sampleN > 0 ? timeSample(true) : null;
+  const uncached = sampleN === 0 || (heavy && backend !== 'tensorflow') ? null : timeSample(false);
+  if (sampleN === 0) {
+    opt.dispose();
+    disposeModel(model);
+    return { preset, backend, blasThreads, batch, params, trainImagesPerSec: (steps * batch * 1000) / trainMs, stepMs: trainMs / steps, cpuMsPerStep: cpuMs / steps, trainImagesPerCpuSec: (steps * batch * 1000) / cpuMs, sampleSecPer100Cached: null, sampleSecPer100Uncached: null, classifyImagesPerSec: null };
+  }
 
   const cx = tf.tidy(() => toInputs(tcfg, it.next().images, new Int32Array(batch), 0, 0).x);
   tf.tidy(() => classLogits(model, cx)).dispose();
@@ -171,7 +177,7 @@ async function main(): Promise<number> {
   for (const r of rows) {
     const t = r.blasThreads ?? '';
     if ('error' in r) process.stdout.write(`| ${r.preset} | ${r.backend} | ${t} | ${r.batch} | | failed: ${r.error} | | | | | |\n`);
-    else process.stdout.write(`| ${r.preset} | ${r.backend} | ${t} | ${r.batch} | ${r.params} | ${f(r.trainImagesPerSec)} | ${f(r.stepMs, 0)} | ${f(r.trainImagesPerCpuSec)} | ${f(r.sampleSecPer100Cached, 2)} | ${f(r.sampleSecPer100Uncached, 2)} | ${f(r.classifyImagesPerSec, 0)} |\n`);
+    else process.stdout.write(`| ${r.preset} | ${r.backend} | ${t} | ${r.batch} | ${r.params} | ${f(r.trainImagesPerSec)} | ${f(r.stepMs, 0)} | ${f(r.trainImagesPerCpuSec)} | ${f(r.sampleSecPer100Cached, 2)} | ${f(r.sampleSecPer100Uncached, 2)} | ${f(r.classifyImagesPerSec ?? null, 0)} |\n`);
   }
   return 0;
 }

@@ -14,6 +14,15 @@
 
 enum { ACT_LINEAR = 0, ACT_RELU, ACT_RELU6, ACT_PRELU, ACT_LEAKYRELU, ACT_SIGMOID, ACT_ELU };
 
+// The thread count asked for (setThreads), and the one OpenBLAS has now. Products smaller than SMALL_MACS run on one
+// thread: waking the pool costs more than it saves there (sampling's one-token products, attention's per-head ones),
+// and on a machine with as many cores as threads the woken threads take the core the JS thread needs next.
+static int wanted_threads = 1, current_threads = 1;
+#define SMALL_MACS (1 << 21)
+static void use_threads(int n) {
+  if (n != current_threads) { openblas_set_num_threads(n); current_threads = n; }
+}
+
 static int get_f64(napi_env env, napi_value v, double *out) { return napi_get_value_double(env, v, out) == napi_ok; }
 
 // Reads an optional Int32Array argument (null/undefined -> NULL). Returns 0 on a type error.
@@ -81,6 +90,7 @@ static napi_value matmul(napi_env env, napi_callback_info info) {
   const int lda = ta ? M : K, ldb = tb ? K : N;
   const size_t aSize = (size_t)m * k, bSize = (size_t)k * n, cSize = (size_t)m * n;
 
+  use_threads((double)m * n * k < SMALL_MACS ? 1 : wanted_threads);
   for (int64_t i = 0; i < batch; i++) {
     const int64_t ai = aIdx ? aIdx[i] : i * aStride, bi = bIdx ? bIdx[i] : i * bStride;
     float *Ci = C + (size_t)i * cSize;
@@ -121,13 +131,15 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1; napi_value argv[1]; double n;
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc != 1 || !get_f64(env, argv[0], &n) || n < 1) THROW(env, "ablate_blas.setThreads: expected a positive integer");
-  openblas_set_num_threads((int)n);
+  wanted_threads = (int)n;
+  current_threads = -1;
+  use_threads(wanted_threads);
   return NULL;
 }
 
 static napi_value get_threads(napi_env env, napi_callback_info info) {
   (void)info; napi_value out;
-  CHECK(env, napi_create_int32(env, openblas_get_num_threads(), &out));
+  CHECK(env, napi_create_int32(env, wanted_threads, &out));
   return out;
 }
 

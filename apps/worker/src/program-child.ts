@@ -246,7 +246,7 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
         lastProgress = Date.now();
         const elapsedSec = (Date.now() - t0) / 1000;
         const etaSec = totalSteps > lastStep && lastStep > (resumeFrom ?? 0) ? ((totalSteps - lastStep) * elapsedSec) / (lastStep - (resumeFrom ?? 0)) : NaN;
-        send({ type: 'progress', progress: { step: lastStep, totalSteps: Math.max(totalSteps, lastStep), loss: lastLoss, imagesPerSec: NaN, etaSec, backend: 'program' } });
+        send({ type: 'progress', progress: { step: lastStep, totalSteps: Math.max(totalSteps, lastStep), loss: lastLoss, imagesPerSec: NaN, etaSec, stepsEtaSec: etaSec, etaIncludesEvals: true, backend: 'program', phase: 'training', phaseLabel: 'training (program)', phaseSince: t0, evalsLeft: 0, evalSec: null } });
       }
     };
     const lines = createInterface({ input: p.stdio[3] as Readable, crlfDelay: Infinity });

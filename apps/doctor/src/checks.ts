@@ -1,4 +1,4 @@
-import { selectBackend, type BackendAttempt } from '@ablate/backend';
+import { explainNoAdapter, probeWebgpu, selectBackend, type BackendAttempt } from '@ablate/backend';
 import { describeDataSource, type DataConfig } from '@ablate/data';
 import { sweepDbPath } from '@ablate/cli';
 import { queueEnv, redactRedisUrl, redisOptionsFromUrl } from '@ablate/queue';
@@ -38,6 +38,22 @@ export async function checkBackend(env: NodeJS.ProcessEnv, requested?: string): 
     const message = err instanceof Error ? err.message : String(err);
     return { name: 'backend', ok: false, required: true, detail: message, fix: 'unset TFJS_BACKEND to pick automatically, or install the missing backend' };
   }
+}
+
+/**
+ * The GPU adapters Dawn (the webgpu backend) would use, or exactly why there is none: no libvulkan.so.1, no Vulkan
+ * driver, an adapter Dawn rejects (lavapipe), no GPU. Not required: CPU machines have none. Probed in a child process.
+ */
+export function checkWebgpu(env: NodeJS.ProcessEnv): Check {
+  const probe = probeWebgpu(env);
+  if (probe.adapters.length > 0) {
+    const list = probe.adapters.map((a, i) => `${i}: ${a.name} (${a.backend})`).join(', ');
+    const f = probe.first;
+    const first = f ? `; adapter 0: vendor ${f.vendor || '?'}, architecture ${f.architecture || '?'}, driver ${f.description || '?'}` : '';
+    return { name: 'webgpu', ok: true, required: false, detail: `Dawn adapters ${list}${first}`, extra: { adapters: probe.adapters, first: f } };
+  }
+  const why = explainNoAdapter(probe);
+  return { name: 'webgpu', ok: false, required: false, detail: why.detail, fix: why.fix, extra: { warnings: probe.warnings } };
 }
 
 function notChosen(a: BackendAttempt): { name: string; why: string; fix?: string } {
@@ -112,6 +128,7 @@ export async function runChecks(opts: DoctorOptions): Promise<Check[]> {
   return [
     checkNode(),
     await checkBackend(env, opts.backend),
+    checkWebgpu(env),
     await checkRedis(queueEnv(env).redisUrl),
     checkSqlitePath(sweepDbPath(env)),
     checkDataset(data),

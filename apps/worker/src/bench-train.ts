@@ -50,18 +50,18 @@ async function benchOne(preset: string, backend: string, batch: number, steps: n
   for (let i = 0; i < steps; i++) await step(i + 3);
   const trainMs = performance.now() - t0;
 
-  const timeSample = (cache: boolean): number => {
+  const timeSample = async (cache: boolean): Promise<number> => {
     const labels = Array.from({ length: sampleN }, (_, i) => i % tcfg.numClasses);
     const s0 = performance.now();
     const { raw, denoised } = sample(model, labels, { seed: 1, cache, noiseStd: 0.1 });
-    raw.dataSync();
-    denoised.dataSync();
+    await raw.data(); // async reads: webgpu has no dataSync in Node
+    await denoised.data();
     tf.dispose([raw, denoised]);
     return ((performance.now() - s0) / 1000) * (100 / sampleN);
   };
   const heavy = preset === 'paper' || preset === 'small';
-  const cached = timeSample(true);
-  const uncached = heavy && backend !== 'tensorflow' ? null : timeSample(false);
+  const cached = await timeSample(true);
+  const uncached = heavy && backend !== 'tensorflow' ? null : await timeSample(false);
 
   const cx = tf.tidy(() => toInputs(tcfg, it.next().images, new Int32Array(batch), 0, 0).x);
   tf.tidy(() => classLogits(model, cx)).dispose();

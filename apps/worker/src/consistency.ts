@@ -40,6 +40,6 @@ export function createConsistencyJudge(cfg: RunConfig, cacheRoot: string, log?: 
     const n = samples.classes.length;
     const inputs = new Float32Array(samples.images.length);
     for (let i = 0; i < inputs.length; i++) inputs[i] = Math.min(1, Math.max(-1, samples.images[i] ?? 0)); // as displayed: clipped to [-1, 1]
-    return classConsistency(samples.classes, predictClasses(params, inputs, n), manifest.config.numClasses);
+    return classConsistency(samples.classes, await predictClasses(params, inputs, n), manifest.config.numClasses);
   };
 }

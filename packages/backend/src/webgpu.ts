@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { patchWebgpuKernels } from './webgpu-kernels';
 import { adapterRequestFromEnv, chooseAdapter, layerEnv, parseAdapterList, type DawnAdapter } from './webgpu-adapter';
 
 /**
@@ -132,6 +133,15 @@ export function deviceLayerDir(env: NodeJS.ProcessEnv = process.env): string | n
 }
 
 let active: { info: WebgpuAdapterInfo; key: string } | null = null;
+const gpuErrors: string[] = [];
+
+/**
+ * The GPU errors Dawn reported since the backend was activated (WGSL that does not compile, invalid pipelines, a lost
+ * device), first line of each. tfjs does not check for them: a kernel whose shader fails silently computes nothing.
+ */
+export function webgpuErrors(): string[] {
+  return [...gpuErrors];
+}
 
 /**
  * Picks the adapter ($ABLATE_GPU, $WEBGPU_ADAPTER, $DAWNNODE_BACKEND), registers tfjs's WebGPUBackend on it and makes
@@ -178,9 +188,16 @@ export async function activateWebgpu(env: NodeJS.ProcessEnv = process.env): Prom
       maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
     },
   });
+  const dev = device as { onuncapturederror: ((e: { error?: { message?: string } }) => void) | null; lost?: Promise<{ message?: string; reason?: string }> };
+  dev.onuncapturederror = (e) => {
+    const message = e.error?.message ?? String(e.error);
+    if (gpuErrors.length < 100) gpuErrors.push(message.trim().split('\n').slice(0, 3).join(' | '));
+  };
+  void dev.lost?.then((l) => { if (l.reason !== 'destroyed') gpuErrors.push(`device lost: ${l.reason ?? ''} ${l.message ?? ''}`.trim()); });
   const ai = adapter.info;
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu'); // a registration from a failed earlier attempt
   tf.registerBackend('webgpu', () => new webgpu.WebGPUBackend(device as never, ai as never), 3);
+  patchWebgpuKernels((device as { limits: { maxStorageBuffersPerShaderStage: number } }).limits.maxStorageBuffersPerShaderStage);
   if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") returned false');
   await tf.ready();
   const info: WebgpuAdapterInfo = {

@@ -27,10 +27,10 @@ export interface GeneratedSamples {
  * also returns max(samplesPerClass, extraPerClass) denoised samples per class (the grid shows the first ones), drawn
  * in chunks of `chunk`, for the digit classifier.
  */
-export function renderImages(
+export async function renderImages(
   model: TarflowModel,
   opts: { step: number; samplesPerClass: number; temperature: number; noiseStd: number; seed: number; extraPerClass?: number; chunk?: number },
-): { images: RunImage[]; samples: GeneratedSamples | null } {
+): Promise<{ images: RunImage[]; samples: GeneratedSamples | null }> {
   const cfg = model.config;
   const C = cfg.numClasses, S = cfg.imageSize, ch = cfg.channels;
   const k = opts.samplesPerClass;
@@ -46,8 +46,8 @@ export function renderImages(
     for (let start = 0; start < classes.length; start += chunk) {
       const labels = Array.from(classes.subarray(start, Math.min(start + chunk, classes.length)));
       const s = sample(model, labels, { seed: opts.seed + start, temperature: opts.temperature, cache: true, noiseStd: opts.noiseStd });
-      raw.set(s.raw.dataSync() as Float32Array, start * px);
-      denoised.set(s.denoised.dataSync() as Float32Array, start * px);
+      raw.set((await s.raw.data()) as Float32Array, start * px); // async reads: webgpu has no dataSync in Node
+      denoised.set((await s.denoised.data()) as Float32Array, start * px);
       tf.dispose([s.raw, s.denoised]);
     }
     if (k > 0) {
@@ -67,7 +67,7 @@ export function renderImages(
     const T = (S / cfg.patchSize) ** 2;
     return unpatchify(cfg, tf.reshape(model.prior.mu, [C, T, -1]) as tf.Tensor3D); // (C, H, W, ch)
   });
-  images.push({ step: opts.step, kind: 'mu', png: encodeImageGrid(mu.dataSync() as Float32Array, { rows: 1, cols: C, height: S, width: S, scale: 2 }) });
+  images.push({ step: opts.step, kind: 'mu', png: encodeImageGrid((await mu.data()) as Float32Array, { rows: 1, cols: C, height: S, width: S, scale: 2 }) });
   mu.dispose();
   return { images, samples };
 }

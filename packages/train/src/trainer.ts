@@ -165,7 +165,7 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
         { step, name: 'eval/classify_images_per_sec', value: e.classifyImagesPerSec },
       ]);
       const extraPerClass = hooks.onSamples ? cfg.eval.consistency_samples_per_class : 0;
-      const { images, samples } = renderImages(model, {
+      const { images, samples } = await renderImages(model, {
         step, samplesPerClass: cfg.eval.samples_per_class, extraPerClass, chunk: cfg.eval.batch_size,
         temperature: cfg.eval.temperature, noiseStd: cfg.train.noise_std, seed: deriveSeed(cfg.seed, step, 0x5a),
       });
@@ -175,7 +175,7 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
     };
 
     const reportMu = async (): Promise<void> => {
-      const norms = Array.from(muNorms(model));
+      const norms = Array.from(await muNorms(model));
       await hooks.onMuNorms?.(step, norms);
     };
 
@@ -211,7 +211,9 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
       const tNow = now();
       const imagesPerSec = (windowImages * 1000) / Math.max(tNow - windowStart, 1e-6);
       if (atMetrics) {
-        const meanLogSigma = tf.tidy(() => tf.mean(model.prior.logSigma).dataSync()[0] ?? NaN);
+        const meanLogSigmaT = tf.mean(model.prior.logSigma);
+        const meanLogSigma = (await meanLogSigmaT.data())[0] ?? NaN; // async: webgpu has no dataSync in Node
+        meanLogSigmaT.dispose();
         await hooks.onMetrics?.([
           { step, name: 'loss', value: loss },
           { step, name: 'nll', value: loss },

@@ -7,10 +7,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 
-const USAGE = `usage: pnpm bench:train [--presets tiny,small] [--backends wasm,cpu] [--batch 64] [--steps 20] [--json]
+const USAGE = `usage: pnpm bench:train [--presets tiny,small] [--backends wasm,cpu,webgpu] [--batch 64] [--steps 20] [--samples 20] [--json]
 
 Per preset and backend: training images/s (full step: forward, backward, AdamW), sampling seconds per 100 images
-with and without the KV cache, and one-pass classification images/s. Prints a table (or JSON) and the machine.`;
+with and without the KV cache (--samples images; 0 skips sampling), and one-pass classification images/s. Prints a table (or JSON) and the machine.`;
 
 interface Row {
   preset: string;
@@ -60,8 +60,8 @@ async function benchOne(preset: string, backend: string, batch: number, steps: n
     return ((performance.now() - s0) / 1000) * (100 / sampleN);
   };
   const heavy = preset === 'paper' || preset === 'small';
-  const cached = await timeSample(true);
-  const uncached = heavy && backend !== 'tensorflow' ? null : await timeSample(false);
+  const cached = sampleN > 0 ? await timeSample(true) : null; // --samples 0: skip sampling
+  const uncached = sampleN === 0 || (heavy && backend !== 'tensorflow') ? null : await timeSample(false);
 
   const cx = tf.tidy(() => toInputs(tcfg, it.next().images, new Int32Array(batch), 0, 0).x);
   tf.tidy(() => classLogits(model, cx)).dispose();

@@ -111,7 +111,7 @@ EOF
 say "packing (xz)"
 mkdir -p "$OUT"
 rm -f "$OUT/ablate-gpu.tar.xz"
-tar -C "$WORK" -cf - ablate | xz -T0 -6 >"$OUT/ablate-gpu.tar.xz"
+tar -C "$WORK" -cf - ablate | xz -T0 "-${GPU_BUNDLE_XZ_LEVEL:-6}" >"$OUT/ablate-gpu.tar.xz"
 unpacked=$(du -sb "$STAGE" | cut -f1)
 packed=$(stat -c %s "$OUT/ablate-gpu.tar.xz")
 {

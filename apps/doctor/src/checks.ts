@@ -1,4 +1,4 @@
-import { explainNoAdapter, probeWebgpu, selectBackend, type BackendAttempt } from '@ablate/backend';
+import { deviceLayerDir, explainNoAdapter, probeWebgpu, selectBackend, type BackendAttempt } from '@ablate/backend';
 import { describeDataSource, type DataConfig } from '@ablate/data';
 import { sweepDbPath } from '@ablate/cli';
 import { queueEnv, redactRedisUrl, redisOptionsFromUrl } from '@ablate/queue';
@@ -50,7 +50,15 @@ export function checkWebgpu(env: NodeJS.ProcessEnv): Check {
     const list = probe.adapters.map((a, i) => `${i}: ${a.name} (${a.backend})`).join(', ');
     const f = probe.first;
     const first = f ? `; adapter 0: vendor ${f.vendor || '?'}, architecture ${f.architecture || '?'}, driver ${f.description || '?'}` : '';
-    return { name: 'webgpu', ok: true, required: false, detail: `Dawn adapters ${list}${first}`, extra: { adapters: probe.adapters, first: f } };
+    const names = probe.adapters.map((a) => a.name);
+    const twins = names.some((n, i) => names.findIndex((m) => m.includes(n)) !== i);
+    const layer = deviceLayerDir(env);
+    const note = !twins ? '' : layer ? `; identical names: --gpus uses the device-index layer (${layer})` : '; identical names: --gpus beyond the first needs the device-index layer';
+    return {
+      name: 'webgpu', ok: !twins || layer !== null, required: false, detail: `Dawn adapters ${list}${first}${note}`,
+      ...(twins && layer === null ? { fix: 'bash packages/backend/vk-layer/build.sh' } : {}),
+      extra: { adapters: probe.adapters, first: f, deviceLayer: layer },
+    };
   }
   const why = explainNoAdapter(probe);
   return { name: 'webgpu', ok: false, required: false, detail: why.detail, fix: why.fix, extra: { warnings: probe.warnings } };

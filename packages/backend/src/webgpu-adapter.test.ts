@@ -1,5 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { probeWebgpu } from './webgpu';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { deviceLayerDir, probeWebgpu } from './webgpu';
 import { adapterRequestFromEnv, chooseAdapter, layerEnv, parseAdapterList, type DawnAdapter } from './webgpu-adapter';
 
 const h200 = (n: number): DawnAdapter[] => Array.from({ length: n }, () => ({ backend: 'vulkan', name: 'NVIDIA H200' }));
@@ -47,5 +50,12 @@ describe('choosing a Dawn adapter', () => {
     expect(adapterRequestFromEnv({ ABLATE_GPU: '1', WEBGPU_ADAPTER: 'H200' })).toEqual({ index: 1, name: 'H200' });
     expect(adapterRequestFromEnv({})).toEqual({});
     expect(adapterRequestFromEnv({ ABLATE_GPU: 'GPU-1' })).toEqual({ error: 'ABLATE_GPU=GPU-1: expected a GPU index (0, 1, …), as given to --gpus' });
+  });
+
+  it('finds the device-index layer where ABLATE_VK_LAYER_DIR says, by its manifest', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vk-layer-'));
+    expect(deviceLayerDir({ ABLATE_VK_LAYER_DIR: dir })).toBeNull();
+    writeFileSync(path.join(dir, 'VkLayer_ABLATE_device_index.json'), '{}');
+    expect(deviceLayerDir({ ABLATE_VK_LAYER_DIR: dir })).toBe(dir);
   });
 });

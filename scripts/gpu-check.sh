@@ -8,9 +8,10 @@
 #   machine     nvidia-smi, the Vulkan driver found
 #   doctor      pnpm run doctor (the adapter: vendor, architecture, driver)
 #   check       pnpm check:webgpu: the model's properties on the GPU, the tiny preset's first 50 losses vs wasm
-#   smoke       the smoke sweep end to end: its own redis-server on a free port, a temp DB, two GPU-bound local workers
+#   bench 64    bench:train for tiny, small and paper at batch 64 (with sampling and classification rates)
 #   torch       scripts/torch-tarflow-bench.py: the same TARFlow shapes in PyTorch on the same GPU
-#   bench       bench:train for tiny, small and paper at batch 64 and 256 (sampling and classification at 64)
+#   smoke       the smoke sweep end to end: its own redis-server on a free port, a temp DB, two GPU-bound local workers
+#   bench 256   bench:train for tiny, small and paper at batch 256
 #   wasm-paper  the paper preset on wasm (one CPU core), the reference for the 50× goal, if time is left
 # and writes ONE results file, OUTDIR/gpu-check.json, plus OUTDIR/gpu-check.log (every step's output) and
 # OUTDIR/gpu-check.md (its figures as Markdown tables, for BENCHMARKS.md).
@@ -115,8 +116,23 @@ step doctor 60 node apps/doctor/dist/main.js --json --backend "$BACKEND"
 # --- properties and loss parity on the GPU ------------------------------------------------------------------------
 if [ "$BACKEND" = webgpu ]; then
   if [ "$QUICK" = 1 ]; then step check 120 node apps/worker/dist/check-webgpu.js --json --parity-preset test --parity-steps 3
-  else step check 120 node apps/worker/dist/check-webgpu.js --json --parity-preset tiny --parity-steps 50; fi
+  else step check 100 node apps/worker/dist/check-webgpu.js --json --parity-preset tiny --parity-steps 50; fi
 fi
+
+# --- bench:train on the GPU ---------------------------------------------------------------------------------------
+bench_batch() {
+  local batch=$1 preset steps samples limit batch_
+  for preset in tiny small paper; do
+    if [ "$QUICK" = 1 ]; then steps=1; samples=$([ "$batch" = 64 ] && [ "$preset" = tiny ] && echo 2 || echo 0); limit=60; [ "$preset" = tiny ] || continue; batch_=8
+    else steps=$([ "$preset" = tiny ] && echo 20 || echo 10); samples=$([ "$batch" = 64 ] && echo 20 || echo 0); limit=$([ "$preset" = paper ] && echo 75 || echo 50); batch_=$batch; fi
+    step "bench-$preset-$batch" "$limit" node apps/worker/dist/bench-train.js --json --presets "$preset" --backends "$BACKEND" --batch "$batch_" --steps "$steps" --samples "$samples"
+  done
+}
+bench_batch 64
+
+# --- PyTorch on the same shapes -----------------------------------------------------------------------------------
+if [ "$QUICK" = 1 ]; then step torch 90 "$PY" "$ROOT/scripts/torch-tarflow-bench.py" --json --presets tiny --batches 8 --steps 2
+else step torch 90 "$PY" "$ROOT/scripts/torch-tarflow-bench.py" --json --steps 20; fi
 
 # --- the smoke sweep with two GPU-bound local workers -------------------------------------------------------------
 for i in 0 1; do
@@ -134,18 +150,7 @@ step smoke-runs 20 node apps/scheduler/dist/query-main.js "SELECT sr.label, r.st
 for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 { for i in 0 1; do echo "--- worker $i log (tail)"; tail -c 6000 "$W/worker$i.log"; done; } >>"$LOG"
 
-# --- PyTorch on the same shapes -----------------------------------------------------------------------------------
-if [ "$QUICK" = 1 ]; then step torch 90 "$PY" "$ROOT/scripts/torch-tarflow-bench.py" --json --presets tiny --batches 8 --steps 2
-else step torch 90 "$PY" "$ROOT/scripts/torch-tarflow-bench.py" --json --steps 20; fi
-
-# --- bench:train on the GPU ---------------------------------------------------------------------------------------
-for batch in 64 256; do
-  for preset in tiny small paper; do
-    if [ "$QUICK" = 1 ]; then steps=1; samples=$([ "$batch" = 64 ] && [ "$preset" = tiny ] && echo 2 || echo 0); limit=60; [ "$preset" = tiny ] || continue; batch_=8
-    else steps=$([ "$preset" = tiny ] && echo 20 || echo 10); samples=$([ "$batch" = 64 ] && echo 20 || echo 0); limit=$([ "$preset" = paper ] && echo 75 || echo 50); batch_=$batch; fi
-    step "bench-$preset-$batch" "$limit" node apps/worker/dist/bench-train.js --json --presets "$preset" --backends "$BACKEND" --batch "$batch_" --steps "$steps" --samples "$samples"
-  done
-done
+bench_batch 256
 
 # --- the reference: paper on wasm, one CPU core -------------------------------------------------------------------
 if [ "$QUICK" != 1 ]; then step wasm-paper 60 node apps/worker/dist/bench-train.js --json --presets paper --backends wasm --batch 16 --steps 1 --samples 0; fi

@@ -36,7 +36,7 @@ STEPS=$W/steps.tsv
 : >"$STEPS"
 PIDS=()
 cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do pkill -P "$p" 2>/dev/null; kill "$p" 2>/dev/null; done
   sleep 1
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
   [ -f "$W/redis.pid" ] && kill "$(cat "$W/redis.pid")" 2>/dev/null
@@ -147,7 +147,10 @@ for _ in $(seq 100); do
 done
 step smoke 180 node apps/scheduler/dist/sweep-main.js sweeps/smoke.yaml --workers 0
 step smoke-runs 20 node apps/scheduler/dist/query-main.js "SELECT sr.label, r.status, r.backend, r.device, r.worker_id, r.final_step, r.error FROM sweep_runs sr JOIN runs r ON r.id = sr.run_id ORDER BY sr.label" --format json
-for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+# Stop the workers and their training children (a child still training would share the GPU with the next bench).
+for p in "${PIDS[@]}"; do pkill -TERM -P "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null; done
+sleep 2
+for p in "${PIDS[@]}"; do pkill -KILL -P "$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
 { for i in 0 1; do echo "--- worker $i log (tail)"; tail -c 6000 "$W/worker$i.log"; done; } >>"$LOG"
 
 bench_batch 256

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkDataset, checkNode, checkRedis, checkSqlitePath } from './checks';
+import { checkDataset, checkNode, checkRedis, checkSqlitePath, checkWebgpu } from './checks';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -44,5 +44,17 @@ describe('doctor checks', () => {
     const c = checkDataset({ source: 'idx', dir: '/nonexistent/mnist' });
     expect(c.ok).toBe(false);
     expect(c.detail).toContain('/nonexistent/mnist');
+  });
+
+  it("webgpu: lists Dawn's adapters, or says exactly why there is none", () => {
+    expect(checkWebgpu({ ...process.env, DAWNNODE_BACKEND: 'null' })).toMatchObject({ ok: true, required: false, detail: expect.stringMatching(/^Dawn adapters 0: Null backend \(null\); adapter 0: vendor/) });
+    const real = checkWebgpu(process.env);
+    expect(real.required).toBe(false);
+    if (!real.ok) {
+      expect(real.detail).toMatch(/^(no Vulkan loader|no Vulkan driver|Dawn rejected every Vulkan adapter|Dawn found no adapter)/);
+      expect(real.fix).toBeDefined();
+    }
+    // No loader: an ICD cannot help without libvulkan.so.1 (this machine has none unless it has a GPU stack).
+    if (/libvulkan\.so\.1/.test(real.detail)) expect(real.fix).toMatch(/libvulkan1/);
   });
 });

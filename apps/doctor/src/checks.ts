@@ -1,4 +1,4 @@
-import { selectBackend, type BackendAttempt } from '@ablate/backend';
+import { deviceLayerDir, explainNoAdapter, probeWebgpu, selectBackend, type BackendAttempt } from '@ablate/backend';
 import { describeDataSource, type DataConfig } from '@ablate/data';
 import { sweepDbPath } from '@ablate/cli';
 import { queueEnv, redactRedisUrl, redisOptionsFromUrl } from '@ablate/queue';
@@ -38,6 +38,30 @@ export async function checkBackend(env: NodeJS.ProcessEnv, requested?: string): 
     const message = err instanceof Error ? err.message : String(err);
     return { name: 'backend', ok: false, required: true, detail: message, fix: 'unset TFJS_BACKEND to pick automatically, or install the missing backend' };
   }
+}
+
+/**
+ * The GPU adapters Dawn (the webgpu backend) would use, or exactly why there is none: no libvulkan.so.1, no Vulkan
+ * driver, an adapter Dawn rejects (lavapipe), no GPU. Not required: CPU machines have none. Probed in a child process.
+ */
+export function checkWebgpu(env: NodeJS.ProcessEnv): Check {
+  const probe = probeWebgpu(env);
+  if (probe.adapters.length > 0) {
+    const list = probe.adapters.map((a, i) => `${i}: ${a.name} (${a.backend})`).join(', ');
+    const f = probe.first;
+    const first = f ? `; adapter 0: vendor ${f.vendor || '?'}, architecture ${f.architecture || '?'}, driver ${f.description || '?'}` : '';
+    const names = probe.adapters.map((a) => a.name);
+    const twins = names.some((n, i) => names.findIndex((m) => m.includes(n)) !== i);
+    const layer = deviceLayerDir(env);
+    const note = !twins ? '' : layer ? `; identical names: --gpus uses the device-index layer (${layer})` : '; identical names: --gpus beyond the first needs the device-index layer';
+    return {
+      name: 'webgpu', ok: !twins || layer !== null, required: false, detail: `Dawn adapters ${list}${first}${note}`,
+      ...(twins && layer === null ? { fix: 'bash packages/backend/vk-layer/build.sh' } : {}),
+      extra: { adapters: probe.adapters, first: f, deviceLayer: layer },
+    };
+  }
+  const why = explainNoAdapter(probe);
+  return { name: 'webgpu', ok: false, required: false, detail: why.detail, fix: why.fix, extra: { warnings: probe.warnings } };
 }
 
 function notChosen(a: BackendAttempt): { name: string; why: string; fix?: string } {
@@ -112,6 +136,7 @@ export async function runChecks(opts: DoctorOptions): Promise<Check[]> {
   return [
     checkNode(),
     await checkBackend(env, opts.backend),
+    checkWebgpu(env),
     await checkRedis(queueEnv(env).redisUrl),
     checkSqlitePath(sweepDbPath(env)),
     checkDataset(data),

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { formatChecks, runChecks } from './checks';
 
-const USAGE = `usage: pnpm run doctor [--json] [--backend auto|tensorflow|wasm|cpu]
+const USAGE = `usage: pnpm run doctor [--json] [--backend auto|tensorflow|webgpu|wasm|cpu]
 
 Checks this machine: Node.js, the tfjs backend that would be used (and why not the others),
 Redis (REDIS_URL), the SQLite path (SWEEP_DB) and the dataset. Exits 1 when something required is missing.`;

@@ -8,11 +8,11 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 
-const USAGE = `usage: pnpm bench:train [--presets tiny,small] [--backends wasm,wasm+blas,cpu] [--threads 1,2] [--batch 64] [--steps 20] [--samples 20 (0: training only)] [--json]
+const USAGE = `usage: pnpm bench:train [--presets tiny,small] [--backends wasm,wasm+blas,cpu,webgpu] [--threads 1,2] [--batch 64] [--steps 20] [--samples 20 (0: training only)] [--json]
 
 Per preset and backend: training images/s (full step: forward, backward, AdamW), sampling seconds per 100 images
 with and without the KV cache, and one-pass classification images/s. Prints a table (or JSON) and the machine.
-Backends: wasm (plain: its own matmuls), wasm+blas (matmuls on OpenBLAS), cpu, tensorflow. --threads: OpenBLAS
+Backends: wasm (plain: its own matmuls), wasm+blas (matmuls on OpenBLAS), cpu, webgpu, tensorflow. --threads: OpenBLAS
 threads for wasm+blas, one value for every preset or one per preset (default 1). Each preset and backend runs in a
 process of its own, so one that runs out of memory (small at batch 64 on plain wasm) is reported and the rest go on.`;
 
@@ -67,19 +67,19 @@ async function benchOne(preset: string, backend: string, batch: number, steps: n
   const trainMs = performance.now() - t0;
   const cpuMs = (cpu.user + cpu.system) / 1000;
 
-  const timeSample = (cache: boolean): number => {
+  const timeSample = async (cache: boolean): Promise<number> => {
     const labels = Array.from({ length: sampleN }, (_, i) => i % tcfg.numClasses);
     const s0 = performance.now();
     const { raw, denoised } = sample(model, labels, { seed: 1, cache, noiseStd: 0.1 });
-    raw.dataSync();
-    denoised.dataSync();
+    await raw.data(); // async reads: webgpu has no dataSync in Node
+    await denoised.data();
     tf.dispose([raw, denoised]);
     return ((performance.now() - s0) / 1000) * (100 / sampleN);
   };
   const heavy = preset === 'paper' || preset === 'small';
   // --samples 0: training only (no sampling, no classification)
-  const cached = sampleN > 0 ? timeSample(true) : null;
-  const uncached = sampleN === 0 || (heavy && backend !== 'tensorflow') ? null : timeSample(false);
+  const cached = sampleN > 0 ? await timeSample(true) : null;
+  const uncached = sampleN === 0 || (heavy && backend !== 'tensorflow') ? null : await timeSample(false);
   if (sampleN === 0) {
     opt.dispose();
     disposeModel(model);

@@ -99,7 +99,7 @@ export function createConsistencyJudge(
       if (samples.height !== imageSize || samples.channels !== channels) {
         throw new Error(`judge ${spec.name} expects ${imageSize}×${imageSize}×${channels} images, samples are ${samples.height}×${samples.width}×${samples.channels}`);
       }
-      const pred = predictClasses(c.params, inputs, n);
+      const pred = await predictClasses(c.params, inputs, n);
       labels.push(pred);
       const r = classConsistency(samples.classes, pred, numClasses);
       results.push({ name: spec.name, testAccuracy: c.manifest.testAccuracy, consistency: r.consistency, perClass: r.perClass, confusion: r.confusion });

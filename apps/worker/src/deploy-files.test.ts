@@ -44,7 +44,7 @@ describe('docker-compose.yml', () => {
   it('the CPU image takes its base from NODE_IMAGE and trusts the CAs in docker/extra-ca', () => {
     expect(services.recorder?.build?.args).toEqual({ NODE_IMAGE: '${NODE_IMAGE:-node:20-bookworm-slim}' });
     expect(services.redis?.image).toBe('${REDIS_IMAGE:-redis:7.0}');
-    for (const file of ['docker/Dockerfile', 'docker/Dockerfile.worker-gpu']) {
+    for (const file of ['docker/Dockerfile', 'docker/Dockerfile.worker-gpu', 'docker/Dockerfile.worker-webgpu']) {
       const dockerfile = readFileSync(path.join(REPO, file), 'utf8');
       expect({ file, copiesCa: dockerfile.includes('COPY docker/extra-ca/ /usr/local/share/ca-certificates/'), updates: dockerfile.includes('update-ca-certificates') }).toEqual({ file, copiesCa: true, updates: true });
     }
@@ -53,14 +53,14 @@ describe('docker-compose.yml', () => {
   });
 
   it('docker/local-bases.sh, docker/smoke.sh and scripts/install-tfjs-node.sh are executable bash that parses', () => {
-    for (const file of ['docker/local-bases.sh', 'docker/smoke.sh', 'scripts/install-tfjs-node.sh']) {
+    for (const file of ['docker/local-bases.sh', 'docker/smoke.sh', 'scripts/install-tfjs-node.sh', 'scripts/gpu-bundle.sh', 'scripts/gpu-check.sh']) {
       accessSync(path.join(REPO, file), constants.X_OK);
       expect({ file, ...spawnSync('bash', ['-n', path.join(REPO, file)], { encoding: 'utf8' }) }).toMatchObject({ file, status: 0, stderr: '' });
     }
   });
 
   it('the recorder, both workers and the tools share one artifact folder at /artifacts; the recorder has the SQLite volume', () => {
-    for (const name of ['recorder', 'worker-cpu', 'worker-gpu', 'tools']) {
+    for (const name of ['recorder', 'worker-cpu', 'worker-gpu', 'worker-webgpu', 'tools']) {
       expect({ name, mounts: services[name]?.volumes?.filter((v) => v.endsWith(':/artifacts')) }).toEqual({ name, mounts: ['${ARTIFACT_HOST_DIR:-./artifacts}:/artifacts'] });
       expect(services[name]?.environment?.ARTIFACT_DIR).toBe('/artifacts');
     }
@@ -82,6 +82,25 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toContain('bash scripts/install-tfjs-node.sh gpu');
     expect(dockerfile.split('\n').filter((l) => !l.trimStart().startsWith('#') && l.includes('pnpm rebuild'))).toEqual([]);
     expect(dockerfile).toMatch(/CUDA_CACHE_PATH=\/cuda-cache/);
+  });
+
+  it('worker-webgpu: Node.js + the Vulkan loader, the graphics capability, its own profile, the webgpu backend', () => {
+    const w = services['worker-webgpu'];
+    expect(w?.profiles).toEqual(['webgpu']);
+    expect(w?.command).toEqual(['node', 'apps/worker/dist/main.js', '--gpus', '${WORKER_GPUS:-0}', '--backend', 'webgpu']);
+    // Without the graphics capability the toolkit mounts no Vulkan driver: Dawn would find no adapter.
+    expect(w?.environment?.NVIDIA_DRIVER_CAPABILITIES).toBe('compute,utility,graphics');
+    expect(w?.deploy?.resources?.reservations?.devices).toEqual([{ driver: 'nvidia', count: 'all', capabilities: ['gpu', 'compute', 'utility', 'graphics'] }]);
+    expect(w?.build?.args).toEqual({ NODE_IMAGE: '${NODE_IMAGE:-node:20-bookworm-slim}' });
+    const dockerfile = readFileSync(path.join(REPO, w?.build?.dockerfile ?? ''), 'utf8');
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim\nFROM \$\{NODE_IMAGE\}$/m);
+    expect(dockerfile).toMatch(/apt-get install[^\n]*\n[^\n]*libvulkan1/);
+    expect(dockerfile).toMatch(/NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics/);
+    expect(dockerfile).toMatch(/TFJS_BACKEND=webgpu/);
+    // No CUDA base image and no libtensorflow: the point of this worker.
+    expect(dockerfile).not.toMatch(/^FROM nvidia\/cuda/m);
+    expect(dockerfile).not.toContain('install-tfjs-node.sh');
+    expect(readFileSync(path.join(REPO, 'docker-compose.yml'), 'utf8')).toMatch(/--profile webgpu up -d worker-webgpu/);
   });
 
   it('every Dockerfile and every script a service runs exists (after the build)', () => {

@@ -8,10 +8,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRunProcessor } from './run-processor';
 
-const USAGE = `usage: pnpm worker [--concurrency N] [--gpus 0,1] [--backend auto|tensorflow|wasm|cpu]
+const USAGE = `usage: pnpm worker [--concurrency N] [--gpus 0,1] [--backend auto|tensorflow|webgpu|wasm|cpu]
 
 A long-lived worker for any machine that reaches Redis (REDIS_URL, QUEUE_PREFIX). Each job trains one run in a child
-process. With --gpus, one child per GPU, each with its own CUDA_VISIBLE_DEVICES. SIGTERM or Ctrl-C: running runs
+process. With --gpus, one child per GPU, each bound to it: CUDA_VISIBLE_DEVICES for tensorflow, ABLATE_GPU (Dawn's
+adapter index) for webgpu. SIGTERM or Ctrl-C: running runs
 checkpoint and go back on the queue; a second signal exits at once.`;
 
 async function main(): Promise<number> {

@@ -24,7 +24,7 @@ export interface RunProcessorDeps {
   workerId: string;
   host: string;
   backend?: string;
-  /** One slot per GPU: each child gets CUDA_VISIBLE_DEVICES set to its slot before tfjs loads. */
+  /** One slot per GPU: each child gets CUDA_VISIBLE_DEVICES and ABLATE_GPU set to its slot before tfjs loads. */
   gpus?: string[];
   /** This worker's ARTIFACT_DIR: a job may write only inside it (default: `artifacts` in the working directory). */
   artifactRoot?: string;
@@ -101,7 +101,8 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
       }
     }
     const gpu = freeGpus ? freeGpus.shift() : undefined;
-    const env: NodeJS.ProcessEnv = { ...process.env, ...(gpu === undefined ? {} : { CUDA_VISIBLE_DEVICES: gpu }) };
+    // CUDA_VISIBLE_DEVICES binds tfjs-node-gpu; ABLATE_GPU binds the webgpu backend (Dawn ignores CUDA's variable).
+    const env: NodeJS.ProcessEnv = { ...process.env, ...(gpu === undefined ? {} : { CUDA_VISIBLE_DEVICES: gpu, ABLATE_GPU: gpu }) };
     const script = data.program === undefined ? deps.childScript : (deps.programScript ?? path.join(path.dirname(deps.childScript), 'program-child.js'));
     const child = fork(script, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.add(child);

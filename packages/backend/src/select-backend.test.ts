@@ -14,13 +14,22 @@ describe('selectBackend', () => {
     expect(choice.source).toBe('auto');
     const tfAttempt = choice.attempts[0];
     expect(tfAttempt?.name).toBe('tensorflow');
+    expect(choice.attempts.map((a) => a.name).slice(0, 2)).toEqual(['tensorflow', 'webgpu']);
     if (tfAttempt?.ok) {
       expect(choice.name).toBe('tensorflow');
     } else {
       expect(tfAttempt?.detail).toMatch(/tfjs-node/);
       expect(tfAttempt?.fix).toMatch(/TFJS_NODE_CDN_STORAGE/);
-      expect(choice.name).toBe(WASM);
-      expect(choice.device).toMatch(/wasm/);
+      const gpuAttempt = choice.attempts[1];
+      if (gpuAttempt?.ok) {
+        expect(choice.name).toBe('webgpu');
+      } else {
+        // Why not, in words a user can act on: no libvulkan.so.1, no Vulkan driver, an adapter Dawn rejects, no GPU.
+        expect(gpuAttempt?.detail).toMatch(/Vulkan|Dawn/);
+        expect(gpuAttempt?.fix).toBeDefined();
+        expect(choice.name).toBe(WASM);
+        expect(choice.device).toMatch(/wasm/);
+      }
     }
     expect(tf.getBackend()).toBe(choice.name.replace('+blas', ''));
   });
@@ -42,7 +51,7 @@ describe('selectBackend', () => {
   });
 
   it('rejects an unknown backend name with the expected values', async () => {
-    await expect(selectBackend({ env: { TFJS_BACKEND: 'gpu' } })).rejects.toThrow('TFJS_BACKEND=gpu: expected one of auto, tensorflow, wasm, cpu, got "gpu"');
+    await expect(selectBackend({ env: { TFJS_BACKEND: 'gpu' } })).rejects.toThrow('TFJS_BACKEND=gpu: expected one of auto, tensorflow, webgpu, wasm, cpu, got "gpu"');
     await expect(selectBackend({ env: { TFJS_BACKEND: 'gpu' } })).rejects.toBeInstanceOf(BackendError);
   });
 
@@ -83,5 +92,21 @@ describe('selectBackend', () => {
       expect(warnings[0]).toMatchObject({ level: 40, msg: 'wasm without OpenBLAS (plain wasm matmuls): the native addon is not built: /nonexistent/ablate_blas.node does not exist; run pnpm build' });
       expect(lines.filter((l) => l.chosen !== undefined).map((l) => l.chosen)).toEqual(['wasm', 'wasm']);
     });
+  });
+
+  it("--backend webgpu runs on Dawn's null adapter when DAWNNODE_BACKEND=null, and auto never picks it", async () => {
+    const auto = await selectBackend({ env: { DAWNNODE_BACKEND: 'null' } });
+    expect(auto.name).not.toBe('webgpu');
+    if (auto.name !== 'tensorflow') expect(auto.attempts.find((a) => a.name === 'webgpu')?.detail).toMatch(/null adapter, which computes nothing/);
+    const choice = await selectBackend({ requested: 'webgpu', env: { DAWNNODE_BACKEND: 'null' } });
+    expect(choice).toMatchObject({ name: 'webgpu', source: '--backend webgpu' });
+    expect(choice.device).toMatch(/null adapter/);
+    expect(tf.getBackend()).toBe('webgpu');
+    // Kernels run (the null adapter returns no real numbers: only shapes are checked).
+    const y = tf.matMul(tf.ones([3, 4]), tf.ones([4, 2]));
+    expect(y.shape).toEqual([3, 2]);
+    expect((await y.data()).length).toBe(6);
+    y.dispose();
+    await tf.setBackend('cpu');
   });
 });

@@ -1,9 +1,10 @@
 import { BLAS_BACKEND_NAME, blasThreadsFromEnv, installBlasKernels, uninstallBlasKernels } from '@ablate/blas';
 import { createLogger } from '@ablate/log';
 import * as tf from '@tensorflow/tfjs-core';
+import { loadWebgpu } from './webgpu-loader';
 
 /** The backends we offer, in the order we prefer them. */
-export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 export interface BackendAttempt {
@@ -18,7 +19,7 @@ export interface BackendAttempt {
 export interface BackendChoice {
   /** The backend's reported name: a BackendName, or 'wasm+blas' (wasm with its matmuls on OpenBLAS). */
   name: BackendName | typeof BLAS_BACKEND_NAME;
-  /** e.g. 'GPU (tfjs-node-gpu, CUDA_VISIBLE_DEVICES=0)', 'CPU (wasm, SIMD, 1 thread)'. */
+  /** e.g. 'GPU (tfjs-node-gpu, CUDA_VISIBLE_DEVICES=0)', 'GPU 0 (webgpu/Dawn on vulkan: NVIDIA H200; …)', 'CPU (wasm, SIMD, 1 thread)'. */
   device: string;
   /** 'TFJS_BACKEND=wasm', '--backend cpu' or 'auto'. */
   source: string;
@@ -93,10 +94,11 @@ async function loadCpu(): Promise<BackendAttempt & { device?: string }> {
     : { name: 'cpu', ok: false, detail: 'tf.setBackend("cpu") returned false' };
 }
 
-const LOADERS: Record<BackendName, Loader> = { tensorflow: loadTensorflow, wasm: loadWasm, cpu: loadCpu };
+const LOADERS: Record<BackendName, (auto: boolean, env: NodeJS.ProcessEnv) => ReturnType<Loader>> = { tensorflow: loadTensorflow, webgpu: loadWebgpu, wasm: loadWasm, cpu: loadCpu };
 
 /**
- * Picks and activates the tfjs backend for this process: tensorflow (tfjs-node-gpu, else tfjs-node), then wasm, then cpu.
+ * Picks and activates the tfjs backend for this process: tensorflow (tfjs-node-gpu, else tfjs-node), then webgpu (Dawn,
+ * see webgpu.ts), then wasm, then cpu.
  * `requested` (a CLI flag) wins over $TFJS_BACKEND, which wins over auto; an explicit choice that cannot load is an error.
  */
 export async function selectBackend(opts: { requested?: string; env?: NodeJS.ProcessEnv } = {}): Promise<BackendChoice> {
@@ -138,7 +140,7 @@ async function selectTfBackend(opts: { requested?: string; env?: NodeJS.ProcessE
     if (!isBackendName(wanted)) {
       throw new BackendError(`${source}: expected one of auto, ${BACKENDS.join(', ')}, got "${wanted}"`, []);
     }
-    const attempt = await LOADERS[wanted]();
+    const attempt = await LOADERS[wanted](false, env);
     if (!attempt.ok || attempt.device === undefined) {
       throw new BackendError(`${source}: the ${wanted} backend is not available: ${attempt.detail}${attempt.fix ? `\nfix: ${attempt.fix}` : ''}`, [attempt]);
     }
@@ -146,7 +148,7 @@ async function selectTfBackend(opts: { requested?: string; env?: NodeJS.ProcessE
   }
   const attempts: BackendAttempt[] = [];
   for (const name of BACKENDS) {
-    const attempt = await LOADERS[name]();
+    const attempt = await LOADERS[name](true, env);
     attempts.push(stripDevice(attempt));
     if (attempt.ok && attempt.device !== undefined) return { name, device: attempt.device, source, attempts };
   }

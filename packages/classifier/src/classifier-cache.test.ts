@@ -33,13 +33,13 @@ describe('loadOrTrainClassifier', () => {
     const first = await loadOrTrainClassifier(root, data, { config: DIGIT_CNN, training: QUICK });
     expect(first.source).toBe('trained');
     expect(first.manifest.testAccuracy).toBeGreaterThan(0.7); // 2,000 digits, 2 epochs: well above chance (0.1)
-    expect(first.manifest.testAccuracy).toBeCloseTo(classifierAccuracy(first.params, data.test), 6);
+    expect(first.manifest.testAccuracy).toBeCloseTo(await classifierAccuracy(first.params, data.test), 6);
     expect(readdirSync(root)).toEqual([classifierKey(data.train, DIGIT_CNN, QUICK)]); // no temporary left behind
 
     const second = await loadOrTrainClassifier(root, data, { config: DIGIT_CNN, training: QUICK });
     expect(second.source).toBe('cache');
     const inputs = Float32Array.from(data.test.images.subarray(0, 50 * 784), (v) => v * 2 - 1);
-    expect(Array.from(predictClasses(second.params, inputs, 50))).toEqual(Array.from(predictClasses(first.params, inputs, 50)));
+    expect(Array.from(await predictClasses(second.params, inputs, 50))).toEqual(Array.from(await predictClasses(first.params, inputs, 50)));
 
     disposeCnn(first.params);
     disposeCnn(second.params);

@@ -84,10 +84,11 @@ export function readClassifier(dir: string): { params: CnnParams; manifest: Clas
   return { params, manifest };
 }
 
-function writeClassifier(dir: string, params: CnnParams, manifest: Omit<ClassifierManifest, 'shapes' | 'sha256'>): ClassifierManifest {
+async function writeClassifier(dir: string, params: CnnParams, manifest: Omit<ClassifierManifest, 'shapes' | 'sha256'>): Promise<ClassifierManifest> {
   const vars = cnnVariables(params);
   const names = cnnVariableNames(params.config);
-  const parts = names.map((name) => Buffer.from((vars[name]?.dataSync() as Float32Array).slice().buffer));
+  const parts: Buffer[] = [];
+  for (const name of names) parts.push(Buffer.from(((await vars[name]?.data()) as Float32Array).slice().buffer));
   const bytes = Buffer.concat(parts);
   const full: ClassifierManifest = { ...manifest, shapes: Object.fromEntries(names.map((n) => [n, vars[n]?.shape ?? []])), sha256: sha256(bytes) };
   // Written whole under a temporary name, then renamed: a reader never sees half a classifier.
@@ -204,8 +205,8 @@ export async function loadOrTrainClassifier(
       const t0 = performance.now();
       const params = await trainClassifier(data.train, config, training, opts.onProgress);
       const trainSeconds = (performance.now() - t0) / 1000;
-      const testAccuracy = classifierAccuracy(params, data.test);
-      const manifest = writeClassifier(dir, params, {
+      const testAccuracy = await classifierAccuracy(params, data.test);
+      const manifest = await writeClassifier(dir, params, {
         format: CLASSIFIER_FORMAT, key, config, training, trainExamples: data.train.count, testAccuracy, testExamples: data.test.count, trainSeconds, createdAt: new Date().toISOString(),
       });
       opts.log?.info({ key, testAccuracy, trainSeconds: Math.round(trainSeconds * 10) / 10, dir }, 'digit classifier trained and cached');

@@ -109,24 +109,24 @@ export async function trainClassifier(
 }
 
 /** Predicted class of each image; `inputs` are model inputs in [-1, 1], (N, H, W) row-major. */
-export function predictClasses(params: CnnParams, inputs: Float32Array, n: number, batchSize = 500): Int32Array {
+export async function predictClasses(params: CnnParams, inputs: Float32Array, n: number, batchSize = 500): Promise<Int32Array> {
   const size = params.config.imageSize;
   const px = size * size;
   const out = new Int32Array(n);
   for (let start = 0; start < n; start += batchSize) {
     const m = Math.min(batchSize, n - start);
     const pred = tf.tidy(() => tf.argMax(cnnLogits(params, tf.tensor4d(inputs.subarray(start * px, (start + m) * px), [m, size, size, 1])), 1));
-    out.set(pred.dataSync() as Int32Array, start);
+    out.set((await pred.data()) as Int32Array, start); // async: webgpu has no dataSync in Node
     pred.dispose();
   }
   return out;
 }
 
 /** Top-1 accuracy on a dataset (pixels in [0, 1]). */
-export function classifierAccuracy(params: CnnParams, ds: Dataset): number {
+export async function classifierAccuracy(params: CnnParams, ds: Dataset): Promise<number> {
   const inputs = new Float32Array(ds.images.length);
   for (let i = 0; i < inputs.length; i++) inputs[i] = (ds.images[i] ?? 0) * 2 - 1;
-  const pred = predictClasses(params, inputs, ds.count);
+  const pred = await predictClasses(params, inputs, ds.count);
   let correct = 0;
   for (let i = 0; i < ds.count; i++) if (pred[i] === ds.labels[i]) correct++;
   return correct / Math.max(ds.count, 1);

@@ -83,7 +83,7 @@ export function reverse(m: TarflowModel, z: tf.Tensor3D, opts: { cache?: boolean
 }
 
 /** ‖μ_c‖₂ per class. */
-export function muNorms(m: TarflowModel): Float32Array {
+export function muNorms(m: TarflowModel): Promise<Float32Array> {
   return muNormsOf(m.prior);
 }
 

@@ -50,14 +50,14 @@ describe('prior', () => {
     }
   });
 
-  it('μ init from data is the patchified image, i.e. the z the identity flow gives it', () => {
+  it('μ init from data is the patchified image, i.e. the z the identity flow gives it', async () => {
     const cfg = testConfig();
     const images = randomImages(cfg, 10, 7);
     const flat = tf.unstack(images).map((t) => Float32Array.from(t.dataSync()));
     const m = initModel(cfg, { seed: 8, muInit: { kind: 'data', images: flat } });
     const z = tf.reshape(forward(m, images).z, [10, 64]);
     expect(Array.from(m.prior.mu.dataSync())).toEqual(Array.from(z.dataSync()));
-    expectClose(muNorms(m), tf.norm(z, 'euclidean', 1), 1e-4);
+    expectClose(await muNorms(m), tf.norm(z, 'euclidean', 1), 1e-4);
     disposeModel(m);
   });
 

@@ -87,10 +87,10 @@ export function priorLogDensityAllClasses(p: PriorParams, z: tf.Tensor2D): tf.Te
   });
 }
 
-/** ‖μ_c‖₂ per class (for logging the paper's μ-norm curves). */
-export function muNormsOf(p: PriorParams): Float32Array {
+/** ‖μ_c‖₂ per class (for logging the paper's μ-norm curves). Read asynchronously: the webgpu backend has no dataSync in Node. */
+export async function muNormsOf(p: PriorParams): Promise<Float32Array> {
   const norms = tf.tidy(() => tf.sqrt(tf.sum(tf.square(p.mu), 1))); // (C)
-  const out = Float32Array.from(norms.dataSync());
+  const out = Float32Array.from(await norms.data());
   norms.dispose();
   return out;
 }

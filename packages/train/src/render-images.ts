@@ -30,10 +30,10 @@ export interface GeneratedSamples {
  * also returns max(samplesPerClass, extraPerClass) denoised samples per class (the grid shows the first ones), drawn
  * in chunks of `chunk`, for the digit classifier.
  */
-export function renderImages(
+export async function renderImages(
   model: TarflowModel,
   opts: { step: number; samplesPerClass: number; temperature: number; noiseStd: number; seed: number; extraPerClass?: number; chunk?: number },
-): { images: RunImage[]; samples: { raw: GeneratedSamples; denoised: GeneratedSamples } | null } {
+): Promise<{ images: RunImage[]; samples: { raw: GeneratedSamples; denoised: GeneratedSamples } | null }> {
   const cfg = model.config;
   const C = cfg.numClasses, S = cfg.imageSize, ch = cfg.channels;
   const k = opts.samplesPerClass;
@@ -49,8 +49,8 @@ export function renderImages(
     for (let start = 0; start < classes.length; start += chunk) {
       const labels = Array.from(classes.subarray(start, Math.min(start + chunk, classes.length)));
       const s = sample(model, labels, { seed: opts.seed + start, temperature: opts.temperature, cache: true, noiseStd: opts.noiseStd });
-      raw.set(s.raw.dataSync() as Float32Array, start * px);
-      denoised.set(s.denoised.dataSync() as Float32Array, start * px);
+      raw.set((await s.raw.data()) as Float32Array, start * px); // async reads: webgpu has no dataSync in Node
+      denoised.set((await s.denoised.data()) as Float32Array, start * px);
       tf.dispose([s.raw, s.denoised]);
     }
     if (k > 0) {
@@ -73,13 +73,13 @@ export function renderImages(
     const T = (S / cfg.patchSize) ** 2;
     return unpatchify(cfg, tf.reshape(model.prior.mu, [C, T, -1]) as tf.Tensor3D); // (C, H, W, ch)
   });
-  images.push({ step: opts.step, kind: 'mu', png: encodeImageGrid(mu.dataSync() as Float32Array, { rows: 1, cols: C, height: S, width: S, scale: 2 }) });
+  images.push({ step: opts.step, kind: 'mu', png: encodeImageGrid((await mu.data()) as Float32Array, { rows: 1, cols: C, height: S, width: S, scale: 2 }) });
   mu.dispose();
   return { images, samples };
 }
 
 /** `perClass` raw samples per class at `temperature` (no denoising), class-major, drawn in chunks of `chunk`. */
-export function drawRawSamples(model: TarflowModel, opts: { step: number; perClass: number; temperature: number; seed: number; chunk?: number }): GeneratedSamples {
+export async function drawRawSamples(model: TarflowModel, opts: { step: number; perClass: number; temperature: number; seed: number; chunk?: number }): Promise<GeneratedSamples> {
   const cfg = model.config;
   const S = cfg.imageSize, ch = cfg.channels, px = S * S * ch;
   const classes = Int32Array.from({ length: cfg.numClasses * opts.perClass }, (_, i) => Math.floor(i / opts.perClass));
@@ -88,7 +88,7 @@ export function drawRawSamples(model: TarflowModel, opts: { step: number; perCla
   for (let start = 0; start < classes.length; start += chunk) {
     const labels = Array.from(classes.subarray(start, Math.min(start + chunk, classes.length)));
     const s = sample(model, labels, { seed: opts.seed + start, temperature: opts.temperature, cache: true, noiseStd: 0 });
-    images.set(s.raw.dataSync() as Float32Array, start * px);
+    images.set((await s.raw.data()) as Float32Array, start * px);
     tf.dispose([s.raw, s.denoised]);
   }
   return { step: opts.step, kind: 'raw', temperature: opts.temperature, images, classes, height: S, width: S, channels: ch };

@@ -177,7 +177,7 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
       const atFinal = step === cfg.train.steps;
       const perClass = cfg.eval.consistency_samples_per_class === 0 ? 0 : atFinal ? Math.max(cfg.eval.consistency_samples_per_class, cfg.eval.final_consistency_samples_per_class) : cfg.eval.consistency_samples_per_class;
       const extraPerClass = hooks.onSamples ? perClass : 0;
-      const { images, samples } = renderImages(model, {
+      const { images, samples } = await renderImages(model, {
         step, samplesPerClass: cfg.eval.samples_per_class, extraPerClass, chunk: cfg.eval.batch_size,
         temperature: cfg.eval.temperature, noiseStd: cfg.train.noise_std, seed: deriveSeed(cfg.seed, step, 0x5a),
       });
@@ -185,7 +185,7 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
       if (samples) {
         await hooks.onSamples?.(samples.denoised);
         for (const [i, temperature] of cfg.eval.consistency_temperatures.entries()) {
-          const raw = temperature === cfg.eval.temperature ? samples.raw : drawRawSamples(model, { step, perClass, temperature, chunk: cfg.eval.batch_size, seed: deriveSeed(cfg.seed, step, 0x7e, i) });
+          const raw = temperature === cfg.eval.temperature ? samples.raw : await drawRawSamples(model, { step, perClass, temperature, chunk: cfg.eval.batch_size, seed: deriveSeed(cfg.seed, step, 0x7e, i) });
           await hooks.onSamples?.(raw);
         }
       }
@@ -193,7 +193,7 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
     };
 
     const reportMu = async (): Promise<void> => {
-      const norms = Array.from(muNorms(model));
+      const norms = Array.from(await muNorms(model));
       await hooks.onMuNorms?.(step, norms);
     };
 
@@ -229,7 +229,9 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
       const tNow = now();
       const imagesPerSec = (windowImages * 1000) / Math.max(tNow - windowStart, 1e-6);
       if (atMetrics) {
-        const meanLogSigma = tf.tidy(() => tf.mean(model.prior.logSigma).dataSync()[0] ?? NaN);
+        const meanLogSigmaT = tf.mean(model.prior.logSigma);
+        const meanLogSigma = (await meanLogSigmaT.data())[0] ?? NaN; // async: webgpu has no dataSync in Node
+        meanLogSigmaT.dispose();
         await hooks.onMetrics?.([
           { step, name: 'loss', value: loss },
           { step, name: 'nll', value: loss },

@@ -21,8 +21,11 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 project="ablate-smoke-$$"
 artifacts=$(mktemp -d)
 chmod 0777 "$artifacts" # containers write here as their own root (which userns-remap maps to another host user)
-# REDIS_URL pinned: a development REDIS_URL in the caller's shell would otherwise reach into every container.
+# REDIS_URL pinned: a development REDIS_URL in the caller's shell would otherwise reach into every container. One
+# password per Redis user (docker/redis/users.acl): the tools are the default user, the others their own.
 export COMPOSE_PROJECT_NAME=$project REDIS_URL=redis://redis:6379 REDIS_PASSWORD="smoke-$RANDOM$RANDOM" \
+  REDIS_WORKER_PASSWORD="smoke-w-$RANDOM$RANDOM" REDIS_RECORDER_PASSWORD="smoke-r-$RANDOM$RANDOM" \
+  WORKER_REDIS_URL=redis://worker@redis:6379 RECORDER_REDIS_URL=redis://recorder@redis:6379 QUEUE_PREFIX=ablate \
   REDIS_PORT=${SMOKE_REDIS_PORT:-16379} ARTIFACT_HOST_DIR=$artifacts
 dc() { "${compose[@]}" "$@"; }
 tools() { dc --profile tools run --rm -T tools node "$@"; }
@@ -44,8 +47,8 @@ dc build recorder >/dev/null
 say "starting redis, recorder and worker-cpu (project $project)"
 dc up -d redis recorder worker-cpu
 host_ip=$(hostname -I | awk '{print $1}')
-say "a second machine: project $project-b runs only worker-cpu, pointed at redis://$host_ip:$REDIS_PORT"
-COMPOSE_PROJECT_NAME=$project-b REDIS_URL=redis://$host_ip:$REDIS_PORT dc up -d --no-deps worker-cpu
+say "a second machine: project $project-b runs only worker-cpu, pointed at redis://worker@$host_ip:$REDIS_PORT"
+COMPOSE_PROJECT_NAME=$project-b WORKER_REDIS_URL=redis://worker@$host_ip:$REDIS_PORT dc up -d --no-deps worker-cpu
 
 say "submitting sweeps/smoke.yaml (detached), restarting Redis while it runs"
 tools apps/scheduler/dist/sweep-main.js sweeps/smoke.yaml --detach

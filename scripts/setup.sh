@@ -63,6 +63,18 @@ if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] && command -v apt-get >/dev/nu
     || echo "setup: could not install chromium; the report's browser test needs it (apt-get install chromium, or set CHROMIUM_PATH)" >&2
 fi
 
+# CPU workers run their matmuls on OpenBLAS (@ablate/blas, built by `pnpm build` with node-gyp): the library,
+# its headers, pkg-config and a C compiler. Without them the workers fall back to plain wasm (and say so).
+if ! pkg-config --exists openblas 2>/dev/null || ! command -v cc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    say "installing OpenBLAS and a C toolchain (for the CPU workers' BLAS matmuls)"
+    { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas-dev libopenblas0-pthread pkg-config gcc g++ make python3 >/dev/null; } \
+      || echo "setup: could not install OpenBLAS; CPU workers will use plain wasm matmuls (apt-get install libopenblas-dev pkg-config gcc make)" >&2
+  else
+    echo "setup: no OpenBLAS (pkg-config openblas) and no apt-get; CPU workers will use plain wasm matmuls" >&2
+  fi
+fi
+
 say "installing dependencies (pnpm install)"
 if [ -n "${CI:-}" ]; then pnpm install --frozen-lockfile --reporter=append-only; else pnpm install --reporter=append-only; fi
 

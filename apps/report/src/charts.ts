@@ -19,5 +19,5 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-export { confusionChart, lineChart, sweepChart, SWEEP_CHARTS } from '@ablate/charts';
+export { CONFIG, confusionChart, lineChart, sweepChart, SWEEP_CHARTS } from '@ablate/charts';
 export type { SeriesRow, SweepChartDef } from '@ablate/charts';

@@ -1,3 +1,4 @@
+import { formatDiff, formatMetric, HEADLINE_METRICS, metricTitle } from './metrics';
 import type { RunReport, SweepReport } from './report-data';
 
 /** What the page builder needs besides the data: images as data URIs, and the charts already rendered to SVG. */
@@ -6,6 +7,8 @@ export interface PageInputs {
   /** `uri` → data URI, or null when the file cannot be read (shown as a note, never as a broken image). */
   image: (uri: string) => string | null;
   charts: { muNorm: string; loss: string; bpd: string; consistency: string | null };
+  /** A seeded sweep's charts: per headline metric the seeds with mean ± 95% CI, and the curves with bands. */
+  seed: { dots: { metric: string; svg: string }[]; bands: { metric: string; svg: string }[] } | null;
   /** Run id → confusion matrix SVG. */
   confusion: Map<string, string>;
   generatedAt: Date;
@@ -25,7 +28,7 @@ function duration(ms: number | null): string {
 }
 
 function resultsTable(report: SweepReport): string {
-  const head = ['variant', 'status', 'steps', 'NLL (nats/dim)', 'bits/dim', 'flow accuracy', 'class-consistency', '‖μ‖ init', '‖μ‖ end', 'wall time', 'backend'];
+  const head = ['run', 'status', 'steps', 'NLL (nats/dim)', 'bits/8-bit pixel †', 'flow accuracy', 'class-consistency (raw, T = 1)', '‖μ‖ init', '‖μ‖ end', 'wall time', 'backend'];
   const rows = report.runs.map(({ result: r }) => {
     const cells = [
       `<td class="variant">${escapeHtml(r.label)}</td>`,
@@ -34,7 +37,7 @@ function resultsTable(report: SweepReport): string {
       `<td>${fmt(r.finalEvalNll, 4)}</td>`,
       `<td>${fmt(r.finalEvalBpd, 3)}</td>`,
       `<td>${pct(r.finalEvalAccuracy)}</td>`,
-      `<td>${pct(r.finalClassConsistency)}</td>`,
+      `<td>${pct(r.finalConsistencyT1 ?? r.finalClassConsistency)}</td>`,
       `<td>${fmt(r.muNormInit, 2)}</td>`,
       `<td>${fmt(r.muNormFinal, 2)}</td>`,
       `<td>${duration(r.elapsedMs)}</td>`,
@@ -98,7 +101,88 @@ const STYLE = `
   .charts { display: flex; flex-wrap: wrap; gap: 24px; }
   .chart svg { max-width: 100%; height: auto; }
   .note { color: #555; font-size: 13px; max-width: 900px; }
+  .seeds { color: #666; font-size: 11px; }
+  .ci { color: #555; font-size: 12px; }
+  .verdict.higher { color: #1a7f37; } .verdict.lower { color: #b3261e; } .verdict.none { color: #555; }
+  table.results tr.group-start td { border-top: 2px solid #bbb; }
 `;
+
+function ciText(name: string, mean: number | null, lo: number | null, hi: number | null, n: number): string {
+  if (mean === null) return '–';
+  const half = lo !== null && hi !== null ? (hi - lo) / 2 : null;
+  return `${escapeHtml(formatMetric(name, mean, 4))}${half === null ? '' : ` <span class="ci">± ${escapeHtml(formatDiff(name, half, 4).replace(/^[+−±]/, ''))}</span>`} <span class="ci">(n = ${n})</span>`;
+}
+
+/** The judges and which consistency figure the report leads with, and why. */
+function judgesNote(report: SweepReport): string {
+  const j = report.stats.judges;
+  const list = j.length === 0 ? 'no judge accuracy recorded' : j.map((x) => `<b>${escapeHtml(x.name)}</b> ${escapeHtml(formatMetric('accuracy', x.accuracy))} on held-out digits`).join(', ');
+  return `<p class="note">Judges (digit classifiers that label the generated samples): ${list}. The figure this report leads with is
+the <b>judges' mean class-consistency of raw samples</b> (no denoising) at T = 1: held-out accuracy does not validate a judge on
+generated digits (two CNNs of similar held-out accuracy can score the same samples many points apart), so no single judge's number
+is taken as the truth; the mean halves the weight of either one's quirks, each judge's own figure is shown beside it, and their
+agreement on the generated samples says how far to trust both. Raw samples are used because denoising is part of the sampler,
+not of the model's prior.</p>`;
+}
+
+function seedSections(inputs: PageInputs): string {
+  const { stats } = inputs.report;
+  if (!stats.seeded || inputs.seed === null) return '';
+  const label = (group: string | null) => (group === null ? '–' : (stats.labels[group] ?? group));
+  const metrics = HEADLINE_METRICS.filter((m) => stats.results.some((r) => r.metric === m.name));
+  const head = ['variant', ...metrics.map((m) => metricTitle(m.name))];
+  const rows = stats.variants.map((v) => {
+    const cells = metrics.map((m) => {
+      const r = stats.results.find((x) => x.variantGroup === v && x.metric === m.name);
+      if (!r) return '<td>–</td>';
+      const seeds = r.seedsJson.map((x) => `${x.seed}: ${formatMetric(m.name, x.value, 4)}`).join(', ');
+      return `<td>${ciText(m.name, r.mean, r.ciLow, r.ciHigh, r.n)}<div class="seeds" title="per seed">${escapeHtml(seeds)}</div></td>`;
+    });
+    return `<tr><td class="variant">${escapeHtml(label(v))}${v === stats.baseline ? ' <span class="ci">(baseline)</span>' : ''}</td>${cells.join('')}</tr>`;
+  });
+  const table = `<table class="results seed-results"><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
+
+  const cmpRows = stats.variants
+    .filter((v) => v !== stats.baseline)
+    .flatMap((v) =>
+      metrics.flatMap((m, i) => {
+        const c = stats.comparisons.find((x) => x.variantGroup === v && x.metric === m.name);
+        if (!c) return [];
+        const verdict =
+          c.verdict === 'higher' || c.verdict === 'lower'
+            ? `<span class="verdict ${c.verdict}">${c.verdict}</span>`
+            : c.verdict === 'too few pairs'
+              ? `<span class="verdict none">too few paired seeds (n = ${c.nPairs})</span>`
+              : `<span class="verdict none">no difference detected with n = ${c.nPairs} seeds (smallest detectable ≈ ${escapeHtml(formatDiff(m.name, c.minDetectableDiff, 4).replace(/^[+−±]/, ''))})</span>`;
+        const ci = c.ciLow === null || c.ciHigh === null ? '–' : `[${escapeHtml(formatDiff(m.name, c.ciLow, 4))}, ${escapeHtml(formatDiff(m.name, c.ciHigh, 4))}]`;
+        return [
+          `<tr${i === 0 ? ' class="group-start"' : ''}><td class="variant">${escapeHtml(label(v))}</td><td class="variant">${escapeHtml(metricTitle(m.name))}</td><td>${escapeHtml(formatDiff(m.name, c.meanDiff, 4))}</td><td>${ci}</td><td>${c.pValue === null ? '–' : c.pValue < 0.001 ? '&lt; 0.001' : c.pValue.toFixed(3)}</td><td>${c.nPairs}</td><td class="variant">${verdict}</td></tr>`,
+        ];
+      }),
+    );
+  const cmpTable = `<table class="results comparisons"><thead><tr><th>variant</th><th>metric</th><th>difference (variant − baseline)</th><th>95% CI</th><th>p</th><th>pairs</th><th>verdict</th></tr></thead><tbody>${cmpRows.join('\n')}</tbody></table>`;
+  const chart = (svg: string, label: string) => `<div class="chart" role="img" aria-label="${escapeHtml(label)}">${svg}</div>`;
+  return `
+<h2>Results over seeds: mean ± 95% CI</h2>
+<p class="note">Seeds are the unit of replication: each variant (a run config without its seed) ran with several seeds, and every
+number below is the mean of its succeeded seeds ± the half-width of the 95% confidence interval of that mean (Student t, n − 1
+degrees of freedom), with the per-seed values beneath. Same data as <code>SELECT * FROM variant_results</code>.</p>
+${judgesNote(inputs.report)}
+${table}
+<div class="charts">${inputs.seed.dots.map((d) => chart(d.svg, `${metricTitle(d.metric)} per seed, mean and 95% CI per variant`)).join('')}</div>
+
+<h2>Against the baseline, paired by seed</h2>
+<p class="note">Each variant against the baseline <b>${escapeHtml(label(stats.baseline))}</b> (the sweep's first variant, or its
+<code>baseline:</code>), run for run with the same seed (the same seed gives both runs the same data order, noise and sample draws),
+by a paired t test: the mean difference, its 95% CI and the two-sided p-value. “No difference detected” is not “no difference”: it
+comes with the smallest true difference that this many pairs, at this spread, would detect with 80% power. Same data as
+<code>SELECT * FROM variant_comparisons</code>.</p>
+${cmpTable}
+
+<h2>Curves over seeds</h2>
+<div class="charts">${inputs.seed.bands.map((b) => chart(b.svg, `${b.metric} over training, mean and 95% band per variant`)).join('')}</div>
+`;
+}
 
 /** The whole page: one self-contained HTML document (inline CSS, images as data URIs, charts as inline SVG, no script). */
 export function buildPage(inputs: PageInputs): string {
@@ -125,12 +209,17 @@ export function buildPage(inputs: PageInputs): string {
 <p class="meta">${description ? `${escapeHtml(description)}<br>` : ''}File <code>${escapeHtml(s.file)}</code> · varies ${axesText} · ${report.counts.total ?? 0} runs: ${escapeHtml(counts || 'none')}<br>
 Generated ${escapeHtml(inputs.generatedAt.toISOString())} by <code>${escapeHtml(inputs.command)}</code></p>
 
-<h2>Results</h2>
+${seedSections(inputs)}
+<h2>${report.stats.seeded ? 'Every run' : 'Results'}</h2>
 ${resultsTable(report)}
-<p class="note">NLL and bits/dim: held-out −log p(x | c) of the noisy data per dimension at the last eval. Flow accuracy: argmax over classes of
-the class prior's density of the flow's latent, on held-out digits, in one forward pass. Class-consistency: the share of the run's
-generated samples (denoised) that an independent CNN digit classifier labels with the class they were sampled from, at the last eval.
-‖μ‖: mean over classes of the prior mean's norm, at initialisation and at the end.</p>
+<p class="note">NLL: held-out −log p(x | c) per dimension, in nats, of the data scaled to [−1, 1] with the training noise (Gaussian, std
+0.1) added, at the last eval. † The bits figure is (NLL + ln 128) / ln 2: the same density with pixels rescaled to [0, 256), in bits.
+It is <b>not</b> the discrete bits/dim of the literature (that dequantises with uniform noise of one grey level; this model sees
+Gaussian noise of 12.8 grey levels), so compare it only between runs of this project. Flow accuracy: argmax over classes of the
+class prior's density of the flow's latent, on held-out digits, in one forward pass. Class-consistency: the share of the run's raw
+generated samples at T = 1 that the judges (two independent CNN digit classifiers; their mean) label with the class they were
+sampled from, at the last eval (runs recorded before there were two judges: one classifier on denoised samples). ‖μ‖: mean over
+classes of the prior mean's norm, at initialisation and at the end.</p>
 
 <h2>Uncurated samples</h2>
 <p class="note">One row per class (0–9), after one-step score denoising, from the newest eval.</p>

@@ -1,4 +1,5 @@
-import { getSweep, runResultsBySweep, runStatusCounts, type RunResultRow, type Store, type SweepRow } from '@ablate/store';
+import { getSweep, runResultsBySweep, runStatusCounts, variantComparisonsBySweep, variantResultsBySweep, type RunResultRow, type Store, type SweepRow, type VariantComparisonRow, type VariantResultRow } from '@ablate/store';
+import { summarize } from '@ablate/stats';
 
 /** A series point of one run. */
 export interface Point {
@@ -18,7 +19,8 @@ export interface RunReport {
   /** Per swept parameter (seed excluded): its display value, e.g. `mu_init=randn mu_std=0.02` or `lr_scale=0.1`. */
   axes: Record<string, string>;
   loss: Point[];
-  evalBpd: Point[];
+  evalNll: Point[];
+  /** Class-consistency of raw samples at T = 1 (judges' mean), or of the one-judge era's denoised samples. */
   classConsistency: Point[];
   /** Mean over classes of ‖μ_c‖, per step. */
   muNorm: Point[];
@@ -28,8 +30,36 @@ export interface RunReport {
   confusion: { step: number; matrix: number[][] } | null;
 }
 
+/** One variant's curve over steps: mean over its seeds with the 95% CI of the mean (null where fewer than 2 seeds). */
+export interface BandPoint {
+  variant: string;
+  step: number;
+  mean: number;
+  lo: number | null;
+  hi: number | null;
+  n: number;
+}
+
+/** What the seed statistics of a sweep say (variant_results, variant_comparisons) and what backs them. */
+export interface SeedStats {
+  /** Some variant has two or more seeds: the report leads with means ± CI. */
+  seeded: boolean;
+  /** Variants (variant groups, as in SQL) in sweep order. */
+  variants: string[];
+  /** A variant group's name for people: its runs' label without the seed (`mu_init=randn mu_std=1`). */
+  labels: Record<string, string>;
+  baseline: string | null;
+  results: VariantResultRow[];
+  comparisons: VariantComparisonRow[];
+  /** Each judge's held-out accuracy (metric eval/judge_accuracy/<judge>), as recorded by the sweep's runs. */
+  judges: { name: string; accuracy: number }[];
+  /** Per curve metric: one band per variant. */
+  bands: Record<string, BandPoint[]>;
+}
+
 export interface SweepReport {
   sweep: SweepRow;
+  stats: SeedStats;
   /** Swept parameters in sweep-file order (seed excluded), with their values in first-seen order. */
   axes: { key: string; values: string[] }[];
   runs: RunReport[];
@@ -45,6 +75,10 @@ export function axisValueLabel(key: string, value: unknown): string {
   }
   const last = key.split('.').at(-1) ?? key;
   return `${last}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`;
+}
+
+function consistencySeries(now: Point[], older: () => Point[]): Point[] {
+  return now.length > 0 ? now : older();
 }
 
 /**
@@ -64,7 +98,10 @@ export function loadSweepReport(store: Store, sweepRef: string): SweepReport | n
     'SELECT kind, step, uri FROM artifacts a WHERE run_id = ? AND step = (SELECT max(step) FROM artifacts b WHERE b.run_id = a.run_id AND b.kind = a.kind)',
   );
   const confusionStep = db.prepare('SELECT max(step) AS step FROM confusion WHERE run_id = ?');
-  const confusionCells = db.prepare('SELECT true_class AS t, predicted_class AS p, count FROM confusion WHERE run_id = ? AND step = ?');
+  // The main judge on raw samples at T = 1 where recorded (two-judge runs), else what the run has (one-judge era: denoised).
+  const confusionCells = db.prepare(`SELECT true_class AS t, predicted_class AS p, count FROM confusion c WHERE run_id = ? AND step = ?
+    AND (kind, temperature, judge) = (SELECT kind, temperature, judge FROM confusion WHERE run_id = c.run_id AND step = c.step
+         ORDER BY (kind = 'raw' AND temperature = 1 AND judge = 'deep') DESC, kind DESC, temperature DESC, judge LIMIT 1)`);
 
   const axisOrder: string[] = [];
   const axisValues = new Map<string, string[]>();
@@ -99,13 +136,59 @@ export function loadSweepReport(store: Store, sweepRef: string): SweepReport | n
       result,
       axes,
       loss: series.all(result.runId, 'loss') as Point[],
-      evalBpd: series.all(result.runId, 'eval/bpd') as Point[],
-      classConsistency: series.all(result.runId, 'eval/class_consistency') as Point[],
+      evalNll: series.all(result.runId, 'eval/nll') as Point[],
+      classConsistency: consistencySeries(series.all(result.runId, 'eval/consistency/raw/t1.0') as Point[], () => series.all(result.runId, 'eval/class_consistency') as Point[]),
       muNorm: mu.all(result.runId) as Point[],
       images: imgs,
       confusion,
     };
   });
   const { total, ...byStatus } = runStatusCounts(store, full.id);
-  return { sweep: full, axes: axisOrder.map((key) => ({ key, values: axisValues.get(key) ?? [] })), runs, counts: { ...byStatus, total } };
+  const stats = seedStats(store, full.id, results, (runId, name) => (name === 'mu_norm' ? (mu.all(runId) as Point[]) : (series.all(runId, name) as Point[])));
+  return { sweep: full, stats, axes: axisOrder.map((key) => ({ key, values: axisValues.get(key) ?? [] })), runs, counts: { ...byStatus, total } };
+}
+
+/** Curves drawn with bands in a seeded sweep: the metric name, or `mu_norm` for the mean ‖μ_c‖. */
+export const BAND_METRICS = ['mu_norm', 'loss', 'eval/nll', 'eval/consistency/raw/t1.0'] as const;
+
+function seedStats(store: Store, sweepId: string, results: RunResultRow[], seriesOf: (runId: string, name: string) => Point[]): SeedStats {
+  const variants: string[] = [];
+  const labels: Record<string, string> = {};
+  for (const r of results) {
+    if (variants.includes(r.variantGroup)) continue;
+    variants.push(r.variantGroup);
+    labels[r.variantGroup] = r.label.replace(/(^| )seed=\S+/, '').trim() || r.variantGroup;
+  }
+  const vr = variantResultsBySweep(store, sweepId);
+  const comparisons = variantComparisonsBySweep(store, sweepId);
+  const perVariant = new Map<string, number>();
+  for (const r of results) if (r.status === 'succeeded') perVariant.set(r.variantGroup, (perVariant.get(r.variantGroup) ?? 0) + 1);
+  const seeded = [...perVariant.values()].some((n) => n >= 2);
+  const judgeRows = store.sqlite
+    .prepare(`SELECT substr(m.name, length('eval/judge_accuracy/') + 1) AS name, max(m.value) AS accuracy FROM metrics m JOIN sweep_runs sr ON sr.run_id = m.run_id
+              WHERE sr.sweep_id = ? AND m.name LIKE 'eval/judge_accuracy/%' GROUP BY m.name ORDER BY m.name`)
+    .all(sweepId) as { name: string; accuracy: number }[];
+  const rank = (name: string) => {
+    const i = ['deep', 'shallow'].indexOf(name); // the main judge first
+    return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+  };
+  const judges = judgeRows.sort((a, b) => rank(a.name) - rank(b.name));
+  const bands: Record<string, BandPoint[]> = {};
+  if (seeded) {
+    for (const metric of BAND_METRICS) {
+      const out: BandPoint[] = [];
+      for (const v of variants) {
+        const byStep = new Map<number, number[]>();
+        for (const r of results.filter((x) => x.variantGroup === v && x.status === 'succeeded')) {
+          for (const p of seriesOf(r.runId, metric)) if (p.value !== null) byStep.set(p.step, [...(byStep.get(p.step) ?? []), p.value]);
+        }
+        for (const [step, values] of [...byStep.entries()].sort((a, b) => a[0] - b[0])) {
+          const s = summarize(values);
+          if (s.mean !== null) out.push({ variant: labels[v] ?? v, step, mean: s.mean, lo: s.ciLow, hi: s.ciHigh, n: s.n });
+        }
+      }
+      bands[metric] = out;
+    }
+  }
+  return { seeded, variants, labels, baseline: comparisons[0]?.baselineGroup ?? (seeded ? (variants[0] ?? null) : null), results: vr, comparisons, judges, bands };
 }

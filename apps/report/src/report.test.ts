@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { twoByTwoSweep, runReport } from './test-utils/fixture';
+import { seededSweep, twoByTwoSweep, runReport } from './test-utils/fixture';
 
 const count = (html: string, re: RegExp) => (html.match(re) ?? []).length;
 
@@ -75,5 +75,34 @@ describe('pnpm report', () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/^expected one sweep id or name\nusage: pnpm report/);
     expect(none.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a seeded sweep leads with mean ± 95% CI per variant and the paired comparison against the baseline, with verdicts', () => {
+    const f = seededSweep();
+    const out = path.join(f.dir, 'out');
+    const r = runReport(['prior-seeds', '--out', out], { SWEEP_DB: f.db });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const html = readFileSync(path.join(out, 'prior-seeds.html'), 'utf8');
+    expect(html).toContain('Results over seeds: mean ± 95% CI');
+    const seedTable = html.slice(html.indexOf('<table class="results seed-results">'), html.indexOf('</table>', html.indexOf('seed-results')));
+    expect(count(seedTable, /<tr>/g)).toBe(1 + 3); // header + one row per variant
+    expect(seedTable).toContain('mu_init=zero <span class="ci">(baseline)</span>');
+    expect(seedTable).toContain('(n = 4)');
+    expect(seedTable).toMatch(/0: \d+\.\d%, 1: \d+\.\d%, 2: \d+\.\d%, 3: \d+\.\d%/); // per-seed values
+    // Judges: held-out accuracy beside the consistency figures, and why the judges' mean leads.
+    expect(html).toContain('<b>deep</b> 80.0% on held-out digits, <b>shallow</b> 90.0% on held-out digits');
+    expect(html).toContain("judges' mean class-consistency of raw samples");
+
+    const cmp = html.slice(html.indexOf('<table class="results comparisons">'), html.indexOf('</table>', html.indexOf('comparisons">')));
+    const row = (variant: string, metric: string) => cmp.split('</tr>').find((tr) => tr.includes(`>${variant}<`) && tr.includes(`>${metric}<`)) ?? '';
+    // randn − zero accuracy: +0.05 + seed·0.001 → +5.2 pt on average, every pair higher.
+    expect(row('mu_init=randn', 'Flow accuracy (one pass, held-out digits)')).toContain('+5.2 pt');
+    expect(row('mu_init=randn', 'Flow accuracy (one pass, held-out digits)')).toContain('<span class="verdict higher">higher</span>');
+    // data − zero consistency: ±1 point alternating → mean 0, not detectable with 4 pairs.
+    expect(row('mu_init=data', 'Class-consistency, raw samples, T = 1.0, judges’ mean')).toMatch(/no difference detected with n = 4 seeds \(smallest detectable ≈ \d+\.\d pt\)/);
+    // Curves with bands and one dot-and-interval chart per headline metric present in the data.
+    for (const label of ['mu_norm', 'loss', 'eval/nll', 'eval/consistency/raw/t1.0']) expect(html).toContain(`aria-label="${label} over training, mean and 95% band per variant"`);
+    expect(count(html, /per seed, mean and 95% CI per variant"/g)).toBe(9);
   });
 });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { RUN_QUEUE, redisOptionsFromUrl } from '@ablate/queue';
 import { Queue } from 'bullmq';
-import { createWorld, destroyWorld, REDIS_URL, run, SCRIPTS, sql, testSweep, writeSweep, type World } from './test-utils/harness';
+import { createWorld, destroyWorld, REDIS_URL, run, SCRIPTS, sql, start, testSweep, writeSweep, type World } from './test-utils/harness';
 
 const SWEEPS = path.resolve(__dirname, '..', '..', '..', 'sweeps');
 let world: World;
@@ -89,6 +89,20 @@ describe('scheduler commands', () => {
     const bad = await run(world, SCRIPTS.query, ['SELECT nope FROM runs']);
     expect(bad.code).toBe(2);
     expect(bad.output).toBe('SQL error: no such column: nope\n');
+    const runtime = await run(world, SCRIPTS.query, ["SELECT json_extract('not json', '$.x')"]); // fails while it runs, not when prepared
+    expect(runtime.code).toBe(2);
+    expect(runtime.output).toBe('SQL error: malformed JSON\n');
+    // A runaway statement (a recursive CTE with no end) is stopped at --timeout, with a clear error, exit 2.
+    const runaway = await run(world, SCRIPTS.query, ['WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n', '--timeout', '1']);
+    expect(runaway.code).toBe(2);
+    expect(runaway.output).toBe('query timed out: the statement ran longer than 1 s and was stopped (--timeout 1). Narrow it (a WHERE, a LIMIT; a recursive CTE needs a condition that ends it) or raise --timeout.\n');
+    const badTimeout = await run(world, SCRIPTS.query, ['SELECT 1', '--timeout', 'soon']);
+    expect(badTimeout.code).toBe(2);
+    expect(badTimeout.output).toBe('--timeout: expected a number of seconds ≥ 0 (0: no limit), got "soon"\n');
+    // pnpm query needs no Redis at all: it answers with REDIS_URL pointing nowhere.
+    const noRedis = start(world, SCRIPTS.query, ['SELECT count(*) AS n FROM runs', '--format', 'json'], { REDIS_URL: 'redis://127.0.0.1:1' });
+    expect((await noRedis.exited).code).toBe(0);
+    expect(JSON.parse(noRedis.output())).toEqual([{ n: 2 }]);
     const summary = await run(world, SCRIPTS.status, ['smoke']);
     expect(summary.code).toBe(0);
     expect(summary.output).toContain('sweep smoke: 2 runs — queued 2');

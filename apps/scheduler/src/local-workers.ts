@@ -50,14 +50,20 @@ export function preflightLocalWorkers(runs: { label: string; config: unknown }[]
 
 /**
  * Starts N `pnpm worker` processes on this machine (same REDIS_URL and QUEUE_PREFIX), each training one run at a time;
- * on a GPU machine worker i gets GPU i. They get a process group of their own, so a Ctrl-C on the terminal reaches only
- * the sweep, which then sends each exactly one SIGTERM (a second signal would make a worker exit without checkpointing).
+ * on a GPU machine worker i gets GPU i. They get a session of their own, so a Ctrl-C or a hangup of the terminal reaches
+ * only the sweep, which then sends each exactly one SIGTERM (a second signal would make a worker exit without
+ * checkpointing).
+ *
+ * Each also gets an IPC channel to this process, and stops as on SIGTERM when it closes (see apps/worker/src/main.ts):
+ * the kernel closes it when the sweep dies however it dies (a crash, kill -9, a closed terminal), so local workers never
+ * outlive their sweep. Chosen over polling the parent pid (a delay, and pids are reused) and over Linux's
+ * PR_SET_PDEATHSIG (native code, and it fires when the parent *thread* that forked exits, not the process).
  */
 export function startLocalWorkers(n: number, opts: { backend?: string; env?: NodeJS.ProcessEnv; logFile?: (i: number) => NodeJS.WritableStream | undefined } = {}): ChildProcess[] {
   const gpus = detectGpus();
   return Array.from({ length: n }, (_, i) => {
     const args = [WORKER_MAIN, ...(gpus[i] === undefined ? ['--concurrency', '1'] : ['--gpus', gpus[i] ?? '0']), ...(opts.backend ? ['--backend', opts.backend] : [])];
-    return spawn(process.execPath, args, { env: { LOG_FORMAT: 'json', ...(opts.env ?? process.env) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    return spawn(process.execPath, args, { env: { LOG_FORMAT: 'json', ...(opts.env ?? process.env) }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
   });
 }
 

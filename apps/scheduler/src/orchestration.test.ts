@@ -33,16 +33,28 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
       expect(sql(world, 'SELECT step FROM mu_norms WHERE run_id = ? AND class = 0 ORDER BY step', r.id)).toEqual([0, 5, 10, 15, 20].map((step) => ({ step })));
       expect(sql(world, 'SELECT step FROM checkpoints WHERE run_id = ? ORDER BY step', r.id)).toEqual([{ step: 10 }, { step: 20 }]);
       expect(sql<{ n: number }>(world, 'SELECT count(*) AS n FROM artifacts WHERE run_id = ?', r.id)[0]?.n).toBe(6); // 3 images × 2 evals
-      // The digit classifier labelled 50 samples per class at each eval: a full 10×10 confusion matrix of 500 samples.
-      expect(sql(world, 'SELECT step, count(*) AS cells, sum(count) AS samples FROM confusion WHERE run_id = ? GROUP BY step ORDER BY step', r.id)).toEqual([
-        { step: 10, cells: 100, samples: 500 },
-        { step: 20, cells: 100, samples: 500 },
+      // Two judges labelled the denoised samples (T = 1) and raw samples at T = 1 and 0.7: 50 per class at step 10, 100 at the final eval.
+      expect(sql(world, 'SELECT step, kind, temperature, judge, count(*) AS cells, sum(count) AS samples FROM confusion WHERE run_id = ? GROUP BY step, kind, temperature, judge ORDER BY step, kind, temperature, judge', r.id)).toEqual(
+        [10, 20].flatMap((step) =>
+          [['denoised', 1], ['raw', 0.7], ['raw', 1]].flatMap(([kind, temperature]) =>
+            ['deep', 'shallow'].map((judge) => ({ step, kind, temperature, judge, cells: 100, samples: step === 10 ? 500 : 1000 })),
+          ),
+        ),
+      );
+      // The lead figure is the judges' mean, stored beside each judge's own and their held-out accuracy.
+      const [res] = sql<{ c: number; hits: number }>(world, "SELECT final_consistency_t1 AS c, (SELECT sum(count) FROM confusion WHERE run_id = ? AND step = 20 AND kind = 'raw' AND temperature = 1 AND true_class = predicted_class) AS hits FROM run_results WHERE run_id = ?", r.id, r.id);
+      expect(res?.c).toBeCloseTo((res?.hits ?? NaN) / 2000, 12);
+      const names = sql<{ name: string }>(world, "SELECT DISTINCT name FROM metrics WHERE run_id = ? AND (name LIKE 'eval/consistency/%' OR name LIKE 'eval/judge_%') ORDER BY name", r.id).map((m) => m.name);
+      expect(names).toEqual([
+        'eval/consistency/denoised/t1.0', 'eval/consistency/denoised/t1.0/deep', 'eval/consistency/denoised/t1.0/shallow',
+        'eval/consistency/raw/t0.7', 'eval/consistency/raw/t0.7/deep', 'eval/consistency/raw/t0.7/shallow',
+        'eval/consistency/raw/t1.0', 'eval/consistency/raw/t1.0/deep', 'eval/consistency/raw/t1.0/shallow',
+        'eval/judge_accuracy/deep', 'eval/judge_accuracy/shallow',
+        'eval/judge_agreement/denoised/t1.0', 'eval/judge_agreement/raw/t0.7', 'eval/judge_agreement/raw/t1.0',
       ]);
-      const [res] = sql<{ c: number; hits: number }>(world, "SELECT final_class_consistency AS c, (SELECT sum(count) FROM confusion WHERE run_id = ? AND step = 20 AND true_class = predicted_class) AS hits FROM run_results WHERE run_id = ?", r.id, r.id);
-      expect(res?.c).toBeCloseTo((res?.hits ?? NaN) / 500, 12);
     }
-    // One classifier for the dataset, in the shared artifact store, whichever worker trained it first.
-    expect(readdirSync(path.join(world.dir, 'artifacts', 'classifiers')).filter((n) => !n.includes('.tmp-'))).toEqual([expect.stringMatching(/^digit-cnn-[0-9a-f]{16}$/)]);
+    // One classifier per judge for the dataset, in the shared artifact store, trained once (the lock), no lock left.
+    expect(readdirSync(path.join(world.dir, 'artifacts', 'classifiers')).filter((n) => !n.includes('.tmp-')).sort()).toEqual([expect.stringMatching(/^digit-cnn-[0-9a-f]{16}$/), expect.stringMatching(/^digit-cnn-[0-9a-f]{16}$/)]);
     // Both workers took part (each took one of the two runs).
     expect(new Set(runs.map((r) => r.worker_id)).size).toBe(2);
 
@@ -198,6 +210,15 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
     expect(newerJob?.attemptsMade).toBe(2); // retried: another (updated) worker could have taken it
     expect(newerJob?.failedReason).toBe('job r-newer: this worker does not know the config key(s) config.eval.future_knob; it is older than the scheduler that submitted the run. Update it (git pull && pnpm build) and restart it.');
 
+    // A crafted payload (a prototype-pollution key in its config) is invalid, not version skew: it fails once.
+    const hostileData = JSON.parse(JSON.stringify({ runId: 'r-proto', sweepId: 's', label: 'x', artifactDir: path.join(world.env.ARTIFACT_DIR ?? '', 'runs', 'r-proto'), config: { train: { PROTO: { steps: 1 } } } }).replace('"PROTO"', '"__proto__"')) as Record<string, unknown>;
+    const hostile = await queue.add('proto', hostileData, { jobId: 'r-proto', attempts: 3, backoff: { type: 'fixed', delay: 100 } });
+    expect(await waitForAsync(async () => ((await hostile.getState()) === 'failed' ? 'failed' : undefined), 30_000)).toBe('failed');
+    const hostileJob = await queue.getJob('r-proto');
+    expect(hostileJob?.attemptsMade).toBe(1);
+    expect(hostileJob?.failedReason).toBe('job r-proto config.train.__proto__: forbidden key "__proto__": no valid payload has it (a prototype-pollution attempt?); the payload is invalid');
+    expect(sql(world, "SELECT status, error FROM runs WHERE id = 'r-proto'")).toEqual([]); // never a run of ours: nothing recorded
+
     // A payload that would write outside this worker's ARTIFACT_DIR, or read data outside DATA_ROOTS, never runs.
     const escape = path.join(world.env.ARTIFACT_DIR ?? '', '..', 'elsewhere');
     const out = await queue.add('out', { runId: 'r-out', sweepId: 's', label: 'x', artifactDir: escape, config: {} }, { jobId: 'r-out', attempts: 2, backoff: { type: 'fixed', delay: 100 } });
@@ -212,6 +233,34 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
     expect((await run(world, SCRIPTS.sweep, [good])).code).toBe(0);
     expect(existsSync(world.env.ARTIFACT_DIR ?? '')).toBe(true);
     expect(readdirSync(path.join(world.env.ARTIFACT_DIR ?? '', 'runs'))).toHaveLength(1);
+  });
+});
+
+describe('checkpoints belong to one run', () => {
+  it("two jobs pointed at one checkpoint folder never resume each other's weights", async () => {
+    world = createWorld();
+    const file = writeSweep(world, 'own', testSweep('own', { steps: 20, values: ['zero'], checkpointEvery: 10 }));
+    const { runId } = await submitWithOneWorker(world, file);
+    await waitFor('the run to succeed', () => statusOf(world, runId) === 'succeeded', 120_000);
+    const folder = path.join(world.env.ARTIFACT_DIR ?? '', 'runs', runId);
+    const checkpoints = () => readdirSync(path.join(folder, 'checkpoints')).map((d) => readFileSync(path.join(folder, 'checkpoints', d, 'manifest.json'), 'utf8'));
+    const before = checkpoints();
+    expect(before.map((m) => (JSON.parse(m) as { runId: string }).runId)).toEqual([runId, runId]);
+    const config = JSON.parse(sql<{ config_json: string }>(world, 'SELECT config_json FROM runs WHERE id = ?', runId)[0]?.config_json ?? '{}') as Record<string, unknown>;
+
+    // Another run id (same config, as a crafted or mistaken payload would have) pointed at that run's folder.
+    const queue = new Queue(RUN_QUEUE, { connection: redisOptionsFromUrl(REDIS_URL), prefix: world.prefix });
+    const intruder = await queue.add('intruder', { runId: 'r-intruder', sweepId: 'own', label: 'x', artifactDir: folder, config }, { jobId: 'r-intruder', attempts: 3, backoff: { type: 'fixed', delay: 100 } });
+    expect(await waitForAsync(async () => ((await intruder.getState()) === 'failed' ? 'failed' : undefined), 60_000)).toBe('failed');
+    const failed = await queue.getJob('r-intruder');
+    expect(failed?.attemptsMade).toBe(1); // retrying cannot help
+    expect(failed?.failedReason).toBe(`${path.join(folder, 'checkpoints', 'step-00000020')}: was written by run ${runId}, not by r-intruder (two jobs point at one checkpoint folder); refusing to resume from it`);
+    // And another config in the same folder.
+    const reconfigured = await queue.add('reconfigured', { runId: 'r-other', sweepId: 'own', label: 'x', artifactDir: folder, config: { ...config, seed: 99 } }, { jobId: 'r-other', attempts: 3 });
+    expect(await waitForAsync(async () => ((await reconfigured.getState()) === 'failed' ? 'failed' : undefined), 60_000)).toBe('failed');
+    expect((await queue.getJob('r-other'))?.failedReason).toMatch(/^.*step-00000020: was written by run .*, not by r-other/);
+    await queue.close();
+    expect(checkpoints()).toEqual(before); // untouched
   });
 });
 

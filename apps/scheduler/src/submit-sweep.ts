@@ -57,7 +57,7 @@ export async function submitSweep(opts: {
   const { created, unlinked } = attachRuns(
     store,
     sweepId,
-    runs.map((r) => ({ id: r.runId, idx: r.index, label: r.label, variant: r.variant, config: r.config })),
+    runs.map((r) => ({ id: r.runId, idx: r.index, label: r.label, variant: r.variant, config: storedConfigOf(r) })),
     opts.now,
     { replace: true }, // the file is the truth: runs it no longer expands to leave the sweep
   );
@@ -101,7 +101,7 @@ export async function submitSweep(opts: {
         await queue.addBulk(
           toAdd.slice(i, i + 1000).map((r) => ({
             name: r.label || r.runId,
-            data: { runId: r.runId, sweepId, config: r.config, label: r.label, artifactDir: runArtifactDir(opts.artifactDir, r.runId), classifierDir: path.join(opts.artifactDir, 'classifiers') },
+            data: jobDataOf(r, sweepId, opts.artifactDir),
             opts: { ...RUN_JOB_OPTIONS, jobId: r.runId },
           })),
         );
@@ -112,6 +112,17 @@ export async function submitSweep(opts: {
   } finally {
     await queue.close();
   }
+}
+
+/** What runs.config_json holds: the resolved run config, or for a program's run `{ program, config }` (what its id hashes). */
+export function storedConfigOf(r: RunSpec): unknown {
+  return r.program === undefined ? r.config : { program: r.program, config: r.config };
+}
+
+function jobDataOf(r: RunSpec, sweepId: string, artifactDir: string): RunJobData {
+  const common = { runId: r.runId, sweepId, label: r.label, artifactDir: runArtifactDir(artifactDir, r.runId) };
+  if (r.program !== undefined) return { ...common, config: r.config, program: r.program };
+  return { ...common, config: r.config, classifierDir: path.join(artifactDir, 'classifiers') };
 }
 
 async function jobStates(queue: Queue<RunJobData>, ids: string[]): Promise<Map<string, string>> {

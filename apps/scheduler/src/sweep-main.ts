@@ -15,6 +15,7 @@ import { schedulerEnv } from './env';
 import { readableLogLine } from './log-line';
 import { defaultWorkerCount, preflightLocalWorkers, startLocalWorkers, stopLocalWorkers, type PreflightResult } from './local-workers';
 import { submitSweep } from './submit-sweep';
+import { survivingTerminalOutput } from './terminal';
 import { watchSweep } from './watch-sweep';
 
 const USAGE = `usage: pnpm sweep <sweep.yaml> [--dry-run [--json]] [--detach] [--workers N] [--retry-failed] [--backend b]
@@ -23,7 +24,8 @@ Expands the sweep, records it and its runs in SQLite (SWEEP_DB) and puts one job
 QUEUE_PREFIX). Then it stays attached: it records results and shows progress until every run is done, starting N local
 workers (default: one per GPU, else one per CPU core) if no worker is connected. Exits 0 when every run succeeded.
 Submitting the same sweep again adds nothing new: finished runs are skipped, failed ones re-run only with --retry-failed.
-Ctrl-C detaches: the runs stay queued (running ones checkpoint and go back on the queue).`;
+Ctrl-C detaches: the runs stay queued (running ones checkpoint and go back on the queue); so does a closed terminal
+(SIGHUP) or SIGTERM. Local workers stop with the sweep however it ends, kill -9 included.`;
 
 function printDryRun(runs: RunSpec[], json: boolean): void {
   if (json) {
@@ -31,7 +33,15 @@ function printDryRun(runs: RunSpec[], json: boolean): void {
     return;
   }
   const table = new Table({ style: process.stdout.isTTY ? {} : { head: [], border: [] }, head: ['#', 'run id', 'label', 'preset', 'steps', 'batch', 'mu_init', 'mu_std', 'lr_scale', 'seed'] });
+  if (runs.some((r) => r.program !== undefined)) {
+    const programTable = new Table({ style: process.stdout.isTTY ? {} : { head: [], border: [] }, head: ['#', 'run id', 'label', 'config'] });
+    for (const r of runs) programTable.push([r.index, r.runId, r.label, JSON.stringify(r.config)]);
+    const argv = runs[0]?.program?.argv.join(' ') ?? '';
+    process.stdout.write(`program: ${argv}\n${programTable.toString()}\n${runs.length} runs\n`);
+    return;
+  }
   for (const r of runs) {
+    if (r.program !== undefined) continue;
     const c = r.config;
     table.push([r.index, r.runId, r.label, c.model.preset, c.train.steps, c.train.batch_size, c.prior.mu_init, c.prior.mu_init === 'randn' ? c.prior.mu_std : '-', c.prior.lr_scale, c.seed]);
   }
@@ -44,7 +54,7 @@ function explainUnfit(file: string, pre: PreflightResult, log: Logger): void {
   log.debug({ preflight: pre }, 'local workers cannot train some runs');
   const lines = pre.problems.map((p) => {
     const fix = p.maxBatch === null ? 'no batch size fits' : `train.batch_size ${p.maxBatch} would fit`;
-    return `  ${p.labels.length} run(s) (model.preset ${p.preset}, train.batch_size ${p.batchSize}): ~${p.forwardMiB.toLocaleString('en-US')} MiB of forward activations per training step, where ${pre.backend} (a 4 GiB heap, and the backward pass needs several times the forward's) fits ~${p.limitMiB ?? '?'} MiB; ${fix}`;
+    return `  ${p.labels.length} run(s) (model.preset ${p.preset}, train.batch_size ${p.batchSize}): ~${p.forwardMiB.toLocaleString('en-US')} MiB of forward activations per training step, where ${pre.backend} (a 4 GiB heap; the backward pass needs ~5× the forward's) fits ~${p.limitMiB ?? '?'} MiB; ${fix}`;
   });
   throw new UsageError(
     [
@@ -87,7 +97,7 @@ async function main(): Promise<number> {
   }
 
   const env = schedulerEnv();
-  const log = createLogger({ name: 'sweep' }).child({ sweep: spec.name });
+  const log = createLogger({ name: 'sweep', destination: survivingTerminalOutput() }).child({ sweep: spec.name });
   // Started now, read only if local workers are needed: it runs while we connect.
   const preflight = !values.detach && workersWanted !== 0 ? preflightLocalWorkers(runs.map((r) => ({ label: r.label, config: r.config })), values.backend ? { backend: values.backend } : {}) : null;
   preflight?.catch(() => undefined); // awaited below when it matters
@@ -143,7 +153,7 @@ async function main(): Promise<number> {
         });
       }
     });
-    log.info({ workers: workers.length, logs: logDir }, `no worker was connected: started ${workers.length} local worker(s)`);
+    log.info({ workers: workers.length, pids: workers.map((w) => w.pid), logs: logDir }, `no worker was connected: started ${workers.length} local worker(s)`);
   } else if (connected > 0) log.info({ connected }, `${connected} worker(s) connected`);
 
   let onSigint: () => void = () => undefined;
@@ -151,7 +161,7 @@ async function main(): Promise<number> {
     onSigint = () => resolve();
     process.once('SIGINT', onSigint);
     process.once('SIGTERM', onSigint);
-    process.once('SIGHUP', onSigint); // the terminal closed: detach cleanly too
+    process.once('SIGHUP', onSigint); // the terminal closed: detach cleanly too (its writes fail from now on: see terminal.ts)
   });
   let outcome;
   try {

@@ -42,7 +42,7 @@ describe('pnpm ui server', () => {
     expect(sweeps.map((s) => [s.id, s.counts.running, s.counts.queued])).toEqual([['live', 1, 1]]);
     const snap = (await app.inject('/api/sweeps/live')).json() as unknown as { runs: { runId: string; step: number; status: string }[]; charts: { key: string; spec: { title: string; data: unknown } }[]; points: Record<string, unknown[]>; images: { url: string }[]; allowCancel: boolean };
     expect(snap.runs.map((r) => [r.runId, r.status, r.step])).toEqual([['r-0', 'running', 10], ['r-1', 'queued', 0]]);
-    expect(snap.charts.map((c) => c.key)).toEqual(['muNorm', 'loss', 'bpd', 'consistency']);
+    expect(snap.charts.map((c) => c.key)).toEqual(['muNorm', 'loss', 'nll', 'consistency']);
     expect(snap.charts[1]?.spec).toMatchObject({ title: 'Training loss (NLL, nats/dim)', data: { name: 'series' } });
     expect(snap.points.loss).toEqual([{ variant: 'mu_init=zero', step: 5, value: 2 }, { variant: 'mu_init=zero', step: 10, value: 1.5 }]);
     expect(snap.allowCancel).toBe(false);

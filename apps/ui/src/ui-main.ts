@@ -12,7 +12,7 @@ const USAGE = `usage: pnpm ui [--port 8080] [--host 127.0.0.1] [--allow-cancel]
 
 A local, read-only web page over the sweep database (SWEEP_DB, default data/ablate.db) and the images under
 ARTIFACT_DIR (default artifacts): the sweeps; per sweep its runs (status, step, ETA, worker), the ‖μ‖, loss,
-bits/dim and class-consistency curves, the newest samples and μ_c images, and each run's recorded events. It updates
+held-out NLL and class-consistency curves, the newest samples and μ_c images, and each run's recorded events. It updates
 live (server-sent events) while the recorder writes.
   --port N         default 8080 (0: any free port)
   --host H         default 127.0.0.1 (this machine only). Anything else, e.g. 0.0.0.0, serves the page to the

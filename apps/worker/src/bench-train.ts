@@ -4,28 +4,42 @@ import { createBatchIterator, deriveSeed, loadDataset } from '@ablate/data';
 import { classLogits, disposeModel, initModel, namedVariables, nll, sample } from '@ablate/tarflow';
 import { createAdamW, toDataConfig, toInputs, toTarflowConfig } from '@ablate/train';
 import * as tf from '@tensorflow/tfjs-core';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 
-const USAGE = `usage: pnpm bench:train [--presets tiny,small] [--backends wasm,cpu] [--batch 64] [--steps 20] [--json]
+const USAGE = `usage: pnpm bench:train [--presets tiny,small] [--backends wasm,wasm+blas,cpu] [--threads 1,2] [--batch 64] [--steps 20] [--samples 20] [--json]
 
 Per preset and backend: training images/s (full step: forward, backward, AdamW), sampling seconds per 100 images
-with and without the KV cache, and one-pass classification images/s. Prints a table (or JSON) and the machine.`;
+with and without the KV cache, and one-pass classification images/s. Prints a table (or JSON) and the machine.
+Backends: wasm (plain: its own matmuls), wasm+blas (matmuls on OpenBLAS), cpu, tensorflow. --threads: OpenBLAS
+threads for wasm+blas, one value for every preset or one per preset (default 1). Each preset and backend runs in a
+process of its own, so one that runs out of memory (small at batch 64 on plain wasm) is reported and the rest go on.`;
 
 interface Row {
   preset: string;
   backend: string;
+  /** OpenBLAS threads (wasm+blas), else null. */
+  blasThreads: number | null;
   batch: number;
   params: number;
   trainImagesPerSec: number;
   stepMs: number;
+  /** CPU time of the whole process (all threads) per step, and images per CPU-second: the per-thread speed, which
+   * other processes on a shared machine disturb far less than the wall clock. */
+  cpuMsPerStep: number;
+  trainImagesPerCpuSec: number;
   sampleSecPer100Cached: number | null;
   sampleSecPer100Uncached: number | null;
   classifyImagesPerSec: number;
 }
 
 async function benchOne(preset: string, backend: string, batch: number, steps: number, sampleN: number): Promise<Row> {
-  await selectBackend({ requested: backend });
+  // wasm+blas is wasm with @ablate/blas's kernels (selectBackend's default on wasm); plain wasm opts out of them.
+  const requested = backend === 'wasm+blas' ? 'wasm' : backend;
+  const chosen = await selectBackend({ requested, env: { ...process.env, WASM_BLAS: backend === 'wasm' ? '0' : '1' } });
+  if (chosen.name !== backend) throw new Error(`asked for ${backend}, got ${chosen.name} (${chosen.device})`);
+  const blasThreads = backend === 'wasm+blas' ? Number(process.env.BLAS_THREADS ?? 1) : null;
   const cfg = resolveRunConfig({ model: { preset }, train: { batch_size: batch } });
   const { train } = loadDataset(toDataConfig(cfg.data));
   const tcfg = toTarflowConfig(cfg.model, train);
@@ -47,8 +61,11 @@ async function benchOne(preset: string, backend: string, batch: number, steps: n
   };
   for (let i = 0; i < 3; i++) await step(i); // warm-up: kernels, packing caches
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < steps; i++) await step(i + 3);
+  const cpu = process.cpuUsage(cpu0);
   const trainMs = performance.now() - t0;
+  const cpuMs = (cpu.user + cpu.system) / 1000;
 
   const timeSample = (cache: boolean): number => {
     const labels = Array.from({ length: sampleN }, (_, i) => i % tcfg.numClasses);
@@ -79,10 +96,13 @@ async function benchOne(preset: string, backend: string, batch: number, steps: n
   return {
     preset,
     backend,
+    blasThreads,
     batch,
     params,
     trainImagesPerSec: (steps * batch * 1000) / trainMs,
     stepMs: trainMs / steps,
+    cpuMsPerStep: cpuMs / steps,
+    trainImagesPerCpuSec: (steps * batch * 1000) / cpuMs,
     sampleSecPer100Cached: cached,
     sampleSecPer100Uncached: uncached,
     classifyImagesPerSec,
@@ -98,8 +118,10 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       presets: { type: 'string', default: 'tiny' },
-      backends: { type: 'string', default: 'wasm,cpu' },
+      backends: { type: 'string', default: 'wasm,wasm+blas' },
+      threads: { type: 'string', default: '1' },
       batch: { type: 'string', default: '64' },
+      one: { type: 'boolean' }, // internal: run one preset/backend in this process and print its row as JSON
       steps: { type: 'string', default: '20' },
       samples: { type: 'string', default: '20' },
       json: { type: 'boolean' },
@@ -110,12 +132,32 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const rows: Row[] = [];
-  for (const preset of values.presets.split(',')) {
+  const presets = values.presets.split(',');
+  if (values.one) {
+    const backend = values.backends;
+    const steps = backend === 'cpu' ? Math.max(3, Math.floor(Number(values.steps) / 4)) : Number(values.steps);
+    process.stdout.write(`${JSON.stringify(await benchOne(presets[0]!, backend, Number(values.batch), steps, Number(values.samples)))}\n`);
+    return 0;
+  }
+  const threads = values.threads.split(',').map(Number);
+  if (threads.some((t) => !Number.isInteger(t) || t < 1) || (threads.length !== 1 && threads.length !== presets.length)) {
+    process.stderr.write(`--threads: expected one positive integer, or one per preset (${presets.length}), got "${values.threads}"\n`);
+    return 2;
+  }
+  const rows: (Row | { preset: string; backend: string; blasThreads: number | null; batch: number; error: string })[] = [];
+  for (const [i, preset] of presets.entries()) {
     for (const backend of values.backends.split(',')) {
-      const steps = backend === 'cpu' ? Math.max(3, Math.floor(Number(values.steps) / 4)) : Number(values.steps);
-      process.stderr.write(`bench ${preset} on ${backend}...\n`);
-      rows.push(await benchOne(preset, backend, Number(values.batch), steps, Number(values.samples)));
+      const blasThreads = backend === 'wasm+blas' ? (threads[i] ?? threads[0]!) : null;
+      process.stderr.write(`bench ${preset} on ${backend}${blasThreads === null ? '' : ` (${blasThreads} OpenBLAS thread${blasThreads === 1 ? '' : 's'})`}...\n`);
+      const args = [__filename, '--one', '--presets', preset, '--backends', backend, '--batch', values.batch, '--steps', values.steps, '--samples', values.samples];
+      const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'warn', ...(blasThreads === null ? {} : { BLAS_THREADS: String(blasThreads) }) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const last = r.stdout.trim().split('\n').pop() ?? '';
+      if (r.status === 0 && last.startsWith('{')) rows.push(JSON.parse(last) as Row);
+      else {
+        const why = `${r.stderr}`.split('\n').find((l) => /Aborted|out of memory|OutOfMemory|Error/.test(l))?.trim() ?? `exit ${r.status ?? r.signal}`;
+        process.stderr.write(`  failed: ${why}\n`);
+        rows.push({ preset, backend, blasThreads, batch: Number(values.batch), error: why.slice(0, 300) });
+      }
     }
   }
   const m = machine();
@@ -125,9 +167,11 @@ async function main(): Promise<number> {
   }
   const f = (x: number | null, d = 1) => (x === null ? 'skipped' : x.toFixed(d));
   process.stdout.write(`machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, Node ${m.node}, ${m.platform}\n\n`);
-  process.stdout.write('| preset | backend | batch | params | train img/s | step ms | sample s/100 (cache) | sample s/100 (no cache) | classify img/s |\n|---|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write('| preset | backend | BLAS threads | batch | params | train img/s | step ms | img/CPU-s | sample s/100 (cache) | sample s/100 (no cache) | classify img/s |\n|---|---|---|---|---|---|---|---|---|---|---|\n');
   for (const r of rows) {
-    process.stdout.write(`| ${r.preset} | ${r.backend} | ${r.batch} | ${r.params} | ${f(r.trainImagesPerSec)} | ${f(r.stepMs, 0)} | ${f(r.sampleSecPer100Cached, 2)} | ${f(r.sampleSecPer100Uncached, 2)} | ${f(r.classifyImagesPerSec, 0)} |\n`);
+    const t = r.blasThreads ?? '';
+    if ('error' in r) process.stdout.write(`| ${r.preset} | ${r.backend} | ${t} | ${r.batch} | | failed: ${r.error} | | | | | |\n`);
+    else process.stdout.write(`| ${r.preset} | ${r.backend} | ${t} | ${r.batch} | ${r.params} | ${f(r.trainImagesPerSec)} | ${f(r.stepMs, 0)} | ${f(r.trainImagesPerCpuSec)} | ${f(r.sampleSecPer100Cached, 2)} | ${f(r.sampleSecPer100Uncached, 2)} | ${f(r.classifyImagesPerSec, 0)} |\n`);
   }
   return 0;
 }

@@ -20,15 +20,25 @@ const compose = parse(readFileSync(path.join(REPO, 'docker-compose.yml'), 'utf8'
 const { services } = compose;
 
 describe('docker-compose.yml', () => {
-  it('redis has a password, AOF persistence and noeviction', () => {
+  it('redis has ACL users with passwords, AOF persistence and noeviction; each service uses its own user', () => {
     const cmd = services.redis?.command?.join(' ') ?? '';
-    expect(cmd).toMatch(/--requirepass \$\{REDIS_PASSWORD:\?/);
+    expect(cmd).toMatch(/^sh \/etc\/ablate-redis\/start\.sh /); // docker/redis/start.sh loads docker/redis/users.acl
+    expect(services.redis?.volumes).toContain('./docker/redis:/etc/ablate-redis:ro');
+    expect(Object.keys(services.redis?.environment ?? {}).sort()).toEqual(['QUEUE_PREFIX', 'REDIS_PASSWORD', 'REDIS_RECORDER_PASSWORD', 'REDIS_WORKER_PASSWORD']);
     expect(cmd).toContain('--appendonly yes');
     expect(cmd).toContain('--maxmemory-policy noeviction');
     // The apps add REDIS_PASSWORD to a REDIS_URL without one (queueEnv); a nested ${...${...}} default is not portable
     // (docker-compose v1 passes it through mangled).
-    expect(services.recorder?.environment).toMatchObject({ REDIS_URL: '${REDIS_URL:-redis://redis:6379}', REDIS_PASSWORD: '${REDIS_PASSWORD:?set REDIS_PASSWORD}' });
+    expect(services.tools?.environment).toMatchObject({ REDIS_URL: '${REDIS_URL:-redis://redis:6379}', REDIS_PASSWORD: '${REDIS_PASSWORD:-}' });
+    expect(services.recorder?.environment).toMatchObject({ REDIS_URL: '${RECORDER_REDIS_URL:-redis://recorder@redis:6379}', REDIS_PASSWORD: '${REDIS_RECORDER_PASSWORD:-}' });
+    for (const name of ['worker-cpu', 'worker-gpu']) {
+      expect({ name, env: services[name]?.environment }).toMatchObject({ name, env: { REDIS_URL: '${WORKER_REDIS_URL:-redis://worker@redis:6379}', REDIS_PASSWORD: '${REDIS_WORKER_PASSWORD:-}' } });
+    }
     expect(readFileSync(path.join(REPO, 'docker-compose.yml'), 'utf8')).not.toMatch(/\$\{[^}]*\$\{/);
+    // The users the file defines (apps/scheduler/src/redis-acl.test.ts loads it into a real Redis).
+    const acl = readFileSync(path.join(REPO, 'docker/redis/users.acl'), 'utf8').split('\n').filter((l) => l.startsWith('user '));
+    expect(acl.map((l) => l.split(' ')[1])).toEqual(['default', 'worker', 'recorder']);
+    expect({ file: 'docker/redis/start.sh', ...spawnSync('sh', ['-n', path.join(REPO, 'docker/redis/start.sh')], { encoding: 'utf8' }) }).toMatchObject({ status: 0, stderr: '' });
   });
 
   it('the CPU image takes its base from NODE_IMAGE and trusts the CAs in docker/extra-ca', () => {

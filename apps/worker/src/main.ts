@@ -75,11 +75,10 @@ async function main(): Promise<number> {
   worker.on('error', (err) => log.error({ err }, 'worker error'));
   log.info({ redis: redactRedisUrl(env.redisUrl), prefix: env.prefix, concurrency, gpus }, 'worker ready');
 
-  let signals = 0;
-  const shutdown = (sig: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) process.exit(130);
-    log.info({ signal: sig, active: runs.active }, 'stopping: running runs checkpoint and go back on the queue');
+  let stopping = false;
+  const stop = (why: Record<string, string>) => {
+    stopping = true;
+    log.info({ ...why, active: runs.active }, 'stopping: running runs checkpoint and go back on the queue');
     runs.interruptAll();
     void worker
       .close()
@@ -87,8 +86,19 @@ async function main(): Promise<number> {
       .then(() => redis.quit())
       .then(() => process.exit(0));
   };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130); // a second signal: at once, without checkpointing
+    stop({ signal });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  // A local worker of an attached `pnpm sweep` has an IPC channel to it (apps/scheduler/src/local-workers.ts). It closes
+  // when the sweep dies, however it dies (kill -9 too): stop as on SIGTERM, so no worker outlives its sweep.
+  if (process.channel) {
+    process.once('disconnect', () => {
+      if (!stopping) stop({ reason: 'the pnpm sweep that started this worker exited' });
+    });
+  }
   return new Promise<number>(() => undefined); // runs until a signal
 }
 

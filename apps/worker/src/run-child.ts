@@ -9,13 +9,13 @@ import { ConfigError } from '@ablate/config';
 import { TarflowConfigError } from '@ablate/tarflow';
 import { createLogger } from '@ablate/log';
 import { cancelKeys, createEventEmitter, queueEnv, redisOptionsFromUrl, type RunJobData } from '@ablate/queue';
-import { CheckpointError, findNewestValidCheckpoint, OutOfMemoryError, train, type StopRequest } from '@ablate/train';
+import { CheckpointError, findNewestValidCheckpoint, ForeignCheckpointError, OutOfMemoryError, train, type StopRequest } from '@ablate/train';
 import type { TrainProgress } from '@ablate/train';
 import { Redis } from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isToChild, type FromChild, type ToChild } from './child-protocol';
-import { createConsistencyJudge } from './consistency';
+import { createConsistencyJudge, judgementMetrics } from './consistency';
 import { checkResume, clearResumePoint, readResumePoint, ResumeError, writeResumePoint } from './resume-point';
 import { PhaseTracker, type RunPhase } from './run-phase';
 
@@ -31,6 +31,7 @@ function beforeEach<A extends unknown[], R>(fn: (...args: A) => R, hook: () => v
 
 async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { request: StopRequest }): Promise<void> {
   const { job } = start;
+  if (job.program !== undefined) throw new Error(`run-child: job ${start.jobId} runs a program; program-child.js runs those`);
   const env = queueEnv();
   const log = createLogger({ name: 'worker' }).child({ runId: job.runId, jobId: start.jobId, attempt: start.attempt, child: process.pid });
   const redis = new Redis(redisOptionsFromUrl(env.redisUrl));
@@ -69,7 +70,8 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
     const checkpointDir = path.join(job.artifactDir, 'checkpoints');
     const imageDir = path.join(job.artifactDir, 'images');
     mkdirSync(imageDir, { recursive: true });
-    const resume = findNewestValidCheckpoint(checkpointDir, (err) => log.warn({ err: { message: err.message } }, 'skipping invalid checkpoint'));
+    // Only this run's own checkpoint (same run id and config hash in its manifest): another's throws ForeignCheckpointError.
+    const resume = findNewestValidCheckpoint(checkpointDir, (err) => log.warn({ err: { message: err.message } }, 'skipping invalid checkpoint'), { runId: job.runId, config: job.config });
     const resumeFrom = resume?.manifest.step ?? null;
     const fallback = checkResume(await readResumePoint(redis, env.prefix, job.runId), resumeFrom, checkpointDir); // throws rather than restart from 0
     if (fallback !== null) log.warn({ resumeFrom }, fallback);
@@ -88,6 +90,7 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
     const judge = beforeEach(createConsistencyJudge(job.config, job.classifierDir ?? path.resolve(job.artifactDir, '..', '..', 'classifiers'), log), () => phase('eval-classifier'));
     const result = await train(job.config, {
       checkpointDir,
+      runId: job.runId,
       log,
       onMetrics: (rows) => events.emit({ kind: 'metrics', runId: job.runId, rows }),
       onMuNorms: (step, norms) => events.emit({ kind: 'mu-norms', runId: job.runId, step, norms }),
@@ -98,10 +101,12 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
         await writeResumePoint(redis, env.prefix, job.runId, { step: c.step, uri: c.uri, sha256: c.sha256, host: start.host, at: Date.now() });
       },
       onSamples: async (samples) => {
-        const c = await judge(samples);
-        events.emit({ kind: 'metrics', runId: job.runId, rows: [{ step: samples.step, name: 'eval/class_consistency', value: c.consistency }] });
-        events.emit({ kind: 'confusion', runId: job.runId, step: samples.step, matrix: c.confusion });
-        log.info({ step: samples.step, classConsistency: c.consistency, samples: c.count }, 'class-consistency');
+        const j = await judge(samples);
+        events.emit({ kind: 'metrics', runId: job.runId, rows: judgementMetrics(j) });
+        for (const r of j.judges) {
+          events.emit({ kind: 'confusion', runId: job.runId, step: j.step, sampleKind: j.kind, temperature: j.temperature, judge: r.name, matrix: r.confusion });
+        }
+        log.info({ step: j.step, kind: j.kind, temperature: j.temperature, classConsistency: j.consistency, agreement: j.agreement, samples: j.count }, 'class-consistency');
       },
       onImage: (img) => {
         const uri = path.join(imageDir, `step-${String(img.step).padStart(8, '0')}-${img.kind}.png`);
@@ -132,7 +137,7 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
   } catch (err: unknown) {
     // The config itself is wrong: no machine can run it. Anything else (a missing data mount, a backend that does not
     // load here, a disk error, a bug) may go better on another attempt or another worker.
-    const retry = !(err instanceof ConfigError || err instanceof TarflowConfigError || (err instanceof CheckpointError && err.message.includes('different run config')));
+    const retry = !(err instanceof ConfigError || err instanceof TarflowConfigError || err instanceof ForeignCheckpointError);
     log.error({ err, retry }, 'run failed');
     await flushDurably(60_000).catch(() => undefined);
     const message = err instanceof ConfigError || err instanceof TarflowConfigError || err instanceof CheckpointError || err instanceof BackendError || err instanceof DataError || err instanceof ResumeError || err instanceof OutOfMemoryError ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err);

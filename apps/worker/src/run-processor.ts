@@ -17,6 +17,8 @@ export interface RunResult {
 export interface RunProcessorDeps {
   /** The compiled run-child.js. */
   childScript: string;
+  /** The compiled program-child.js, for jobs of a sweep's own program (default: beside childScript). */
+  programScript?: string;
   events: RunEventEmitter;
   log: Logger;
   workerId: string;
@@ -72,7 +74,9 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
     } catch (err: unknown) {
       if (!(err instanceof SpecError)) throw err;
       const runId = typeof (job.data as { runId?: unknown }).runId === 'string' ? (job.data as { runId: string }).runId : undefined;
-      if (err.issues.length > 0 && err.issues.every((i) => i.message.startsWith('unknown key'))) {
+      // A forbidden key (`__proto__`, `constructor`, `prototype`) is never version skew: parseRunJobData reports those
+      // alone, without the code below, so such a payload fails once as invalid.
+      if (err.issues.length > 0 && err.issues.every((i) => i.code === 'unknown_key')) {
         // Only keys this worker does not know: it is older than the scheduler that wrote the job. Running the config
         // without them would train something else than the run id names, so refuse, but let an up-to-date worker
         // take the job (a retry, not a failure of the run), and say what to do.
@@ -98,7 +102,8 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
     }
     const gpu = freeGpus ? freeGpus.shift() : undefined;
     const env: NodeJS.ProcessEnv = { ...process.env, ...(gpu === undefined ? {} : { CUDA_VISIBLE_DEVICES: gpu }) };
-    const child = fork(deps.childScript, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const script = data.program === undefined ? deps.childScript : (deps.programScript ?? path.join(path.dirname(deps.childScript), 'program-child.js'));
+    const child = fork(script, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.add(child);
     byJob.set(job.id ?? data.runId, child);
     let outcome: FromChild | null = null;
@@ -120,7 +125,7 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
     const start: ToChild = { type: 'start', job: data, jobId: job.id ?? data.runId, attempt, workerId: deps.workerId, host: deps.host, ...(deps.backend ? { backend: deps.backend } : {}) };
     child.send(start);
     if (stopping) child.send({ type: 'interrupt' } satisfies ToChild); // fetched while the worker was shutting down
-    log.info({ childPid: child.pid, gpu }, 'training process started');
+    log.info({ childPid: child.pid, gpu, program: data.program?.argv }, 'training process started');
     const { code, signal } = await exited;
     children.delete(child);
     byJob.delete(job.id ?? data.runId);

@@ -21,19 +21,20 @@ describe('pnpm train', () => {
     const metrics = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; name: string });
     expect(metrics.filter((m) => m.name === 'loss').map((m) => m.step)).toEqual([2, 4]);
     expect(metrics.some((m) => m.name === 'eval/accuracy' && m.step === 4)).toBe(true);
-    const consistency = metrics.find((m) => m.name === 'eval/class_consistency') as { step: number; value: number } | undefined;
+    const consistency = metrics.find((m) => m.name === 'eval/consistency/raw/t1.0') as { step: number; value: number } | undefined;
     expect(consistency?.step).toBe(4);
     expect(consistency?.value).toBeGreaterThanOrEqual(0);
     expect(consistency?.value).toBeLessThanOrEqual(1);
-    expect(readdirSync(CLASSIFIERS).filter((n) => n.startsWith('digit-cnn-'))).toHaveLength(1);
+    expect(readdirSync(CLASSIFIERS).filter((n) => n.startsWith('digit-cnn-'))).toHaveLength(2); // the two judges
+    expect(metrics.filter((m) => m.name.startsWith('eval/judge_accuracy/')).map((m) => m.name).sort()).toEqual(['eval/judge_accuracy/deep', 'eval/judge_accuracy/shallow']);
     expect(readFileSync(path.join(out, 'mu-norms.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3); // steps 0, 2, 4
     expect(readdirSync(path.join(out, 'images')).sort()).toEqual(['step-00000004-mu.png', 'step-00000004-samples-denoised.png', 'step-00000004-samples.png']);
     expect(readdirSync(path.join(out, 'checkpoints'))).toContain('step-00000004');
-    expect(JSON.parse(readFileSync(path.join(out, 'result.json'), 'utf8'))).toMatchObject({ status: 'succeeded', step: 4, backend: 'wasm' });
+    expect(JSON.parse(readFileSync(path.join(out, 'result.json'), 'utf8'))).toMatchObject({ status: 'succeeded', step: 4, backend: expect.stringMatching(/^wasm(\+blas)?$/) });
     // JSON logs with the run id on every line, and the backend named
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { runId?: string; msg: string; backend?: string });
     expect(lines.every((l) => l.runId === 'smoke-run')).toBe(true);
-    expect(lines.some((l) => l.backend === 'wasm')).toBe(true);
+    expect(lines.some((l) => l.backend === 'wasm' || l.backend === 'wasm+blas')).toBe(true);
   });
 
   it('running the same config again resumes and does not duplicate metric lines', () => {

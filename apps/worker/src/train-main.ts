@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createRunOutput } from './run-output';
-import { createConsistencyJudge, defaultClassifierDir } from './consistency';
+import { createConsistencyJudge, defaultClassifierDir, judgementMetrics } from './consistency';
 
 const USAGE = `usage: pnpm train --config <file.yaml> [--set key=value ...] [--out dir] [--backend auto|tensorflow|wasm|cpu]
 
@@ -86,9 +86,9 @@ async function main(argv: string[]): Promise<number> {
     onMuNorms: (step, norms) => out.muNorms(step, norms),
     onEval: (e) => out.evalResult(e),
     onSamples: async (samples) => {
-      const c = await judge(samples);
-      out.metrics([{ step: samples.step, name: 'eval/class_consistency', value: c.consistency }]);
-      log.info({ step: samples.step, classConsistency: c.consistency, perClass: c.perClass.map((v) => Math.round(v * 100) / 100) }, 'class-consistency');
+      const j = await judge(samples);
+      out.metrics(judgementMetrics(j));
+      log.info({ step: j.step, kind: j.kind, temperature: j.temperature, classConsistency: j.consistency, agreement: j.agreement, judges: j.judges.map((r) => ({ judge: r.name, consistency: r.consistency })) }, 'class-consistency');
     },
     onImage: (img) => {
       const p = out.image(img);

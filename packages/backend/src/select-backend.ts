@@ -1,3 +1,5 @@
+import { BLAS_BACKEND_NAME, blasThreadsFromEnv, installBlasKernels, uninstallBlasKernels } from '@ablate/blas';
+import { createLogger } from '@ablate/log';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** The backends we offer, in the order we prefer them. */
@@ -14,7 +16,8 @@ export interface BackendAttempt {
 }
 
 export interface BackendChoice {
-  name: BackendName;
+  /** The backend's reported name: a BackendName, or 'wasm+blas' (wasm with its matmuls on OpenBLAS). */
+  name: BackendName | typeof BLAS_BACKEND_NAME;
   /** e.g. 'GPU (tfjs-node-gpu, CUDA_VISIBLE_DEVICES=0)', 'CPU (wasm, SIMD, 1 thread)'. */
   device: string;
   /** 'TFJS_BACKEND=wasm', '--backend cpu' or 'auto'. */
@@ -97,6 +100,34 @@ const LOADERS: Record<BackendName, Loader> = { tensorflow: loadTensorflow, wasm:
  * `requested` (a CLI flag) wins over $TFJS_BACKEND, which wins over auto; an explicit choice that cannot load is an error.
  */
 export async function selectBackend(opts: { requested?: string; env?: NodeJS.ProcessEnv } = {}): Promise<BackendChoice> {
+  const choice = await selectTfBackend(opts);
+  return choice.name === 'wasm' ? withBlas(choice, opts.env ?? process.env) : choice;
+}
+
+let blasWarned = false;
+
+/**
+ * On wasm, puts the matmuls on OpenBLAS (@ablate/blas) with BLAS_THREADS threads (default 1: one training process
+ * per core), unless WASM_BLAS=0 (WASM_BLAS_ADDON: another build of the addon). If the addon cannot load, plain wasm, and one log line (once per process) says why.
+ */
+function withBlas(choice: BackendChoice, env: NodeJS.ProcessEnv): BackendChoice {
+  if (env.WASM_BLAS === '0') {
+    uninstallBlasKernels();
+    return choice;
+  }
+  const threads = blasThreadsFromEnv(env);
+  if (typeof threads !== 'number') throw new BackendError(threads.error, choice.attempts);
+  const blas = installBlasKernels({ threads, ...(env.WASM_BLAS_ADDON ? { addonFile: env.WASM_BLAS_ADDON } : {}) });
+  if (!blas.ok) {
+    if (!blasWarned) createLogger({ name: 'backend' }).warn(`wasm without OpenBLAS (plain wasm matmuls): ${blas.reason}`);
+    blasWarned = true;
+    return choice;
+  }
+  const version = /^OpenBLAS [\d.]+/.exec(blas.config)?.[0] ?? 'OpenBLAS';
+  return { ...choice, name: BLAS_BACKEND_NAME, device: choice.device.replace(/\)$/, `; matmuls on ${version}, ${blas.threads} thread${blas.threads === 1 ? '' : 's'})`) };
+}
+
+async function selectTfBackend(opts: { requested?: string; env?: NodeJS.ProcessEnv }): Promise<BackendChoice> {
   const env = opts.env ?? process.env;
   const fromFlag = opts.requested;
   const fromEnv = env.TFJS_BACKEND !== undefined && env.TFJS_BACKEND !== '' ? env.TFJS_BACKEND : undefined;

@@ -5,7 +5,7 @@ import type { TopLevelSpec } from 'vega-lite';
  * (apps/report/src/charts.ts), pnpm ui embeds them with vega-embed in the browser and streams points into them.
  */
 
-const CONFIG = {
+export const CONFIG = {
   font: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
   axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridOpacity: 0.5 },
   legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 320 },
@@ -72,7 +72,7 @@ export function confusionChart(opts: { title: string; matrix: number[][]; size?:
 
 /** A sweep chart: which series it plots and how. `series` names a metric, or `mu_norm` (mean over classes of ‖μ_c‖). */
 export interface SweepChartDef {
-  key: 'muNorm' | 'loss' | 'bpd' | 'consistency';
+  key: 'muNorm' | 'loss' | 'nll' | 'consistency';
   series: string;
   title: string;
   yTitle: string;
@@ -84,8 +84,9 @@ export interface SweepChartDef {
 export const SWEEP_CHARTS: readonly SweepChartDef[] = [
   { key: 'muNorm', series: 'mu_norm', title: '‖μ‖ (mean over classes) over training', yTitle: '‖μ‖', yZero: true },
   { key: 'loss', series: 'loss', title: 'Training loss (NLL, nats/dim)', yTitle: 'loss' },
-  { key: 'bpd', series: 'eval/bpd', title: 'Held-out bits/dim', yTitle: 'bits/dim', points: true },
-  { key: 'consistency', series: 'eval/class_consistency', title: 'Class-consistency of samples', yTitle: 'share labelled as sampled', yZero: true, points: true },
+  { key: 'nll', series: 'eval/nll', title: 'Held-out NLL (nats/dim)', yTitle: 'nats/dim', points: true },
+  /** The judges' mean on raw samples at T = 1 (the report falls back to eval/class_consistency for runs older than it). */
+  { key: 'consistency', series: 'eval/consistency/raw/t1.0', title: 'Class-consistency of raw samples (T = 1)', yTitle: 'share labelled as sampled', yZero: true, points: true },
 ];
 
 /** A sweep chart's spec for these rows (one line per variant). */

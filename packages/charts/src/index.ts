@@ -1,2 +1,2 @@
-export { confusionChart, lineChart, sweepChart, SWEEP_CHARTS } from './charts';
+export { CONFIG, confusionChart, lineChart, sweepChart, SWEEP_CHARTS } from './charts';
 export type { SeriesRow, SweepChartDef } from './charts';

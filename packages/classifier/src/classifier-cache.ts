@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '@ablate/data';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
-import { cnnVariables, DIGIT_CNN, disposeCnn, initCnn, type CnnConfig, type CnnParams } from './cnn';
-import { classifierAccuracy, DIGIT_TRAINING, trainClassifier, type ClassifierProgress, type ClassifierTraining } from './train-classifier';
+import { cnnVariableNames, cnnVariables, disposeCnn, initCnn, type CnnConfig, type CnnParams } from './cnn';
+import { classifierAccuracy, trainClassifier, type ClassifierProgress, type ClassifierTraining } from './train-classifier';
 
-export const CLASSIFIER_FORMAT = 'ablate-digit-cnn/1';
+export const CLASSIFIER_FORMAT = 'ablate-digit-cnn/2';
 
 /** What sits next to the weights: enough to check them and to say how good the classifier is. */
 export interface ClassifierManifest {
@@ -17,6 +18,7 @@ export interface ClassifierManifest {
   trainExamples: number;
   /** Top-1 accuracy on the dataset's test split. */
   testAccuracy: number;
+  testExamples: number;
   trainSeconds: number;
   shapes: Record<string, number[]>;
   sha256: string; // of weights.bin
@@ -40,15 +42,13 @@ export interface ClassifierLog {
  * The cache key: the classifier's architecture and recipe plus a digest of the training split's pixels and labels,
  * so a different dataset (or split) gets its own classifier and the same data on another machine finds this one.
  */
-export function classifierKey(train: Dataset, config: CnnConfig = DIGIT_CNN, training: ClassifierTraining = DIGIT_TRAINING): string {
+export function classifierKey(train: Dataset, config: CnnConfig, training: ClassifierTraining): string {
   const h = createHash('sha256');
   h.update(JSON.stringify({ format: CLASSIFIER_FORMAT, config, training, count: train.count, h: train.height, w: train.width }));
   h.update(Buffer.from(train.images.buffer, train.images.byteOffset, train.images.byteLength));
   h.update(Buffer.from(train.labels.buffer, train.labels.byteOffset, train.labels.byteLength));
   return `digit-cnn-${h.digest('hex').slice(0, 16)}`;
 }
-
-const ORDER = ['w1', 'b1', 'w2', 'b2', 'w3', 'b3'] as const;
 
 function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
@@ -65,7 +65,7 @@ export function readClassifier(dir: string): { params: CnnParams; manifest: Clas
   const vars = cnnVariables(params);
   let offset = 0;
   try {
-    for (const name of ORDER) {
+    for (const name of cnnVariableNames(manifest.config)) {
       const v = vars[name];
       const shape = manifest.shapes[name];
       if (v === undefined || shape === undefined || shape.join() !== v.shape.join()) throw new Error(`${dir}: ${name} has shape ${String(shape)}, expected ${v?.shape.join()}`);
@@ -86,9 +86,10 @@ export function readClassifier(dir: string): { params: CnnParams; manifest: Clas
 
 function writeClassifier(dir: string, params: CnnParams, manifest: Omit<ClassifierManifest, 'shapes' | 'sha256'>): ClassifierManifest {
   const vars = cnnVariables(params);
-  const parts = ORDER.map((name) => Buffer.from((vars[name]?.dataSync() as Float32Array).slice().buffer));
+  const names = cnnVariableNames(params.config);
+  const parts = names.map((name) => Buffer.from((vars[name]?.dataSync() as Float32Array).slice().buffer));
   const bytes = Buffer.concat(parts);
-  const full: ClassifierManifest = { ...manifest, shapes: Object.fromEntries(ORDER.map((n) => [n, vars[n]?.shape ?? []])), sha256: sha256(bytes) };
+  const full: ClassifierManifest = { ...manifest, shapes: Object.fromEntries(names.map((n) => [n, vars[n]?.shape ?? []])), sha256: sha256(bytes) };
   // Written whole under a temporary name, then renamed: a reader never sees half a classifier.
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   mkdirSync(tmp, { recursive: true });
@@ -104,39 +105,113 @@ function writeClassifier(dir: string, params: CnnParams, manifest: Omit<Classifi
   return full;
 }
 
+export interface TrainLock {
+  /** How often the holder refreshes the lock's time stamp, and how old a time stamp must be to count as abandoned. */
+  heartbeatMs: number;
+  staleMs: number;
+  pollMs: number;
+}
+
+const LOCK: TrainLock = { heartbeatMs: 2_000, staleMs: 30_000, pollMs: 500 };
+
 /**
- * The digit classifier for this dataset: read from `<cacheRoot>/<key>` when a valid one is there, else trained on
- * `train` (≈ half a minute on one wasm thread), checked on `test`, and cached. A corrupt cache entry is set aside
- * (renamed `*.corrupt-<time>`) and retrained, never used.
+ * Takes `<dir>.lock` (a directory: mkdir is atomic, also on NFS), or returns who holds it. A lock whose time stamp has
+ * not moved for `staleMs` belongs to a dead trainer and is broken.
+ */
+function tryLock(lockDir: string, lock: TrainLock): { release: () => void } | { holder: string } {
+  try {
+    mkdirSync(lockDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    let holder = 'another process';
+    try {
+      holder = readFileSync(path.join(lockDir, 'owner'), 'utf8').trim() || holder;
+      if (Date.now() - statSync(lockDir).mtimeMs > lock.staleMs) {
+        rmSync(lockDir, { recursive: true, force: true }); // its trainer died; the next try takes it
+        return { holder: `${holder} (stale lock broken)` };
+      }
+    } catch {
+      // the holder finished (or broke it) between our calls: try again at the next poll
+    }
+    return { holder };
+  }
+  writeFileSync(path.join(lockDir, 'owner'), `${hostname()} pid ${process.pid}\n`);
+  const beat = setInterval(() => {
+    const t = new Date();
+    try {
+      utimesSync(lockDir, t, t);
+    } catch {
+      // gone: broken by someone who thought us dead; the rename below still installs a valid classifier
+    }
+  }, lock.heartbeatMs);
+  beat.unref();
+  return {
+    release: () => {
+      clearInterval(beat);
+      rmSync(lockDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function readCached(dir: string, log: ClassifierLog | undefined): LoadedClassifier | null {
+  if (!existsSync(dir)) return null;
+  try {
+    const { params, manifest } = readClassifier(dir);
+    return { params, manifest, dir, source: 'cache' };
+  } catch (err) {
+    const aside = `${dir}.corrupt-${Date.now()}`;
+    log?.warn({ err: { message: err instanceof Error ? err.message : String(err) }, dir, movedTo: aside }, 'cached classifier is unreadable; retraining');
+    renameSync(dir, aside);
+    return null;
+  }
+}
+
+/**
+ * The classifier for this dataset, architecture and recipe: read from `<cacheRoot>/<key>` when a valid one is there,
+ * else trained on `train`, checked on `test`, and cached. Processes that need the same one at once (two workers on a
+ * fresh artifact folder) coordinate through `<key>.lock` in the cache folder: one trains, the others wait (calling
+ * `onWait` with the holder) and then load it. A corrupt cache entry is set aside (renamed `*.corrupt-<time>`) and
+ * retrained, never used.
  */
 export async function loadOrTrainClassifier(
   cacheRoot: string,
   data: { train: Dataset; test: Dataset },
-  opts: { log?: ClassifierLog; onProgress?: (p: ClassifierProgress) => void; config?: CnnConfig; training?: ClassifierTraining } = {},
+  opts: { config: CnnConfig; training: ClassifierTraining; log?: ClassifierLog; onProgress?: (p: ClassifierProgress) => void; onWait?: (holder: string) => void; lock?: Partial<TrainLock> },
 ): Promise<LoadedClassifier> {
-  const config = opts.config ?? DIGIT_CNN;
-  const training = opts.training ?? DIGIT_TRAINING;
+  const { config, training } = opts;
+  const lock = { ...LOCK, ...opts.lock };
   const key = classifierKey(data.train, config, training);
   const dir = path.join(cacheRoot, key);
-  if (existsSync(dir)) {
+  mkdirSync(cacheRoot, { recursive: true });
+  let lastHolder = '';
+  for (;;) {
+    const cached = readCached(dir, opts.log);
+    if (cached) return cached;
+    const got = tryLock(`${dir}.lock`, lock);
+    if ('holder' in got) {
+      if (got.holder !== lastHolder) {
+        lastHolder = got.holder;
+        opts.log?.info({ key, holder: got.holder }, 'waiting for the digit classifier another process is training');
+        opts.onWait?.(got.holder);
+      }
+      await new Promise((r) => setTimeout(r, lock.pollMs));
+      continue;
+    }
     try {
-      const { params, manifest } = readClassifier(dir);
-      return { params, manifest, dir, source: 'cache' };
-    } catch (err) {
-      const aside = `${dir}.corrupt-${Date.now()}`;
-      opts.log?.warn({ err: { message: err instanceof Error ? err.message : String(err) }, dir, movedTo: aside }, 'cached classifier is unreadable; retraining');
-      renameSync(dir, aside);
+      const again = readCached(dir, opts.log); // installed between our look and our lock
+      if (again) return again;
+      opts.log?.info({ key, examples: data.train.count, epochs: training.epochs }, 'training the digit classifier (once per dataset)');
+      const t0 = performance.now();
+      const params = await trainClassifier(data.train, config, training, opts.onProgress);
+      const trainSeconds = (performance.now() - t0) / 1000;
+      const testAccuracy = classifierAccuracy(params, data.test);
+      const manifest = writeClassifier(dir, params, {
+        format: CLASSIFIER_FORMAT, key, config, training, trainExamples: data.train.count, testAccuracy, testExamples: data.test.count, trainSeconds, createdAt: new Date().toISOString(),
+      });
+      opts.log?.info({ key, testAccuracy, trainSeconds: Math.round(trainSeconds * 10) / 10, dir }, 'digit classifier trained and cached');
+      return { params, manifest, dir, source: 'trained' };
+    } finally {
+      got.release();
     }
   }
-  opts.log?.info({ key, examples: data.train.count, epochs: training.epochs }, 'training the digit classifier (once per dataset)');
-  const t0 = performance.now();
-  const params = await trainClassifier(data.train, config, training, opts.onProgress);
-  const trainSeconds = (performance.now() - t0) / 1000;
-  const testAccuracy = classifierAccuracy(params, data.test);
-  mkdirSync(cacheRoot, { recursive: true });
-  const manifest = writeClassifier(dir, params, {
-    format: CLASSIFIER_FORMAT, key, config, training, trainExamples: data.train.count, testAccuracy, trainSeconds, createdAt: new Date().toISOString(),
-  });
-  opts.log?.info({ key, testAccuracy, trainSeconds: Math.round(trainSeconds * 10) / 10, dir }, 'digit classifier trained and cached');
-  return { params, manifest, dir, source: 'trained' };
 }

@@ -79,7 +79,7 @@ describe('digit CNN ops', () => {
   });
 
   it('the whole network: gradients of every parameter match finite differences, and nothing leaks', () => {
-    const cfg: CnnConfig = { imageSize: 8, channels: 1, widths: [2, 3], numClasses: 4 };
+    const cfg: CnnConfig = { imageSize: 8, channels: 1, convs: [2, 3], hidden: 5, numClasses: 4 };
     const p = initCnn(cfg, 5);
     const x = tf.randomNormal([3, 8, 8, 1], 0, 1, 'float32', 11);
     const target = tf.cast(tf.oneHot(tf.tensor1d([0, 3, 1], 'int32'), 4), 'float32');

@@ -27,3 +27,11 @@ export function classConsistency(sampled: ArrayLike<number>, predicted: ArrayLik
   });
   return { consistency: sampled.length === 0 ? NaN : hits / sampled.length, perClass, confusion, count: sampled.length };
 }
+
+/** Share of samples two judges label alike (whatever the class they were drawn from). */
+export function judgeAgreement(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`judgeAgreement: ${a.length} and ${b.length} labels`);
+  let same = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
+  return a.length === 0 ? NaN : same / a.length;
+}

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createBatchIterator, type Dataset } from '@ablate/data';
+import { createBatchIterator, createRng, type Dataset, type Rng } from '@ablate/data';
 import { createAdamW, lrAt } from '@ablate/train';
 import { cnnLogits, cnnVariables, initCnn, softmaxCrossEntropy, type CnnConfig, type CnnParams } from './cnn';
 
@@ -9,10 +9,44 @@ export interface ClassifierTraining {
   lr: number;
   /** Std of Gaussian noise added to training inputs in [-1, 1], so that noisy flow samples are labelled robustly. */
   noiseStd: number;
+  /** A random affine warp of every training image, or null for none. */
+  augment: Augmentation | null;
   seed: number;
 }
 
-export const DIGIT_TRAINING: ClassifierTraining = { epochs: 8, batchSize: 128, lr: 3e-3, noiseStd: 0.1, seed: 1234 };
+/** Per image: rotation in ±rotateDeg, isotropic scale in 1 ± scale, shift in ±shiftPx pixels (bilinear, zero outside). */
+export interface Augmentation {
+  rotateDeg: number;
+  scale: number;
+  shiftPx: number;
+}
+
+/**
+ * Warps each (H, W) image of `images` (N·H·W, values in [0, 1]) by its own random affine map about the centre,
+ * sampling bilinearly: the augmentation that keeps a judge from learning the training digits' exact placement.
+ */
+export function augmentImages(images: Float32Array, n: number, size: number, a: Augmentation, rng: Rng): Float32Array {
+  const out = new Float32Array(images.length);
+  const px = size * size, c = (size - 1) / 2;
+  for (let i = 0; i < n; i++) {
+    const theta = ((rng() * 2 - 1) * a.rotateDeg * Math.PI) / 180;
+    const s = 1 + (rng() * 2 - 1) * a.scale;
+    const tx = (rng() * 2 - 1) * a.shiftPx, ty = (rng() * 2 - 1) * a.shiftPx;
+    // Inverse map: output pixel (y, x) reads the source at R(-θ)·((y, x) - centre - t)/s + centre.
+    const cos = Math.cos(theta) / s, sin = Math.sin(theta) / s;
+    const src = images.subarray(i * px, (i + 1) * px), dst = out.subarray(i * px, (i + 1) * px);
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const dy = y - c - ty, dx = x - c - tx;
+        const sy = cos * dy - sin * dx + c, sx = sin * dy + cos * dx + c;
+        const y0 = Math.floor(sy), x0 = Math.floor(sx), fy = sy - y0, fx = sx - x0;
+        const at = (yy: number, xx: number) => (yy < 0 || yy >= size || xx < 0 || xx >= size ? 0 : (src[yy * size + xx] ?? 0));
+        dst[y * size + x] = (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) + fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
+      }
+    }
+  }
+  return out;
+}
 
 export interface ClassifierProgress {
   step: number;
@@ -49,12 +83,14 @@ export async function trainClassifier(
   const totalSteps = Math.max(1, stepsPerEpoch * t.epochs);
   const schedule = { lr: t.lr, warmupSteps: Math.min(50, totalSteps), totalSteps, minLrRatio: 0.05 };
   const batches = createBatchIterator(train, { batchSize: t.batchSize, seed: t.seed });
+  const rng = createRng(t.seed ^ 0x0a06);
   try {
     for (let step = 1; step <= totalSteps; step++) {
       const b = batches.next();
       const n = b.labels.length;
       const { value, grads } = tf.variableGrads(() => {
-        const clean = toClassifierInput(b.images, n, config.imageSize);
+        const pixels = t.augment ? augmentImages(b.images, n, config.imageSize, t.augment, rng) : b.images;
+        const clean = toClassifierInput(pixels, n, config.imageSize);
         const x = t.noiseStd > 0 ? tf.add(clean, tf.randomNormal(clean.shape, 0, t.noiseStd, 'float32', t.seed + step)) : clean;
         const target = oneHot(b.labels, config.numClasses); // built in JS: wasm's OneHot writes int bits into float32
         return softmaxCrossEntropy(cnnLogits(params, x as tf.Tensor4D), target);

@@ -86,8 +86,16 @@ export const EvalSchema = z.strictObject({
   batch_size: posInt().default(250),
   /** Samples per class in the image grid. */
   samples_per_class: nonNegInt().default(10),
-  /** Samples per class labelled by the digit classifier for class-consistency and the confusion matrix (0 = off). */
+  /** Samples per class labelled by the judges (digit classifiers) at each eval, per temperature (0 = off). */
   consistency_samples_per_class: nonNegInt().default(50),
+  /** At the final eval: at least this many per class (the figures the sweep's statistics are made of). */
+  final_consistency_samples_per_class: nonNegInt().default(100),
+  /** Temperatures of the raw samples the judges label (class-consistency of raw samples per T). */
+  consistency_temperatures: z
+    .array(posNum(), { error: 'expected a list of numbers > 0' })
+    .min(1, { error: 'expected at least one temperature' })
+    .default([1, 0.7]),
+  /** Temperature of the sample grid and of the denoised samples. */
   temperature: posNum().default(1),
 });
 

@@ -1,9 +1,9 @@
 export { cancelKey, cancelKeys, cancelRunKey, resumePointKey, DEFAULT_PREFIX, DEFAULT_REDIS_URL, eventStreamKey, queueEnv, RECORDER_GROUP, RUN_QUEUE } from './names';
 export type { QueueEnv } from './names';
-export { parseOrThrow, SpecError, toSpecIssues } from './spec-error';
+export { FORBIDDEN_KEYS, forbiddenKeyIssues, parseOrThrow, SpecError, toSpecIssues } from './spec-error';
 export type { SpecIssue } from './spec-error';
-export { parseRunJobData, RunJobDataSchema } from './run-job';
-export type { RunJobData } from './run-job';
+export { parseRunJobData, ProgramRunJobDataSchema, RunJobDataSchema } from './run-job';
+export type { BuiltinRunJobData, ProgramRunJobData, RunJobData, RunProgram } from './run-job';
 export { decodeEvent, encodeEvent, EVENT_FIELD, FINAL_STATUSES, parseRunEvent, RUN_EVENT_KINDS } from './run-event';
 export type {
   ArtifactEvent,

@@ -52,6 +52,12 @@ export interface ConfusionEvent {
   kind: 'confusion';
   runId: string;
   step: number;
+  /** Which samples were judged: 'raw' or 'denoised' (absent from older workers: 'denoised'). */
+  sampleKind?: 'raw' | 'denoised';
+  /** Their sampling temperature (absent: 1). */
+  temperature?: number;
+  /** The judge (classifier) that labelled them (absent: 'cnn-v1', the older workers' one). */
+  judge?: string;
   matrix: number[][];
 }
 
@@ -137,6 +143,9 @@ const ConfusionSchema = z.object({
   kind: z.literal('confusion'),
   runId: str('a run id'),
   step: step(),
+  sampleKind: z.enum(['raw', 'denoised'], { error: 'expected raw or denoised' }).optional(),
+  temperature: z.number({ error: 'expected a temperature > 0' }).positive({ error: 'expected a temperature > 0' }).optional(),
+  judge: str('a judge name').optional(),
   matrix: z.array(z.array(nonNegInt('a count (an integer ≥ 0)'), { error: 'expected a row of counts' }), { error: 'expected a square matrix of counts' }).refine(
     (m) => m.every((row) => row.length === m.length),
     { error: 'expected a square matrix of counts (one row and one column per class)' },

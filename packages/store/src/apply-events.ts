@@ -76,11 +76,15 @@ function prepare(store: Store) {
     metric: rawStatement(store, db.insert(metrics).values({ runId: p('runId'), step: p('step'), name: p('name'), value: p('value') }).onConflictDoNothing().toSQL(), ['runId', 'step', 'name', 'value']),
     /** (runId, step, class, norm) */
     muNorm: rawStatement(store, db.insert(muNorms).values({ runId: p('runId'), step: p('step'), class: p('class'), norm: p('norm') }).onConflictDoNothing().toSQL(), ['runId', 'step', 'class', 'norm']),
-    /** (runId, step, trueClass, predictedClass, count) */
+    /** (runId, step, kind, temperature, judge, trueClass, predictedClass, count) */
     confusion: rawStatement(
       store,
-      db.insert(confusion).values({ runId: p('runId'), step: p('step'), trueClass: p('trueClass'), predictedClass: p('predictedClass'), count: p('count') }).onConflictDoNothing().toSQL(),
-      ['runId', 'step', 'trueClass', 'predictedClass', 'count'],
+      db
+        .insert(confusion)
+        .values({ runId: p('runId'), step: p('step'), kind: p('kind'), temperature: p('temperature'), judge: p('judge'), trueClass: p('trueClass'), predictedClass: p('predictedClass'), count: p('count') })
+        .onConflictDoNothing()
+        .toSQL(),
+      ['runId', 'step', 'kind', 'temperature', 'judge', 'trueClass', 'predictedClass', 'count'],
     ),
     checkpoint: db.insert(checkpoints).values({ runId: p('runId'), step: p('step'), uri: p('uri'), bytes: p('bytes'), sha256: p('sha256') }).onConflictDoNothing().prepare(),
     artifact: db.insert(artifacts).values({ runId: p('runId'), step: p('step'), kind: p('kind'), uri: p('uri') }).onConflictDoNothing().prepare(),
@@ -220,7 +224,7 @@ export function applyEvents(store: Store, events: readonly RunEvent[], entryIds?
           if (isStale(s, id, e.step)) break;
           e.matrix.forEach((row, c) =>
             row.forEach((count, k) => {
-              result.rowsWritten += st.confusion.run(e.runId, e.step, c, k, count).changes;
+              result.rowsWritten += st.confusion.run(e.runId, e.step, e.sampleKind ?? 'denoised', e.temperature ?? 1, e.judge ?? 'cnn-v1', c, k, count).changes;
             }),
           );
           break;

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { decodeEvent, eventStreamKey, RECORDER_GROUP, type RunEvent } from '@ablate/queue';
 import { applyEvents, type ApplyResult } from './apply-events';
 import type { Store } from './open-store';
+import { allSweepIds, refreshVariantStats, sweepIdsOfRuns } from './variant-stats';
 import { compareStreamIds, entriesOfRead, pairs, parseAutoclaim, type StreamEntry } from './stream-replies';
 
 /** A pino-compatible logger (pino's Logger fits); the recorder never imports pino. */
@@ -38,6 +39,8 @@ export interface RecorderOptions {
    * leaseMs if it dies); any other recorder stands by and takes over when the lease is free. Default 10000.
    */
   leaseMs?: number;
+  /** Sweeps whose runs finished get variant_results / variant_comparisons recomputed at most this often. Default 2000. */
+  statsEveryMs?: number;
   now?: () => number;
 }
 
@@ -158,9 +161,36 @@ export function createRecorder(opts: RecorderOptions): Recorder {
     if (r.unknownRun > 0) log.warn({ count: r.unknownRun, runIds: r.unknownRunIds }, 'skipped events of unknown runs');
   };
 
+  /** Sweeps with runs that finished since their statistics were last computed (null: all sweeps, at start). */
+  let dirtySweeps: Set<string> | null = null;
+  let lastStats = -Infinity;
+  const statsEveryMs = opts.statsEveryMs ?? 2000;
+  const markFinished = (events: readonly RunEvent[]): void => {
+    const finished = events.filter((e) => e.kind === 'run-finished').map((e) => e.runId);
+    if (finished.length === 0 || dirtySweeps === null) return;
+    for (const id of sweepIdsOfRuns(store, finished)) dirtySweeps.add(id);
+  };
+  /** Recomputes the seed statistics of the sweeps that need it; a failure is logged, never fails recording. */
+  const refreshStats = (force = false): void => {
+    if (dirtySweeps !== null && dirtySweeps.size === 0) return;
+    if (!force && now() - lastStats < statsEveryMs) return;
+    lastStats = now();
+    const ids = dirtySweeps === null ? allSweepIds(store) : [...dirtySweeps];
+    dirtySweeps = new Set();
+    for (const id of ids) {
+      try {
+        const r = refreshVariantStats(store, id);
+        log.debug({ sweepId: id, ...r }, 'variant statistics refreshed');
+      } catch (err: unknown) {
+        log.warn({ err, sweepId: id }, 'could not refresh variant statistics');
+      }
+    }
+  };
+
   /** Applies a batch; if SQLite refuses the data itself, applies event by event and rejects the bad ones. */
   const apply = (events: RunEvent[], ids: string[]): void => {
     if (events.length === 0) return;
+    markFinished(events);
     try {
       count(applyEvents(store, events, ids));
       stats.batches += 1;
@@ -319,6 +349,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
         }
         if (stopping) break;
         await readNew(blockMs);
+        refreshStats();
         if (trimAcked && now() - lastTrim >= trimEveryMs) {
           lastTrim = now();
           await trim();
@@ -364,6 +395,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
         n += got;
       }
       if (trimAcked) await trim();
+      refreshStats(true);
       await releaseLease();
       return n;
     },

@@ -120,7 +120,11 @@ export const muNorms = sqliteTable(
   (t) => [primaryKey({ columns: [t.runId, t.step, t.class] })],
 );
 
-/** How the digit classifier labelled a run's generated samples at an eval step: count of class-c samples labelled k. */
+/**
+ * How a judge (digit classifier) labelled a run's generated samples at an eval step: count of class-c samples labelled
+ * k, per sample kind ('raw' or 'denoised'), sampling temperature and judge. Rows of runs recorded before there were
+ * two judges read kind 'denoised', temperature 1, judge 'cnn-v1'. WITHOUT ROWID (migrations 0003, 0004).
+ */
 export const confusion = sqliteTable(
   'confusion',
   {
@@ -128,11 +132,14 @@ export const confusion = sqliteTable(
       .notNull()
       .references(() => runs.id, { onDelete: 'cascade' }),
     step: integer().notNull(),
+    kind: text().notNull().default('denoised'),
+    temperature: real().notNull().default(1),
+    judge: text().notNull().default('cnn-v1'),
     trueClass: integer().notNull(),
     predictedClass: integer().notNull(),
     count: integer().notNull(),
   },
-  (t) => [primaryKey({ columns: [t.runId, t.step, t.trueClass, t.predictedClass] })],
+  (t) => [primaryKey({ columns: [t.runId, t.step, t.kind, t.temperature, t.judge, t.trueClass, t.predictedClass] })],
 );
 
 export const checkpoints = sqliteTable(
@@ -161,6 +168,64 @@ export const artifacts = sqliteTable(
     uri: text().notNull(),
   },
   (t) => [primaryKey({ columns: [t.runId, t.step, t.kind] })],
+);
+
+/**
+ * Seeds are the unit of replication. Per sweep, variant (runs that differ only in seed: sweep_runs.variant_group) and
+ * final metric of its succeeded runs: n seeds, mean, sample standard deviation and the 95% confidence interval of the
+ * mean (Student t with n − 1 degrees of freedom). Written by the recorder whenever a run of the sweep finishes.
+ */
+export const variantResults = sqliteTable(
+  'variant_results',
+  {
+    sweepId: text()
+      .notNull()
+      .references(() => sweeps.id, { onDelete: 'cascade' }),
+    variantGroup: text().notNull(),
+    metric: text().notNull(),
+    /** Smallest idx of the variant's runs in the sweep: lists variants in sweep order. */
+    firstIdx: integer().notNull(),
+    n: integer().notNull(),
+    mean: real(),
+    sd: real(),
+    ciLow: real(),
+    ciHigh: real(),
+    /** The per-seed values: [{"seed":0,"value":0.71,"run_id":"…"}, …]. */
+    seedsJson: text({ mode: 'json' }).$type<{ seed: number; value: number; run_id: string }[]>().notNull(),
+    updatedAt: integer().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sweepId, t.variantGroup, t.metric] })],
+);
+
+/**
+ * Every variant of a sweep against its baseline variant, per final metric, paired by seed (the same seed gives both
+ * runs the same data order, noise and samples): n pairs, mean difference (variant − baseline), its 95% CI and the
+ * two-sided p-value; `method` names the test ('paired-t'), `min_detectable_diff` the smallest true difference that n
+ * pairs with this spread would detect with 80% power at the 5% level, and `verdict` says it in words.
+ */
+export const variantComparisons = sqliteTable(
+  'variant_comparisons',
+  {
+    sweepId: text()
+      .notNull()
+      .references(() => sweeps.id, { onDelete: 'cascade' }),
+    variantGroup: text().notNull(),
+    baselineGroup: text().notNull(),
+    metric: text().notNull(),
+    firstIdx: integer().notNull(),
+    nPairs: integer().notNull(),
+    meanDiff: real(),
+    sdDiff: real(),
+    ciLow: real(),
+    ciHigh: real(),
+    pValue: real(),
+    method: text().notNull(),
+    minDetectableDiff: real(),
+    /** 'higher', 'lower', 'no difference detected' or 'too few pairs'. */
+    verdict: text().notNull(),
+    updatedAt: integer().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sweepId, t.variantGroup, t.metric] })],
 );
 
 // ---- views: created by the custom migrations drizzle/0002_views.sql (recreated in 0003_confusion.sql); declared here with .existing() so drizzle can
@@ -196,8 +261,18 @@ export const runResults = sqliteView('run_results', {
   finalEvalNll: real(),
   finalEvalBpd: real(),
   finalEvalAccuracy: real(),
-  /** Share of generated samples the digit classifier labels with their class (`eval/class_consistency`), last eval. */
+  /** One judge's share of denoised samples labelled with their class (`eval/class_consistency`): runs of the one-judge era. */
   finalClassConsistency: real(),
+  /** The two judges' mean class-consistency of raw samples at T = 1 (`eval/consistency/raw/t1.0`), last eval. */
+  finalConsistencyT1: real('final_consistency_t1'),
+  /** The same at T = 0.7. */
+  finalConsistencyT07: real('final_consistency_t07'),
+  /** The same for denoised samples at T = 1. */
+  finalConsistencyDenoised: real(),
+  /** Share of raw T = 1 samples the two judges label alike. */
+  finalJudgeAgreementT1: real('final_judge_agreement_t1'),
+  /** The run config's seed. */
+  seed: integer(),
   /** Mean over classes of ‖μ_c‖ at step 0. */
   muNormInit: real(),
   /** Mean over classes of ‖μ_c‖ at the highest step with μ norms. */
@@ -230,6 +305,8 @@ export const sweepResults = sqliteView('sweep_results', {
   maxEvalBpd: real(),
   meanEvalAccuracy: real(),
   meanClassConsistency: real(),
+  meanConsistencyT1: real('mean_consistency_t1'),
+  meanConsistencyT07: real('mean_consistency_t07'),
   meanMuNormInit: real(),
   meanMuNormFinal: real(),
   meanElapsedMs: real(),
@@ -246,3 +323,5 @@ export type ArtifactRow = typeof artifacts.$inferSelect;
 export type LatestMetricRow = typeof latestMetrics.$inferSelect;
 export type RunResultRow = typeof runResults.$inferSelect;
 export type SweepResultRow = typeof sweepResults.$inferSelect;
+export type VariantResultRow = typeof variantResults.$inferSelect;
+export type VariantComparisonRow = typeof variantComparisons.$inferSelect;

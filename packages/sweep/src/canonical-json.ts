@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { RunConfig } from '@ablate/config';
+import type { ProgramSpec } from './program-spec';
+
+/** What a program run's id hashes, and what runs.config_json holds for it. */
+export interface ProgramIdentity {
+  program: ProgramSpec;
+  config: Record<string, unknown>;
+}
 
 /**
  * JSON with object keys sorted recursively and no whitespace, so equal data gives equal text whatever the key order.
@@ -29,7 +36,10 @@ export function canonicalJson(v: unknown): string {
   }
 }
 
-/** `r-` + the first 16 hex chars of sha256(canonicalJson(config)): the run id and BullMQ job id. */
-export function runIdOf(config: RunConfig): string {
+/**
+ * `r-` + the first 16 hex chars of sha256(canonicalJson(config)): the run id and BullMQ job id. For a program's run,
+ * `config` is `{ program, config }` (programIdentity), so the command is part of what the id names.
+ */
+export function runIdOf(config: RunConfig | ProgramIdentity): string {
   return `r-${createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16)}`;
 }

@@ -3,12 +3,12 @@ import { resolveRunConfig } from '@ablate/config';
 import { expandSweep } from './expand-sweep';
 import { parseSweep } from './parse-sweep';
 import type { SweepSpec } from './sweep-spec';
-import { errorLines } from './test-utils';
+import { builtinRuns, errorLines } from './test-utils';
 
-const expand = (src: string) => expandSweep(parseSweep(src, 'sweep.yaml'));
+const expand = (src: string) => builtinRuns(expandSweep(parseSweep(src, 'sweep.yaml')));
 
 describe('expandSweep', () => {
-  it('is the product of the parameters in file order (the first varies slowest) × seeds (innermost)', () => {
+  it('is seeds (outermost) × the product of the parameters in file order (the first varies slowest)', () => {
     const runs = expand(`name: grid
 parameters:
   model.width: { values: [16, 32] }
@@ -18,11 +18,11 @@ seeds: 2
     expect(runs).toHaveLength(2 * 3 * 2);
     expect(runs.map((r) => r.index)).toEqual([...Array(12).keys()]);
     expect(runs.map((r) => [r.config.model.width, r.config.prior.mu_init, r.config.seed])).toEqual([
-      [16, 'zero', 0], [16, 'zero', 1], [16, 'randn', 0], [16, 'randn', 1], [16, 'data', 0], [16, 'data', 1],
-      [32, 'zero', 0], [32, 'zero', 1], [32, 'randn', 0], [32, 'randn', 1], [32, 'data', 0], [32, 'data', 1],
+      [16, 'zero', 0], [16, 'randn', 0], [16, 'data', 0], [32, 'zero', 0], [32, 'randn', 0], [32, 'data', 0],
+      [16, 'zero', 1], [16, 'randn', 1], [16, 'data', 1], [32, 'zero', 1], [32, 'randn', 1], [32, 'data', 1],
     ]);
-    expect(runs[3]?.variant).toEqual({ 'model.width': 16, 'prior.mu_init': 'randn', seed: 1 });
-    expect(runs[3]?.label).toBe('width=16 mu_init=randn seed=1');
+    expect(runs[7]?.variant).toEqual({ 'model.width': 16, 'prior.mu_init': 'randn', seed: 1 });
+    expect(runs[7]?.label).toBe('width=16 mu_init=randn seed=1');
     expect(runs.every((r) => r.sweepName === 'grid')).toBe(true);
   });
 
@@ -41,7 +41,7 @@ parameters:
       'sweep.yaml',
     );
     const baseBefore = structuredClone(spec.base);
-    const runs = expandSweep(spec);
+    const runs = builtinRuns(expandSweep(spec));
     expect(runs.map((r) => r.config.prior)).toEqual([
       { mu_init: 'zero', mu_std: 3, lr_scale: 0.5 },
       { mu_init: 'randn', mu_std: 0.02, lr_scale: 0.5 },
@@ -61,10 +61,10 @@ parameters:
 seeds: [0, 7]
 `);
     expect(runs.map((r) => [r.config.train.lr, r.config.model.nvp, r.config.seed])).toEqual([
-      [1e-3, false, 0], [1e-3, false, 7], [3e-3, false, 0], [3e-3, false, 7],
+      [1e-3, false, 0], [3e-3, false, 0], [1e-3, false, 7], [3e-3, false, 7],
     ]);
     expect(runs[0]?.variant).toEqual({ 'train.lr': 1e-3, 'model.nvp': false, seed: 0 });
-    expect(runs.map((r) => r.label)).toEqual(['lr=0.001 seed=0', 'lr=0.001 seed=7', 'lr=0.003 seed=0', 'lr=0.003 seed=7']);
+    expect(runs.map((r) => r.label)).toEqual(['lr=0.001 seed=0', 'lr=0.003 seed=0', 'lr=0.001 seed=7', 'lr=0.003 seed=7']);
   });
 
   it('without parameters or seeds is the base alone', () => {
@@ -126,14 +126,14 @@ parameters:
 seeds: 2
 `;
     expect(errorLines(() => expand(src))).toEqual([
-      'sweep.yaml:5:24 parameters.data.dir.values[0]: unknown key "dir" (this mapping also has: source) (in run 2: data.dir=/a data.source=mnist-embedded seed=0)',
+      'sweep.yaml:5:24 parameters.data.dir.values[0]: unknown key "dir" (this mapping also has: source) (in run 1: data.dir=/a data.source=mnist-embedded seed=0)',
     ]);
   });
 
   it('works on a spec built in code (errors then have no position)', () => {
     const spec: SweepSpec = { name: 'code', file: 'code', base: { train: { steps: 5 } }, parameters: [{ path: 'model.width', values: [8, 'x'] }], seeds: null };
     expect(errorLines(() => expandSweep(spec))).toEqual(['code:1:1 parameters.model.width.values[1]: expected a positive integer, got "x" (in run 1: model.width=x)']);
-    expect(expandSweep({ ...spec, parameters: [{ path: 'model.width', values: [8, 16] }] }).map((r) => r.config.model.width)).toEqual([8, 16]);
+    expect(builtinRuns(expandSweep({ ...spec, parameters: [{ path: 'model.width', values: [8, 16] }] })).map((r) => r.config.model.width)).toEqual([8, 16]);
     expect(errorLines(() => expandSweep({ ...spec, parameters: [{ path: 'model.width', values: [] }] }))).toEqual([
       'code:1:1 parameters.model.width.values: expected at least one value, got an empty list',
     ]);

@@ -1,13 +1,15 @@
 import { ConfigError, explainZodIssue, RunConfigSchema, type ConfigIssue, type RunConfig } from '@ablate/config';
 import { runIdOf } from './canonical-json';
 import { configPathProblem } from './config-paths';
+import { freeFormPathProblem, plainData } from './program-spec';
 import { describeVariant, labelRuns } from './run-label';
 import { isPlainObject, issueIn, locatorOf, mergeAt, ownerOf, seedFilePath, sourceOf, uniqueIssues, valueFilePath, type Layer } from './run-layers';
 import { MAX_RUNS, type RunSpec, type SweepSpec } from './sweep-spec';
 
 /**
- * Every run of a sweep: the product of the parameters' values in file order (the first parameter varies slowest) ×
- * seeds (innermost). Each run's config is the base deep-merged with its values, validated and resolved.
+ * Every run of a sweep: seeds (outermost) × the product of the parameters' values in file order (the first parameter
+ * varies slowest). Seeds go outermost so that a sweep stopped (or read) part-way has every variant at the same number
+ * of seeds: all variants of the first seed come first, then all of the second. Each run's config is the base deep-merged with its values, validated and resolved.
  * Throws a ConfigError when a combination is not a valid run config (located at the values that make it so) or when two
  * combinations resolve to the same config (located at the value that makes the later one a repeat).
  */
@@ -18,7 +20,7 @@ export function expandSweep(spec: SweepSpec): RunSpec[] {
 
   // parseSweep has checked these; a spec built in code may not have been (and a path like __proto__.x must never be set).
   const malformed = spec.parameters.flatMap((p) => {
-    const problem = configPathProblem(p.path.split('.'));
+    const problem = spec.program === undefined ? configPathProblem(p.path.split('.')) : freeFormPathProblem(p.path);
     if (problem !== null) return [at(['parameters', p.path], problem, true)];
     return p.values.length === 0 ? [at(['parameters', p.path, 'values'], 'expected at least one value, got an empty list')] : [];
   });
@@ -32,10 +34,11 @@ export function expandSweep(spec: SweepSpec): RunSpec[] {
   const base = isPlainObject(spec.base) ? spec.base : {};
   const baseLayer: Layer = { configPath: [], value: base, filePath: ['base'] };
   const issues: ConfigIssue[] = [];
-  const runs: { choice: number[]; variant: Record<string, unknown>; config: RunConfig }[] = [];
+  const runs: { choice: number[]; variant: Record<string, unknown>; config: RunConfig | Record<string, unknown> }[] = [];
 
   for (let index = 0; index < total; index++) {
-    const choice = mixedRadix(index, [...sizes, seeds.length]);
+    const [seedDigit = 0, ...valueDigits] = mixedRadix(index, [seeds.length, ...sizes]);
+    const choice = [...valueDigits, seedDigit]; // one digit per parameter, then the seed's
     const layers: Layer[] = [baseLayer];
     const variant: Record<string, unknown> = {};
     spec.parameters.forEach((p, i) => {
@@ -52,6 +55,13 @@ export function expandSweep(spec: SweepSpec): RunSpec[] {
     }
     const config = structuredClone(base);
     for (const layer of layers.slice(1)) mergeAt(config, layer.configPath, layer.value);
+    if (spec.program !== undefined) {
+      // The program's own config: taken as written, if it is JSON (a YAML .nan is not).
+      const plain = plainData(config);
+      if ('problem' in plain) issues.push(at(['base'], `${plain.problem} (in run ${index}: ${describeVariant(variant)})`));
+      else runs.push({ choice, variant, config: plain.value as Record<string, unknown> });
+      continue;
+    }
     const r = RunConfigSchema.safeParse(config);
     if (r.success) {
       runs.push({ choice, variant, config: r.data });
@@ -65,7 +75,9 @@ export function expandSweep(spec: SweepSpec): RunSpec[] {
   }
   if (issues.length > 0) throw new ConfigError(firstPerField(issues));
 
-  const ids = runs.map((r) => runIdOf(r.config));
+  const { program } = spec;
+  const idOf = (config: RunConfig | Record<string, unknown>): string => (program === undefined ? runIdOf(config as RunConfig) : runIdOf({ program, config }));
+  const ids = runs.map((r) => idOf(r.config));
   const firstWithId = new Map<string, number>();
   ids.forEach((id, b) => {
     const a = firstWithId.get(id);
@@ -84,7 +96,10 @@ export function expandSweep(spec: SweepSpec): RunSpec[] {
   if (issues.length > 0) throw new ConfigError(firstPerField(issues));
 
   const labels = labelRuns(runs.map((r) => r.variant));
-  return runs.map((r, index): RunSpec => ({ runId: ids[index] ?? runIdOf(r.config), sweepName: spec.name, index, variant: r.variant, label: labels[index] ?? '', config: r.config }));
+  return runs.map((r, index): RunSpec => {
+    const common = { runId: ids[index] ?? idOf(r.config), sweepName: spec.name, index, variant: r.variant, label: labels[index] ?? '' };
+    return program === undefined ? { ...common, config: r.config as RunConfig } : { ...common, config: r.config, program: structuredClone(program) };
+  });
 }
 
 /** `index` as digits in the given bases, most significant first: the first parameter varies slowest. */

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSweepFile, sweepIdOf } from './load-sweep-file';
-import { configErrorOf, errorLines } from './test-utils';
+import { builtinRuns, configErrorOf, errorLines } from './test-utils';
 
 describe('loadSweepFile', () => {
   let dir = '';
@@ -18,7 +18,7 @@ describe('loadSweepFile', () => {
     const { spec, runs } = loadSweepFile(file);
     expect(spec.file).toBe(file);
     expect(sweepIdOf(spec)).toBe('a');
-    expect(runs.map((r) => r.config.prior.mu_init)).toEqual(['zero', 'randn']);
+    expect(builtinRuns(runs).map((r) => r.config.prior.mu_init)).toEqual(['zero', 'randn']);
     expect(loadSweepFile(file).runs.map((r) => r.runId)).toEqual(runs.map((r) => r.runId));
 
     writeFileSync(file, 'name: a\nparameters:\n  prior.mu_init: { values: [zero, zero] }\n');

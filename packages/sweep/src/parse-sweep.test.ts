@@ -63,7 +63,7 @@ seeds: 2
 describe('parseSweep: every problem, at file:line:col key.path', () => {
   it('unknown top-level key', () => {
     expect(errorLines(parse('name: a\nparamters:\n  prior.mu_init: { values: [zero] }\n'))).toEqual([
-      'sweep.yaml:2:1 paramters: unknown key "paramters", did you mean "parameters"? (a sweep has: name, description, method, base, parameters, seeds)',
+      'sweep.yaml:2:1 paramters: unknown key "paramters", did you mean "parameters"? (a sweep has: name, description, method, program, base, parameters, seeds, baseline)',
     ]);
   });
 
@@ -241,6 +241,31 @@ colour: red
     const values = `{ values: [${Array.from({ length: 100 }, (_, i) => i + 1).join(', ')}] }`;
     expect(errorLines(parse(`name: a\nparameters:\n  model.width: ${values}\n  train.steps: ${values}\nseeds: 2\n`))).toEqual([
       'sweep.yaml:2:1 parameters: expected at most 10000 runs, got 20000 (the product of the numbers of values and seeds)',
+    ]);
+  });
+
+  it('baseline: names one value per parameter; an unknown parameter or a value it does not have is an error at its line', () => {
+    const ok = parseSweep(`name: b
+parameters:
+  prior:
+    values:
+      - { mu_init: zero }
+      - { mu_init: randn, mu_std: 1.0 }
+  train.lr: { values: [1.0e-3, 3.0e-3] }
+baseline:
+  prior: { mu_std: 1.0, mu_init: randn }
+`, 'sweep.yaml');
+    expect(ok.baseline).toEqual({ prior: { mu_init: 'randn', mu_std: 1 } });
+    expect(parseSweep('name: c\nparameters:\n  train.lr: { values: [1, 2] }\n', 'sweep.yaml').baseline).toBeUndefined();
+    expect(errorLines(() => parseSweep(`name: b
+parameters:
+  train.lr: { values: [1.0e-3, 3.0e-3] }
+baseline:
+  train.lr: 2.0e-3
+  prior.mu_init: zero
+`, 'sweep.yaml'))).toEqual([
+      'sweep.yaml:5:13 baseline.train.lr: expected one of the values of parameters.train.lr, got 0.002',
+      'sweep.yaml:6:3 baseline.prior.mu_init: unknown key "prior.mu_init" (the sweep varies: train.lr)',
     ]);
   });
 });

@@ -1,9 +1,11 @@
 import { ConfigError, describeValue, explainZodIssue, issueAt, parseYamlSource, RunConfigSchema, type ConfigIssue, type YamlSource } from '@ablate/config';
+import { canonicalJson } from './canonical-json';
 import { closest, configPathProblem } from './config-paths';
 import { isPlainObject, isUnder, issueIn, locatorOf, mergeAt, ownerOf, rememberSource, uniqueIssues, valueFilePath, type Layer } from './run-layers';
+import { freeFormPathProblem, parseProgram } from './program-spec';
 import { MAX_RUNS, type SweepSpec } from './sweep-spec';
 
-const SWEEP_KEYS = ['name', 'description', 'method', 'base', 'parameters', 'seeds'];
+const SWEEP_KEYS = ['name', 'description', 'method', 'program', 'base', 'parameters', 'seeds', 'baseline'];
 const PARAMETER_KEYS = ['values', 'value'];
 /** W&B keys for random and bayes search, which a grid sweep does not have. */
 const DISTRIBUTION_KEYS = ['distribution', 'min', 'max', 'mu', 'sigma', 'q', 'probabilities'];
@@ -45,14 +47,20 @@ export function parseSweep(src: string, file: string): SweepSpec {
   if (top.method !== undefined && top.method !== 'grid') {
     issues.push(issueAt(source, ['method'], `expected grid (every combination of the values; random and bayes search are not supported), got ${describeValue(top.method)}`));
   }
+  // With a program, `base` is the program's own config (any keys) and the parameters vary its dotted paths.
+  const program = parseProgram(source, top.program, issues);
+  const freeForm = top.program !== undefined;
   let base: Record<string, unknown> = {};
   if (isPlainObject(top.base)) base = top.base;
-  else if (top.base !== undefined && top.base !== null) issues.push(issueAt(source, ['base'], `expected a run config (a mapping such as model: { preset: tiny }), got ${describeValue(top.base)}`));
+  else if (top.base !== undefined && top.base !== null) issues.push(issueAt(source, ['base'], `expected a ${freeForm ? 'config' : 'run config'} (a mapping such as ${freeForm ? 'optimizer: { lr: 0.001 }' : 'model: { preset: tiny }'}), got ${describeValue(top.base)}`));
   const seeds = parseSeeds(source, top.seeds, issues);
-  const parameters = parseParameters(source, top.parameters, top.seeds !== undefined && top.seeds !== null, issues);
+  const parameters = parseParameters(source, top.parameters, top.seeds !== undefined && top.seeds !== null, issues, freeForm);
 
-  issues.push(...checkBase(source, base, parameters));
-  for (const p of parameters) if (p.usable) issues.push(...checkValues(source, base, p, parameters));
+  const baseline = parseBaseline(source, top.baseline, parameters, issues);
+  if (!freeForm) {
+    issues.push(...checkBase(source, base, parameters));
+    for (const p of parameters) if (p.usable) issues.push(...checkValues(source, base, p, parameters));
+  }
 
   const runs = parameters.reduce((n, p) => n * Math.max(1, p.values.length), 1) * (seeds?.length ?? 1);
   if (runs > MAX_RUNS) issues.push(issueAt(source, ['parameters'], `expected at most ${MAX_RUNS} runs, got ${runs} (the product of the numbers of values and seeds)`, true));
@@ -63,9 +71,11 @@ export function parseSweep(src: string, file: string): SweepSpec {
     name,
     ...(typeof description === 'string' ? { description } : {}),
     file,
+    ...(program === undefined ? {} : { program }),
     base: structuredClone(base),
     parameters: parameters.map((p) => ({ path: p.key, values: structuredClone(p.values) })),
     seeds,
+    ...(baseline ? { baseline } : {}),
   };
   rememberSource(spec, source);
   return spec;
@@ -99,7 +109,33 @@ function parseSeeds(source: YamlSource, raw: unknown, issues: ConfigIssue[]): nu
   return ok ? raw.filter((s): s is number => typeof s === 'number') : null;
 }
 
-function parseParameters(source: YamlSource, raw: unknown, hasSeeds: boolean, issues: ConfigIssue[]): Parameter[] {
+/**
+ * `baseline:` names the variant the others are compared against: a mapping from parameter keys to one of each one's
+ * values (parameters it leaves out take their first value). Absent: the first value of every parameter.
+ */
+function parseBaseline(source: YamlSource, raw: unknown, parameters: readonly Parameter[], issues: ConfigIssue[]): Record<string, unknown> | null {
+  if (raw === undefined || raw === null) return null;
+  if (!isPlainObject(raw)) {
+    issues.push(issueAt(source, ['baseline'], `expected a mapping from parameters to one of their values (e.g. prior.mu_init: zero), got ${describeValue(raw)}`));
+    return null;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const p = parameters.find((q) => q.key === key);
+    if (p === undefined) {
+      issues.push(issueAt(source, ['baseline', key], unknownKey(key, parameters.map((q) => q.key), 'the sweep varies'), true));
+      continue;
+    }
+    if (!p.values.some((v) => canonicalJson(v) === canonicalJson(value))) {
+      issues.push(issueAt(source, ['baseline', key], `expected one of the values of parameters.${key}, got ${describeValue(value)}`));
+      continue;
+    }
+    out[key] = structuredClone(value);
+  }
+  return out;
+}
+
+function parseParameters(source: YamlSource, raw: unknown, hasSeeds: boolean, issues: ConfigIssue[], freeForm: boolean): Parameter[] {
   if (raw === undefined || raw === null) return [];
   if (!isPlainObject(raw)) {
     issues.push(issueAt(source, ['parameters'], `expected a mapping from run config paths to { values: [...] } or { value: x }, got ${describeValue(raw)}`));
@@ -109,7 +145,9 @@ function parseParameters(source: YamlSource, raw: unknown, hasSeeds: boolean, is
     const at = ['parameters', key];
     const path = key.split('.');
     let usable = true;
-    const pathProblem = path.some((s) => s === '') ? `expected a dotted run config path such as prior.mu_init, got ${JSON.stringify(key)}` : configPathProblem(path);
+    const pathProblem = freeForm
+      ? freeFormPathProblem(key)
+      : path.some((s) => s === '') ? `expected a dotted run config path such as prior.mu_init, got ${JSON.stringify(key)}` : configPathProblem(path);
     if (pathProblem !== null) {
       issues.push(issueAt(source, at, pathProblem, true));
       usable = false;

@@ -2,10 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSweepFile } from './load-sweep-file';
-import type { RunSpec } from './sweep-spec';
+import type { BuiltinRunSpec } from './sweep-spec';
+import { builtinRuns } from './test-utils';
 
 const SWEEPS = join(__dirname, '../../../sweeps');
-const load = (name: string): RunSpec[] => loadSweepFile(join(SWEEPS, `${name}.yaml`)).runs;
+const load = (name: string): BuiltinRunSpec[] => builtinRuns(loadSweepFile(join(SWEEPS, `${name}.yaml`)).runs);
 const INITS = [
   { mu_init: 'zero', mu_std: 1 },
   { mu_init: 'randn', mu_std: 0.02 },
@@ -16,7 +17,7 @@ const INITS = [
 describe('the sweeps in sweeps/', () => {
   it('all parse and expand, with unique ids and labels, each named as its file', () => {
     const files = readdirSync(SWEEPS).filter((f) => f.endsWith('.yaml'));
-    expect(files.sort()).toEqual(['prior-init-lr.yaml', 'prior-init-mini.yaml', 'prior-init.yaml', 'smoke.yaml']);
+    expect(files.sort()).toEqual(['prior-init-lr.yaml', 'prior-init-mini.yaml', 'prior-init-seeds.yaml', 'prior-init-torch.yaml', 'prior-init.yaml', 'smoke.yaml']);
     for (const f of files) {
       const { spec, runs } = loadSweepFile(join(SWEEPS, f));
       expect(`${spec.name}.yaml`).toBe(f);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { customOp, inputAt, savedAt } from './custom-op';
 import { initLayerNorm, layerNorm, type LayerNormParams } from './layer-norm';
 import { initLinear, linear, type LinearParams } from './linear';
-import { colSum, groupedMatmul } from './matmul';
+import { colSum, groupedMatmul, matMulT, nativeMatMul } from './matmul';
 import { deriveSeed } from './seed';
 import { rank2, rank3, transposeMerged } from './tensor-util';
 
@@ -49,6 +49,7 @@ function toHeads(x: tf.Tensor, B: number, T: number, H: number, to: HeadLayout):
  * 4 grouped matmuls, 1 matmul each for dx and dw on the concatenated dq|dk|dv.
  */
 export function attentionCore(x: tf.Tensor2D, p: { w: tf.Tensor; b: tf.Tensor }, B: number, T: number, H: number, mask: tf.Tensor2D): tf.Tensor2D {
+  if (nativeMatMul()) return attentionCoreBatched(x, p, B, T, H, mask);
   const W = x.shape[1], hd = W / H, scale = 1 / Math.sqrt(hd);
   const mask3 = tf.reshape(mask, [T, 1, T]); //                                     (i, 1, j)
   return customOp<tf.Tensor2D>((inputs) => {
@@ -79,6 +80,56 @@ export function attentionCore(x: tf.Tensor2D, p: { w: tf.Tensor; b: tf.Tensor },
           tf.matMul(dQkv, tf.transpose(sw)), // dx = dqkv @ wᵀ   (B*T, W)
           tf.matMul(tf.transpose(sx), dQkv), // dw = xᵀ @ dqkv   (W, 3W)
           colSum(dQkv), //                      db               (3W)
+        ];
+      },
+    };
+  })(x, p.w, p.b);
+}
+
+/** (B·T, H·hd) rows (b, t), columns (h, d) → (B·H, T, hd); with one head, a reshape. */
+function toCtd(x: tf.Tensor, B: number, T: number, H: number): tf.Tensor3D {
+  const hd = (x.shape[1] ?? 0) / H;
+  if (H === 1) return tf.reshape<tf.Rank.R3>(x, [B, T, hd]);
+  return tf.reshape<tf.Rank.R3>(transposeMerged(tf.reshape(x, [B, T, H, hd]), [0, 2, 1, 3]), [B * H, T, hd]);
+}
+
+/** The inverse of toCtd: (B·H, T, hd) → (B·T, H·hd). */
+function fromCtd(x: tf.Tensor, B: number, T: number, H: number): tf.Tensor2D {
+  const hd = x.shape[2] ?? 0;
+  if (H === 1) return tf.reshape<tf.Rank.R2>(x, [B * T, hd]);
+  return tf.reshape<tf.Rank.R2>(transposeMerged(tf.reshape(x, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, H * hd]);
+}
+
+/**
+ * attentionCore where batched and transposed matmuls are fast (wasm with OpenBLAS, see nativeMatMul): per-head
+ * tensors as (c, t, d), scores and probabilities as (c, i, j), every product one BatchMatMul over the C = B·H heads
+ * with its transposes as flags. Same maths, same saved tensors, as the groupedMatmul layout.
+ */
+function attentionCoreBatched(x: tf.Tensor2D, p: { w: tf.Tensor; b: tf.Tensor }, B: number, T: number, H: number, mask: tf.Tensor2D): tf.Tensor2D {
+  const W = x.shape[1], scale = 1 / Math.sqrt(W / H);
+  return customOp<tf.Tensor2D>((inputs) => {
+    const xin = inputAt(inputs, 0), w = inputAt(inputs, 1), b = inputAt(inputs, 2);
+    const project = (s: number): tf.Tensor3D => toCtd(tf.fused.matMul({ a: xin, b: tf.slice(w, [0, s * W], [W, W]), bias: tf.slice(b, [s * W], [W]) }), B, T, H);
+    const q = project(0), k = project(1), v = project(2); //                               (c, t, d) each
+    const att = rank3(tf.softmax(tf.add(tf.mul(tf.matMul(q, k, false, true), scale), mask))); // (c, i, j)
+    return {
+      value: fromCtd(tf.matMul(att, v), B, T, H), //                                     (B*T, W)
+      save: [xin, w, q, k, v, att],
+      grad: (dy, saved) => {
+        const [sx, sw, sq, sk, sv, sAtt] = [0, 1, 2, 3, 4, 5].map((i) => savedAt(saved, i));
+        const dOut = toCtd(dy, B, T, H); //                                              (c, i, e)
+        const dAtt = tf.matMul(dOut, sv!, false, true); //                               (c, i, j)
+        const dScores = tf.mul(tf.mul(sAtt!, scale), tf.sub(dAtt, tf.sum(tf.mul(dAtt, sAtt!), -1, true)));
+        const dq = tf.matMul(dScores, sk!); //                                           (c, i, d)
+        const dk = tf.matMul(dScores, sq!, true, false); //                              (c, j, d)
+        const dv = tf.matMul(sAtt!, dOut, true, false); //                               (c, j, e)
+        // (3, B, H, T, hd) → (B, T, 3, H, hd) = (B*T, 3W): columns [q heads | k heads | v heads]
+        const dHeads = tf.reshape(tf.concat([dq, dk, dv], 0), [3, B, H, T, W / H]);
+        const dQkv = rank2(tf.reshape(transposeMerged(dHeads, [1, 3, 0, 2, 4]), [B * T, 3 * W]));
+        return [
+          matMulT(dQkv, sw!, false, true), // dx = dqkv @ wᵀ   (B*T, W)
+          matMulT(sx!, dQkv, true, false), // dw = xᵀ @ dqkv   (W, 3W)
+          colSum(dQkv), //                    db               (3W)
         ];
       },
     };

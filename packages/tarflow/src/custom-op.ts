@@ -11,7 +11,8 @@ export interface CustomOpResult<T extends tf.Tensor> {
 /**
  * A typed wrapper over tf.customGrad: the engine records ONE tape node for the whole op and calls `grad` on
  * backprop, so we control exactly which kernels the backward pass runs (e.g. no transposed matmuls on wasm).
- * Tensors created inside `forward` are freed by the engine; only `value` and the saved tensors survive.
+ * Tensors created inside `forward` are freed by the engine; only `value` and the saved tensors survive. Tensors
+ * created inside `grad` are freed when it returns; only the gradients survive.
  */
 export function customOp<T extends tf.Tensor>(forward: (inputs: tf.Tensor[]) => CustomOpResult<T>): (...inputs: tf.Tensor[]) => T {
   return tf.customGrad<T>((...args) => {
@@ -23,7 +24,9 @@ export function customOp<T extends tf.Tensor>(forward: (inputs: tf.Tensor[]) => 
     }
     const r = forward(inputs);
     if (save !== undefined) save(r.save);
-    return { value: r.value, gradFunc: (dy: T, saved: tf.Tensor[]) => r.grad(dy, saved) };
+    // tfjs-core runs a custom gradient outside any tidy and frees what it creates only when the whole backward pass
+    // ends: without this tidy every backward temporary (attention's (B·H, T, T) products, …) lived that long.
+    return { value: r.value, gradFunc: (dy: T, saved: tf.Tensor[]) => tf.tidy(() => r.grad(dy, saved)) };
   });
 }
 

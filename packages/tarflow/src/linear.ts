@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp, inputAt, savedAt } from './custom-op';
-import { colSum, swapLast } from './matmul';
+import { colSum, matMulT } from './matmul';
 import { makeVariable, rank2 } from './tensor-util';
 
 /** A dense layer y = x @ w + b. w is stored (in, out), so the forward matmul needs no transpose. */
@@ -26,8 +26,8 @@ const linearOp = customOp<tf.Tensor2D>((inputs) => {
     grad: (dy, saved) => {
       const sx = savedAt(saved, 0), sw = savedAt(saved, 1);
       return [
-        tf.matMul(dy, swapLast(sw)), // dx = dy @ wᵀ  (N, in)
-        tf.matMul(swapLast(sx), dy), // dw = xᵀ @ dy  (in, out)
+        matMulT(dy, sw, false, true), // dx = dy @ wᵀ  (N, in)
+        matMulT(sx, dy, true, false), // dw = xᵀ @ dy  (in, out)
         colSum(dy), //                  db            (out)
       ];
     },
@@ -36,7 +36,7 @@ const linearOp = customOp<tf.Tensor2D>((inputs) => {
 
 /**
  * x (N, in) → x @ w + b (N, out). Forward: one fused matmul+bias kernel. Backward (hand-written): dx = dy @ wᵀ and
- * dw = xᵀ @ dy with explicit transposes (untransposed matmuls only: the fast XNNPACK path on wasm), db = colSum(dy).
+ * dw = xᵀ @ dy (explicit transposes on plain wasm, where only untransposed matmuls are fast: see matMulT), db = colSum(dy).
  */
 export function linear(x: tf.Tensor2D, p: { w: tf.Tensor; b: tf.Tensor }): tf.Tensor2D {
   return linearOp(x, p.w, p.b);

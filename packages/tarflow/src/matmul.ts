@@ -1,5 +1,22 @@
+import { isBlasInstalled } from '@ablate/blas';
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp, inputAt, savedAt } from './custom-op';
+
+/**
+ * Whether matmuls with transposed operands and batched matmuls are fast here: on wasm with @ablate/blas's OpenBLAS
+ * kernels they are (cblas_sgemm takes the transposes as flags, ~50–100 GFLOP/s). wasm's own BatchMatMul is ~10× slower
+ * on a transposed operand and runs batches as a naive loop, which the workarounds below (explicit transposes,
+ * groupedMatmul) exist for.
+ */
+export function nativeMatMul(): boolean {
+  return isBlasInstalled() && tf.getBackend() === 'wasm';
+}
+
+/** a @ b with either operand transposed: as flags where that is fast, else with explicit transposes (swapLast). */
+export function matMulT<T extends tf.Tensor>(a: T, b: T, transposeA: boolean, transposeB: boolean): T {
+  if (nativeMatMul()) return tf.matMul(a, b, transposeA, transposeB) as T;
+  return tf.matMul(transposeA ? swapLast(a) : a, transposeB ? swapLast(b) : b) as T;
+}
 
 /** Swaps the last two axes with an explicit copy (the wasm matmul is ~10× slower on transposed operands). */
 export function swapLast<T extends tf.Tensor>(x: T): T {
@@ -16,16 +33,16 @@ const mmOp = customOp<tf.Tensor>((inputs) => {
     value: tf.matMul(a, b),
     save: [a, b],
     grad: (dy, saved) => [
-      tf.matMul(dy, swapLast(savedAt(saved, 1))), // da = dy @ bᵀ
-      tf.matMul(swapLast(savedAt(saved, 0)), dy), // db = aᵀ @ dy
+      matMulT(dy, savedAt(saved, 1), false, true), // da = dy @ bᵀ
+      matMulT(savedAt(saved, 0), dy, true, false), // db = aᵀ @ dy
     ],
   };
 });
 
 /**
  * a @ b for (M,K)@(K,N), or batched (B,M,K)@(B,K,N) with equal batch sizes (no broadcasting).
- * Its gradient is da = dy @ bᵀ, db = aᵀ @ dy with the transposes made explicit copies, unlike tf.matMul's own
- * gradient, which calls matMul(…, transposeA/B = true): the slow path on wasm.
+ * Its gradient is da = dy @ bᵀ, db = aᵀ @ dy with the transposes made explicit copies on plain wasm (see matMulT),
+ * unlike tf.matMul's own gradient, which calls matMul(…, transposeA/B = true): the slow path there.
  */
 export function mm(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D;
 export function mm(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D;

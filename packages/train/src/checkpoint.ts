@@ -12,6 +12,10 @@ export interface CheckpointManifest {
   format: typeof CHECKPOINT_FORMAT;
   step: number;
   config: RunConfig;
+  /** The run that wrote it (TrainHooks.runId); absent from checkpoints of `pnpm train` and of older versions. */
+  runId?: string;
+  /** sha256 of the config's JSON (configHash()); absent from older checkpoints, which are checked on `config` itself. */
+  configHash?: string;
   dataOrder: DataOrderState;
   optimizerStep: number;
   /** Wall time spent training up to this step, so a resumed run reports total time. */
@@ -49,6 +53,37 @@ export class CheckpointError extends Error {
   }
 }
 
+/**
+ * The checkpoint belongs to another run: another run id, or another config. Two jobs pointed at one folder must never
+ * resume each other's weights, and retrying cannot help (a job's folder comes from its payload), so the job fails.
+ */
+export class ForeignCheckpointError extends CheckpointError {
+  override name = 'ForeignCheckpointError';
+}
+
+/** Which run may resume from a checkpoint: its id (when known) and its config. */
+export interface CheckpointOwner {
+  runId?: string | undefined;
+  config: RunConfig;
+}
+
+/** sha256 of the config's JSON, as written into each manifest. */
+export function configHash(config: RunConfig): string {
+  return createHash('sha256').update(JSON.stringify(config)).digest('hex');
+}
+
+/**
+ * Throws ForeignCheckpointError unless the manifest names this run: the same run id (when both have one) and the same
+ * config hash; a manifest from before either field existed is checked on its config, as it always was.
+ */
+export function assertCheckpointOwner(manifest: CheckpointManifest, owner: CheckpointOwner, uri: string): void {
+  if (owner.runId !== undefined && manifest.runId !== undefined && manifest.runId !== owner.runId) {
+    throw new ForeignCheckpointError(`was written by run ${manifest.runId}, not by ${owner.runId} (two jobs point at one checkpoint folder); refusing to resume from it`, uri);
+  }
+  const same = manifest.configHash !== undefined ? manifest.configHash === configHash(owner.config) : JSON.stringify(manifest.config) === JSON.stringify(owner.config);
+  if (!same) throw new ForeignCheckpointError('was written by a different run config; refusing to resume from it', uri);
+}
+
 export function checkpointDirName(step: number): string {
   return `step-${String(step).padStart(8, '0')}`;
 }
@@ -64,7 +99,7 @@ function sha256(buf: Uint8Array): string {
 export async function saveCheckpoint(
   dir: string,
   tensors: tf.NamedTensorMap,
-  meta: Omit<CheckpointManifest, 'format' | 'weightsFile' | 'weightsBytes' | 'sha256' | 'specs' | 'createdAt'>,
+  meta: Omit<CheckpointManifest, 'format' | 'configHash' | 'weightsFile' | 'weightsBytes' | 'sha256' | 'specs' | 'createdAt'>,
   keep: number,
 ): Promise<CheckpointRecord> {
   const { data, specs } = await tf.io.encodeWeights(tensors);
@@ -72,6 +107,7 @@ export async function saveCheckpoint(
   const manifest: CheckpointManifest = {
     format: CHECKPOINT_FORMAT,
     ...meta,
+    configHash: configHash(meta.config),
     weightsFile: 'weights.bin',
     weightsBytes: bytes.byteLength,
     sha256: sha256(bytes),
@@ -134,16 +170,29 @@ export function loadCheckpoint(uri: string): LoadedCheckpoint {
 
 /**
  * The newest checkpoint in `dir` that verifies; a corrupt one is skipped (reported through `onInvalid`) and the one
- * before it is tried. Null when there is none: the run starts at step 0.
+ * before it is tried. Null when there is none: the run starts at step 0. With `owner`, a checkpoint of another run
+ * (assertCheckpointOwner) is not skipped but thrown (ForeignCheckpointError): the folder is shared, and starting over
+ * in it would overwrite the other run's checkpoints.
  */
-export function findNewestValidCheckpoint(dir: string, onInvalid?: (err: CheckpointError) => void): LoadedCheckpoint | null {
+export function findNewestValidCheckpoint(dir: string, onInvalid?: (err: CheckpointError) => void, owner?: CheckpointOwner): LoadedCheckpoint | null {
   for (const c of listCheckpointDirs(dir)) {
+    let loaded: LoadedCheckpoint;
     try {
-      return loadCheckpoint(c.uri);
+      loaded = loadCheckpoint(c.uri);
     } catch (err: unknown) {
       if (!(err instanceof CheckpointError)) throw err;
       onInvalid?.(err);
+      continue;
     }
+    if (owner !== undefined) {
+      try {
+        assertCheckpointOwner(loaded.manifest, owner, c.uri);
+      } catch (err: unknown) {
+        tf.dispose(Object.values(loaded.tensors));
+        throw err;
+      }
+    }
+    return loaded;
   }
   return null;
 }

@@ -14,7 +14,10 @@ export interface RunImage {
 /** Generated samples of known class, in data space ([-1, 1], not clipped). */
 export interface GeneratedSamples {
   step: number;
-  images: Float32Array; // (N, H, W, C) after one-step denoising
+  /** 'raw': the flow's inverse of z ~ N(μ_c, (σ_c·T)²); 'denoised': after TARFlow's one-step score denoising. */
+  kind: 'raw' | 'denoised';
+  temperature: number;
+  images: Float32Array; // (N, H, W, C)
   classes: Int32Array; //  (N,) the class each was sampled from, class-major
   height: number;
   width: number;
@@ -30,14 +33,14 @@ export interface GeneratedSamples {
 export function renderImages(
   model: TarflowModel,
   opts: { step: number; samplesPerClass: number; temperature: number; noiseStd: number; seed: number; extraPerClass?: number; chunk?: number },
-): { images: RunImage[]; samples: GeneratedSamples | null } {
+): { images: RunImage[]; samples: { raw: GeneratedSamples; denoised: GeneratedSamples } | null } {
   const cfg = model.config;
   const C = cfg.numClasses, S = cfg.imageSize, ch = cfg.channels;
   const k = opts.samplesPerClass;
   const perClass = Math.max(k, opts.extraPerClass ?? 0);
   const px = S * S * ch;
   const images: RunImage[] = [];
-  let samples: GeneratedSamples | null = null;
+  let samples: { raw: GeneratedSamples; denoised: GeneratedSamples } | null = null;
   if (perClass > 0) {
     const classes = Int32Array.from({ length: C * perClass }, (_, i) => Math.floor(i / perClass)); // class-major
     const raw = new Float32Array(classes.length * px);
@@ -61,7 +64,10 @@ export function renderImages(
       images.push({ step: opts.step, kind: 'samples', png: encodeImageGrid(pick(raw), grid) });
       images.push({ step: opts.step, kind: 'samples-denoised', png: encodeImageGrid(pick(denoised), grid) });
     }
-    if ((opts.extraPerClass ?? 0) > 0) samples = { step: opts.step, images: denoised, classes, height: S, width: S, channels: ch };
+    if ((opts.extraPerClass ?? 0) > 0) {
+      const common = { step: opts.step, temperature: opts.temperature, classes, height: S, width: S, channels: ch };
+      samples = { raw: { ...common, kind: 'raw', images: raw }, denoised: { ...common, kind: 'denoised', images: denoised } };
+    }
   }
   const mu = tf.tidy(() => {
     const T = (S / cfg.patchSize) ** 2;
@@ -70,4 +76,20 @@ export function renderImages(
   images.push({ step: opts.step, kind: 'mu', png: encodeImageGrid(mu.dataSync() as Float32Array, { rows: 1, cols: C, height: S, width: S, scale: 2 }) });
   mu.dispose();
   return { images, samples };
+}
+
+/** `perClass` raw samples per class at `temperature` (no denoising), class-major, drawn in chunks of `chunk`. */
+export function drawRawSamples(model: TarflowModel, opts: { step: number; perClass: number; temperature: number; seed: number; chunk?: number }): GeneratedSamples {
+  const cfg = model.config;
+  const S = cfg.imageSize, ch = cfg.channels, px = S * S * ch;
+  const classes = Int32Array.from({ length: cfg.numClasses * opts.perClass }, (_, i) => Math.floor(i / opts.perClass));
+  const images = new Float32Array(classes.length * px);
+  const chunk = Math.max(1, opts.chunk ?? 250);
+  for (let start = 0; start < classes.length; start += chunk) {
+    const labels = Array.from(classes.subarray(start, Math.min(start + chunk, classes.length)));
+    const s = sample(model, labels, { seed: opts.seed + start, temperature: opts.temperature, cache: true, noiseStd: 0 });
+    images.set(s.raw.dataSync() as Float32Array, start * px);
+    tf.dispose([s.raw, s.denoised]);
+  }
+  return { step: opts.step, kind: 'raw', temperature: opts.temperature, images, classes, height: S, width: S, channels: ch };
 }

@@ -40,12 +40,17 @@ describe('train', () => {
     expect(findNewestValidCheckpoint(dir)?.manifest.step).toBe(6);
   });
 
-  it('hands eval.consistency_samples_per_class denoised samples per class to onSamples, class-major; the grid keeps samples_per_class', async () => {
-    const cfg = tinyRun({ eval: { consistency_samples_per_class: 3, samples_per_class: 1, batch_size: 7 } });
+  it('hands the judges denoised samples at eval.temperature and raw samples at each consistency temperature, class-major; the final eval draws final_consistency_samples_per_class', async () => {
+    const cfg = tinyRun({ eval: { consistency_samples_per_class: 2, final_consistency_samples_per_class: 3, consistency_temperatures: [1, 0.5], samples_per_class: 1, batch_size: 7 } });
     const got: GeneratedSamples[] = [];
     const images: { kind: string; png: Buffer }[] = [];
     await train(cfg, { checkpointDir: tempDir('samples-'), onSamples: (s) => void got.push(s), onImage: (img) => void images.push(img) });
-    expect(got).toHaveLength(1); // eval.every_steps 0: only the final eval
+    // eval.every_steps 0: only the final eval, with max(2, 3) = 3 per class
+    expect(got.map((g) => [g.step, g.kind, g.temperature, g.classes.length])).toEqual([[6, 'denoised', 1, 30], [6, 'raw', 1, 30], [6, 'raw', 0.5, 30]]);
+    // at T = 1 the raw samples are the ones that were denoised; at T = 0.5 they are drawn closer to μ_c
+    const [denoised, raw1, raw05] = got;
+    expect(raw1?.images).not.toEqual(denoised?.images);
+    expect(raw05?.images).not.toEqual(raw1?.images);
     const s = got[0];
     expect(s?.step).toBe(6);
     expect(Array.from(s?.classes ?? [])).toEqual(Array.from({ length: 30 }, (_, i) => Math.floor(i / 3)));

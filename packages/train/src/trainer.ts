@@ -9,7 +9,7 @@ import { toInputs } from './inputs';
 import { lrAt } from './lr-schedule';
 import { explainOutOfMemory } from './out-of-memory';
 import { toDataConfig, toMuInit, toTarflowConfig } from './model-config';
-import { renderImages, type GeneratedSamples, type RunImage } from './render-images';
+import { drawRawSamples, renderImages, type GeneratedSamples, type RunImage } from './render-images';
 import { bitsPerDim } from './units';
 
 /** What the trainer logs through; a pino Logger fits. */
@@ -39,6 +39,8 @@ export type StopRequest = 'continue' | 'interrupt' | 'cancel';
 export interface TrainHooks {
   /** Where checkpoints go; a run resumes from the newest valid one found here. */
   checkpointDir: string;
+  /** The run's id, written into each checkpoint; a checkpoint naming another run (or config) is refused, never resumed. */
+  runId?: string;
   log?: TrainLog;
   onMetrics?(rows: MetricRow[]): void | Promise<void>;
   onMuNorms?(step: number, norms: number[]): void | Promise<void>;
@@ -50,7 +52,11 @@ export interface TrainHooks {
   onCheckpoint?(record: CheckpointRecord): void | Promise<void>;
   onEval?(result: EvalResult): void | Promise<void>;
   onImage?(image: RunImage): void | Promise<void>;
-  /** At each eval: eval.consistency_samples_per_class denoised samples per class, for the digit classifier. */
+  /**
+   * At each eval, for the judges (digit classifiers): raw samples at each of eval.consistency_temperatures, and the
+   * denoised samples at eval.temperature; eval.consistency_samples_per_class per class, at the final eval
+   * max(that, eval.final_consistency_samples_per_class).
+   */
   onSamples?(samples: GeneratedSamples): void | Promise<void>;
   onProgress?(p: TrainProgress): void;
   /** Asked after every step. */
@@ -116,7 +122,7 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
   );
   const allVars = Object.values(named);
   try {
-    const resume = findNewestValidCheckpoint(hooks.checkpointDir, (err) => log.warn({ err: { message: err.message } }, 'skipping invalid checkpoint'));
+    const resume = findNewestValidCheckpoint(hooks.checkpointDir, (err) => log.warn({ err: { message: err.message } }, 'skipping invalid checkpoint'), { runId: hooks.runId, config: cfg });
     let step = 0;
     let elapsedBefore = 0;
     let dataOrder = undefined;
@@ -150,7 +156,7 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
       const record = await saveCheckpoint(
         hooks.checkpointDir,
         tensors,
-        { step, config: cfg, dataOrder: batches.state(), optimizerStep: optState.step, elapsedMs: elapsed() },
+        { step, config: cfg, runId: hooks.runId, dataOrder: batches.state(), optimizerStep: optState.step, elapsedMs: elapsed() },
         cfg.checkpoint.keep,
       );
       log.info({ step, uri: record.uri, bytes: record.bytes }, 'checkpoint');
@@ -168,13 +174,21 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
         { step, name: 'eval/accuracy', value: e.accuracy },
         { step, name: 'eval/classify_images_per_sec', value: e.classifyImagesPerSec },
       ]);
-      const extraPerClass = hooks.onSamples ? cfg.eval.consistency_samples_per_class : 0;
+      const atFinal = step === cfg.train.steps;
+      const perClass = cfg.eval.consistency_samples_per_class === 0 ? 0 : atFinal ? Math.max(cfg.eval.consistency_samples_per_class, cfg.eval.final_consistency_samples_per_class) : cfg.eval.consistency_samples_per_class;
+      const extraPerClass = hooks.onSamples ? perClass : 0;
       const { images, samples } = renderImages(model, {
         step, samplesPerClass: cfg.eval.samples_per_class, extraPerClass, chunk: cfg.eval.batch_size,
         temperature: cfg.eval.temperature, noiseStd: cfg.train.noise_std, seed: deriveSeed(cfg.seed, step, 0x5a),
       });
       for (const image of images) await hooks.onImage?.(image);
-      if (samples) await hooks.onSamples?.(samples);
+      if (samples) {
+        await hooks.onSamples?.(samples.denoised);
+        for (const [i, temperature] of cfg.eval.consistency_temperatures.entries()) {
+          const raw = temperature === cfg.eval.temperature ? samples.raw : drawRawSamples(model, { step, perClass, temperature, chunk: cfg.eval.batch_size, seed: deriveSeed(cfg.seed, step, 0x7e, i) });
+          await hooks.onSamples?.(raw);
+        }
+      }
       return e;
     };
 

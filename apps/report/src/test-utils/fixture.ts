@@ -1,5 +1,5 @@
 import type { RunEvent } from '@ablate/queue';
-import { applyEvents, attachRuns, openStore, upsertSweep } from '@ablate/store';
+import { applyEvents, attachRuns, openStore, refreshVariantStats, upsertSweep } from '@ablate/store';
 import { encodeImageGrid } from '@ablate/train';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -81,6 +81,49 @@ export function twoByTwoSweep(): ReportFixture {
   // The shared artifact store lost a file after it was recorded.
   writeFileSync(missingUri, '');
   return { dir, db, sweepId, runIds, missingUri };
+}
+
+/**
+ * A seeded sweep as the recorder leaves it: three μ inits × 4 seeds (seeds outermost), with the two judges' metrics.
+ * Known answers: randn's accuracy is zero's + 0.05 + a small seed effect (higher, every pair); data's consistency is
+ * zero's ± 0.01 alternating (no difference detectable); judges score 0.8 (deep) and 0.9 (shallow) on held-out digits.
+ */
+export function seededSweep(): ReportFixture {
+  const dir = mkdtempSync(path.join(tmpdir(), 'report-seeded-'));
+  const db = path.join(dir, 'ablate.db');
+  const store = openStore(db);
+  const sweepId = 'seeded';
+  upsertSweep(store, { id: sweepId, name: 'prior-seeds', file: 'sweeps/prior-seeds.yaml', spec: { description: 'μ init × 4 seeds' } }, T0);
+  const inits = ['zero', 'randn', 'data'];
+  const seeds = [0, 1, 2, 3];
+  const runs = seeds.flatMap((seed, k) => inits.map((init, i) => ({ init, seed, idx: k * inits.length + i, id: `r-${init}-${seed}` })));
+  attachRuns(store, sweepId, runs.map((r) => ({ id: r.id, idx: r.idx, label: `mu_init=${r.init} seed=${r.seed}`, variant: { prior: { mu_init: r.init }, seed: r.seed }, config: { seed: r.seed, prior: { mu_init: r.init } } })), T0);
+  const events: RunEvent[] = runs.flatMap((r): RunEvent[] => {
+    const e = Math.sin(r.seed * 2.1) * 0.02; // the seed's own effect, shared by the inits of that seed
+    const acc = 0.8 + e + (r.init === 'randn' ? 0.05 + r.seed * 0.001 : 0);
+    const cons = 0.7 + e + (r.init === 'data' ? (r.seed % 2 === 0 ? 0.01 : -0.01) : 0);
+    const ev: RunEvent[] = [{ kind: 'run-started', runId: r.id, attempt: 1, host: 'h', workerId: 'w', backend: 'wasm+blas', device: 'CPU', resumeFrom: null, at: T0 }];
+    for (let s = 0; s <= 100; s += 50) {
+      ev.push({ kind: 'mu-norms', runId: r.id, step: s, norms: [1 + s / 100 + e, 2 + e] });
+      if (s === 0) continue;
+      ev.push({
+        kind: 'metrics', runId: r.id, rows: [
+          { step: s, name: 'loss', value: 1 - s / 200 + e }, { step: s, name: 'eval/nll', value: 0.5 - s / 1000 + e }, { step: s, name: 'eval/accuracy', value: acc },
+          { step: s, name: 'eval/consistency/raw/t1.0', value: cons }, { step: s, name: 'eval/consistency/raw/t1.0/deep', value: cons - 0.05 }, { step: s, name: 'eval/consistency/raw/t1.0/shallow', value: cons + 0.05 },
+          { step: s, name: 'eval/consistency/raw/t0.7', value: cons + 0.1 }, { step: s, name: 'eval/consistency/denoised/t1.0', value: cons + 0.01 }, { step: s, name: 'eval/judge_agreement/raw/t1.0', value: 0.85 },
+          { step: s, name: 'eval/judge_accuracy/deep', value: 0.8 }, { step: s, name: 'eval/judge_accuracy/shallow', value: 0.9 },
+        ],
+      });
+      ev.push({ kind: 'confusion', runId: r.id, step: s, sampleKind: 'raw', temperature: 1, judge: 'deep', matrix: [[9, 1], [2, 8]] });
+      ev.push({ kind: 'confusion', runId: r.id, step: s, sampleKind: 'raw', temperature: 0.7, judge: 'deep', matrix: [[10, 0], [0, 10]] });
+    }
+    ev.push({ kind: 'run-finished', runId: r.id, status: 'succeeded', finalStep: 100, elapsedMs: 1000, at: T0 + 1000 });
+    return ev;
+  });
+  applyEvents(store, events);
+  refreshVariantStats(store, sweepId, T0 + 2000);
+  store.close();
+  return { dir, db, sweepId, runIds: runs.map((r) => r.id), missingUri: '' };
 }
 
 export function runReport(args: string[], env: NodeJS.ProcessEnv): { code: number | null; stdout: string; stderr: string } {

@@ -1,0 +1,183 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { createWorld, destroyWorld, run, SCRIPTS, sql, start, submitWithOneWorker, trainingPid, waitFor, waitForCheckpoints, writeSweep, type Proc, type World } from './test-utils/harness';
+
+/**
+ * A sweep's own training program, run by real workers as external processes (README, "Your own training program"):
+ * a dependency-free Python program and a Node one, each using its client helper (clients/).
+ */
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const PROGRAMS = path.join(__dirname, 'test-utils', 'programs');
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const LANGS = {
+  python: [PYTHON, path.join(PROGRAMS, 'toy_train.py')],
+  node: [process.execPath, path.join(PROGRAMS, 'toy-train.js')],
+} as const;
+const CLIENT_ENV = { ABLATE_CLIENT_PY: path.join(ROOT, 'clients', 'python'), ABLATE_CLIENT_JS: path.join(ROOT, 'clients', 'node', 'ablate-client.js') };
+
+let world: World;
+afterEach(async () => {
+  await destroyWorld(world);
+});
+
+function programSweep(name: string, lang: keyof typeof LANGS, base: Record<string, unknown>, parameters = ''): string {
+  return `name: ${name}
+program: [${LANGS[lang].map((a) => JSON.stringify(a)).join(', ')}]
+base: ${JSON.stringify(base)}
+${parameters}`;
+}
+
+type RunRow = { id: string; status: string; error: string | null; attempts: number; resumed_from: number | null; backend: string; config_json: string };
+const runRow = (w: World, id: string) => sql<RunRow>(w, 'SELECT id, status, error, attempts, resumed_from, backend, config_json FROM runs WHERE id = ?', id)[0];
+const lossRows = (w: World, id: string) => sql<{ step: number; value: number }>(w, "SELECT step, value FROM metrics WHERE run_id = ? AND name = 'loss' ORDER BY step", id);
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+/** The pid of the program the worker started last ("programPid" in its log). */
+const programPid = (worker: Proc): number => {
+  const pid = [...worker.output().matchAll(/"programPid":(\d+)/g)].map((m) => Number(m[1])).at(-1);
+  if (pid === undefined) throw new Error('no program started yet');
+  return pid;
+};
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe.each(['python', 'node'] as const)('a %s program', (lang) => {
+  it('reports every metric once, checkpoints, and resumes from its newest checkpoint after kill -9', async () => {
+    world = createWorld(CLIENT_ENV);
+    const steps = 60;
+    const file = writeSweep(world, 'toy', programSweep('toy', lang, { steps, checkpoint_every: 10, sleep_s: 0.05 }));
+    const { worker, runId } = await submitWithOneWorker(world, file);
+    await waitForCheckpoints(world, runId, 2);
+    const pid = await waitFor('the program pid', () => (worker.output().includes('"programPid"') ? programPid(worker) : null));
+    process.kill(pid, 'SIGKILL');
+    await waitFor('the run to succeed', () => runRow(world, runId)?.status === 'succeeded', 90_000);
+
+    const r = runRow(world, runId);
+    expect(r?.backend).toBe('program');
+    expect(r?.attempts).toBe(2);
+    expect(r?.resumed_from).toBeGreaterThanOrEqual(20);
+    expect(JSON.parse(r?.config_json ?? '{}')).toEqual({ program: { argv: [...LANGS[lang]], cwd: world.dir }, config: { steps, checkpoint_every: 10, sleep_s: 0.05 } });
+    // exactly once, with the values the program computes whatever attempt reported them
+    expect(lossRows(world, runId)).toEqual(range(1, steps).map((step) => ({ step, value: 1 / (step + 1) })));
+    expect(sql(world, "SELECT count(*) AS n FROM metrics WHERE run_id = ? AND name = 'eval/acc'", runId)).toEqual([{ n: steps }]);
+    const checkpoints = sql<{ step: number; bytes: number; sha256: string }>(world, 'SELECT step, bytes, sha256 FROM checkpoints WHERE run_id = ? ORDER BY step', runId);
+    expect(checkpoints.map((c) => c.step)).toEqual([10, 20, 30, 40, 50, 60]);
+    expect(checkpoints.every((c) => c.bytes > 0 && /^[0-9a-f]{64}$/.test(c.sha256))).toBe(true);
+    const artifacts = sql<{ step: number; kind: string; uri: string }>(world, 'SELECT step, kind, uri FROM artifacts WHERE run_id = ? ORDER BY kind', runId);
+    expect(artifacts.map((a) => [a.kind, a.step])).toEqual([
+      ['log', 0],
+      ['summary', steps],
+    ]);
+    const log = readFileSync(artifacts[0]?.uri ?? '', 'utf8');
+    expect(log).toContain('starting from step 0');
+    expect(log).toContain('exited with signal SIGKILL');
+    expect(log).toMatch(new RegExp(`resuming from step ${r?.resumed_from ?? -1} `));
+    expect(log).toContain('finished');
+
+    // Submitting the same file again runs nothing.
+    const again = await run(world, SCRIPTS.sweep, [file, '--detach']);
+    expect(again.code).toBe(0);
+    expect(again.output).toContain("0 enqueued, 1 already finished");
+  }, 150_000);
+});
+
+describe('program runs: stopping and bad programs', () => {
+  it('a worker stopped with SIGTERM releases its Python program (it checkpoints on SIGTERM) and another worker resumes it', async () => {
+    world = createWorld(CLIENT_ENV);
+    const steps = 80;
+    const file = writeSweep(world, 'release', programSweep('release', 'python', { steps, checkpoint_every: 1000, sleep_s: 0.05 }));
+    const { worker, runId } = await submitWithOneWorker(world, file);
+    await waitFor('some metrics', () => lossRows(world, runId).length >= 10, 60_000);
+    worker.child.kill('SIGTERM');
+    expect((await worker.exited).code).toBe(0);
+    const released = sql<{ step: number }>(world, 'SELECT step FROM checkpoints WHERE run_id = ?', runId);
+    expect(released).toHaveLength(1); // the one it wrote on SIGTERM
+    start(world, SCRIPTS.worker);
+    await waitFor('the run to succeed', () => runRow(world, runId)?.status === 'succeeded', 60_000);
+    expect(runRow(world, runId)?.resumed_from).toBe(released[0]?.step);
+    expect(lossRows(world, runId).map((r) => r.step)).toEqual(range(1, steps));
+  }, 90_000);
+
+  it('kill -9 of the process that runs the program takes the program with it; the run resumes and succeeds', async () => {
+    world = createWorld(CLIENT_ENV);
+    // It hangs after its checkpoint at step 10, writing nothing: it cannot notice that its reader is gone.
+    const file = writeSweep(world, 'orphan', programSweep('orphan', 'node', { steps: 60, checkpoint_every: 10, sleep_s: 0.05, fault: { hang_after: 10 } }));
+    const { worker, runId } = await submitWithOneWorker(world, file);
+    await waitForCheckpoints(world, runId, 1);
+    const program = programPid(worker);
+    process.kill(trainingPid(worker), 'SIGKILL'); // the runner (program-child.js), not the program
+    await waitFor('the program gone with its runner', () => !isAlive(program), 5_000, 50);
+    await waitFor('the run to succeed', () => runRow(world, runId)?.status === 'succeeded', 60_000);
+    expect(lossRows(world, runId).map((r) => r.step)).toEqual(range(1, 60));
+  }, 90_000);
+
+  it('cancel stops a Node program (SIGTERM, it checkpoints and exits) and records the run cancelled', async () => {
+    world = createWorld(CLIENT_ENV);
+    const file = writeSweep(world, 'long', programSweep('long', 'node', { steps: 100000, checkpoint_every: 1000, sleep_s: 0.02 }));
+    const { worker, runId } = await submitWithOneWorker(world, file);
+    await waitFor('some metrics', () => lossRows(world, runId).length >= 10, 60_000);
+    const pid = programPid(worker);
+    const cancel = await run(world, SCRIPTS.cancel, ['long']);
+    expect(cancel.code).toBe(0);
+    await waitFor('cancelled', () => runRow(world, runId)?.status === 'cancelled', 30_000);
+    await waitFor('the program gone', () => !isAlive(pid), 10_000);
+    const log = readFileSync(path.join(world.env.ARTIFACT_DIR ?? '', 'runs', runId, 'program.log'), 'utf8');
+    expect(log).toContain('cancel requested: SIGTERM');
+    expect(log).toMatch(/SIGTERM: checkpointed at step \d+, exiting/);
+    expect(log).toContain('exited with code 0');
+  }, 90_000);
+
+  it('skips a malformed line with a warning naming it, fails a run past PROGRAM_MAX_BAD_LINES, refuses a path outside the run folder', async () => {
+    world = createWorld({ ...CLIENT_ENV, PROGRAM_MAX_BAD_LINES: '1' });
+    const file = writeSweep(
+      world,
+      'bad',
+      programSweep('bad', 'python', { steps: 6, checkpoint_every: 3, sleep_s: 0.01 }, 'parameters:\n  fault: { values: [{ bad_lines: 1 }, { bad_lines: 2 }, { outside: true }] }\n'),
+    );
+    start(world, SCRIPTS.recorder);
+    start(world, SCRIPTS.worker, ['--concurrency', '3']);
+    const submitted = await run(world, SCRIPTS.sweep, [file, '--detach']);
+    expect(submitted.code).toBe(0);
+    const byLabel = () => new Map(sql<{ label: string; id: string }>(world, 'SELECT label, run_id AS id FROM sweep_runs').map((r) => [r.label, r.id]));
+    await waitFor('all three finished', () => sql(world, "SELECT 1 FROM runs WHERE status IN ('succeeded', 'failed')").length === 3, 60_000);
+    const ids = byLabel();
+    const one = runRow(world, ids.get('bad_lines=1') ?? '');
+    const two = runRow(world, ids.get('bad_lines=2') ?? '');
+    const outside = runRow(world, ids.get('outside=true') ?? '');
+    // One bad line (line 4: after the metrics of steps 1-3) is skipped.
+    expect(one?.status).toBe('succeeded');
+    expect(lossRows(world, one?.id ?? '').map((r) => r.step)).toEqual(range(1, 6));
+    expect(readFileSync(path.join(world.env.ARTIFACT_DIR ?? '', 'runs', one?.id ?? '', 'program.log'), 'utf8')).toMatch(
+      /event line 4: expected one JSON object per line, got "this is not json" \(skipped, 1 of at most 1\)/,
+    );
+    // A second one fails the run, once (a bad program is not retried), naming the line.
+    expect(two?.status).toBe('failed');
+    expect(two?.attempts).toBe(1);
+    expect(two?.error).toBe('event line 5: expected one JSON object per line, got "this is not json"; more than 1 malformed event lines (PROGRAM_MAX_BAD_LINES): failing the run');
+    // A checkpoint outside ABLATE_RUN_DIR is refused and fails the run.
+    expect(outside?.status).toBe('failed');
+    expect(outside?.attempts).toBe(1);
+    expect(outside?.error).toMatch(/^event line 3: checkpoint: refused ".*\/runs\/r-[0-9a-f]+\/\.\.\/escape\.json": it is outside the run folder .* \(ABLATE_RUN_DIR\); write checkpoints and artifacts inside it$/);
+    expect(sql(world, 'SELECT 1 FROM checkpoints WHERE run_id = ?', outside?.id ?? '')).toEqual([]);
+  }, 90_000);
+
+  it('a missing executable and a program silent past PROGRAM_SILENCE_MS fail their attempts with the reason (retried, then failed)', async () => {
+    world = createWorld({ ...CLIENT_ENV, PROGRAM_SILENCE_MS: '1500', PROGRAM_GRACE_MS: '500' });
+    const missing = writeSweep(world, 'missing', 'name: missing\nprogram: [ablate-no-such-program, --x]\nbase: { a: 1 }\n');
+    const silent = writeSweep(world, 'silent', programSweep('silent', 'python', { steps: 3, sleep_s: 60 }));
+    start(world, SCRIPTS.recorder);
+    start(world, SCRIPTS.worker, ['--concurrency', '2']);
+    for (const f of [missing, silent]) expect((await run(world, SCRIPTS.sweep, [f, '--detach'])).code).toBe(0);
+    await waitFor('both failed', () => sql(world, "SELECT 1 FROM runs WHERE status = 'failed'").length === 2, 60_000);
+    const errorOf = (sweep: string) => sql<{ error: string; attempts: number }>(world, 'SELECT error, attempts FROM runs JOIN sweep_runs ON run_id = id WHERE sweep_id = ?', sweep)[0];
+    expect(errorOf('missing')).toEqual({ attempts: 3, error: `cannot start the program "ablate-no-such-program --x" on ${hostname()}: "ablate-no-such-program" is not on PATH (ENOENT) (attempt 3 of 3)` });
+    expect(errorOf('silent')).toEqual({ attempts: 3, error: 'the program reported nothing on fd 3 for 2 s (PROGRAM_SILENCE_MS); stopped it (attempt 3 of 3)' });
+  }, 90_000);
+});

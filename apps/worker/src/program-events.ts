@@ -1,0 +1,102 @@
+import { isInside, realish } from '@ablate/config';
+import path from 'node:path';
+
+/**
+ * The events a training program writes to fd 3 (ABLATE_EVENTS_FD), one JSON object per line:
+ *   {"step": 100, "metrics": {"loss": 0.31, "eval/nll": -0.61}}
+ *   {"step": 250, "checkpoint": "checkpoints/step-250.pt"}
+ *   {"step": 250, "artifact": "samples", "path": "images/step-250.png"}
+ *   {"step": 250, "mu_norms": [1.2, 0.8, …]}          (‖μ_c‖ per class, for a TARFlow-like program's ‖μ‖ panel)
+ * Any event may add "total_steps" (the run's length, for progress bars). Paths are relative to ABLATE_RUN_DIR or
+ * absolute, and must stay inside it once `..` and symlinks are resolved.
+ */
+export type ProgramEvent =
+  | { type: 'metrics'; step: number; metrics: { name: string; value: number }[]; totalSteps?: number }
+  | { type: 'checkpoint'; step: number; path: string; totalSteps?: number }
+  | { type: 'artifact'; step: number; kind: string; path: string; totalSteps?: number }
+  | { type: 'mu-norms'; step: number; norms: number[]; totalSteps?: number };
+
+/** A line that is not an event. `outside` marks a path outside the run folder (refused: the run fails). */
+export class ProgramEventError extends Error {
+  override name = 'ProgramEventError';
+  constructor(
+    readonly line: number,
+    message: string,
+    readonly outside = false,
+  ) {
+    super(`event line ${line}: ${message}`);
+  }
+}
+
+const MAX_SHOWN_CHARS = 120;
+const METRIC_NAME = /^[A-Za-z0-9_][A-Za-z0-9_./:-]*$/;
+
+function show(text: string): string {
+  return JSON.stringify(text.length > MAX_SHOWN_CHARS ? `${text.slice(0, MAX_SHOWN_CHARS)}…` : text);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * One line of fd 3 → an event with its paths resolved (absolute, inside `runDir`). Throws ProgramEventError naming the
+ * line number and what is wrong. Metric values may be numbers, null or "NaN"/"Infinity"/"-Infinity" (null = NaN).
+ */
+export function parseProgramEvent(text: string, line: number, runDir: string): ProgramEvent {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new ProgramEventError(line, `expected one JSON object per line, got ${show(text)}`);
+  }
+  if (!isRecord(v)) throw new ProgramEventError(line, `expected a JSON object such as {"step": 1, "metrics": {"loss": 0.5}}, got ${show(text)}`);
+  const step = v.step;
+  if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) throw new ProgramEventError(line, `step: expected an integer ≥ 0, got ${JSON.stringify(step) ?? 'nothing'}`);
+  let totalSteps: number | undefined;
+  if (v.total_steps !== undefined) {
+    if (typeof v.total_steps !== 'number' || !Number.isSafeInteger(v.total_steps) || v.total_steps < 1) throw new ProgramEventError(line, `total_steps: expected an integer ≥ 1, got ${JSON.stringify(v.total_steps)}`);
+    totalSteps = v.total_steps;
+  }
+  const extra = totalSteps === undefined ? {} : { totalSteps };
+  const kinds = ['metrics', 'checkpoint', 'artifact', 'mu_norms'].filter((k) => v[k] !== undefined);
+  if (kinds.length !== 1) {
+    throw new ProgramEventError(line, `expected exactly one of "metrics", "checkpoint", "artifact", "mu_norms", got ${kinds.length === 0 ? 'none' : kinds.map((k) => `"${k}"`).join(' and ')} in ${show(text)}`);
+  }
+  if (v.metrics !== undefined) {
+    if (!isRecord(v.metrics) || Object.keys(v.metrics).length === 0) throw new ProgramEventError(line, `metrics: expected an object of name → number, got ${show(JSON.stringify(v.metrics))}`);
+    const metrics = Object.entries(v.metrics).map(([name, raw]) => {
+      if (!METRIC_NAME.test(name)) throw new ProgramEventError(line, `metrics: expected names of letters, digits and _ . / : - (such as "eval/nll"), got ${JSON.stringify(name)}`);
+      const value = toNumber(raw);
+      if (value === undefined) throw new ProgramEventError(line, `metrics.${name}: expected a number (or null, "NaN", "Infinity", "-Infinity"), got ${JSON.stringify(raw)}`);
+      return { name, value };
+    });
+    return { type: 'metrics', step, metrics, ...extra };
+  }
+  if (v.mu_norms !== undefined) {
+    const norms = Array.isArray(v.mu_norms) ? v.mu_norms.map(toNumber) : [];
+    if (norms.length === 0 || norms.some((n) => n === undefined)) throw new ProgramEventError(line, `mu_norms: expected a non-empty list of numbers (one per class), got ${show(JSON.stringify(v.mu_norms))}`);
+    return { type: 'mu-norms', step, norms: norms.map((n) => n ?? NaN), ...extra };
+  }
+  if (v.checkpoint !== undefined) return { type: 'checkpoint', step, path: insideRunDir(v.checkpoint, 'checkpoint', line, runDir), ...extra };
+  const kind = v.artifact;
+  if (typeof kind !== 'string' || !/^[a-z0-9][a-z0-9_.-]*$/.test(kind)) throw new ProgramEventError(line, `artifact: expected a kind of a-z, 0-9, _ . - (such as "samples"), got ${JSON.stringify(kind)}`);
+  return { type: 'artifact', step, kind, path: insideRunDir(v.path, 'path', line, runDir), ...extra };
+}
+
+/** A number, null (NaN) or "NaN" / "Infinity" / "-Infinity"; undefined for anything else. */
+function toNumber(raw: unknown): number | undefined {
+  if (raw === null) return NaN;
+  if (typeof raw === 'number') return raw;
+  return raw === 'NaN' || raw === 'Infinity' || raw === '-Infinity' ? Number(raw) : undefined;
+}
+
+/** `p` resolved against the run folder; refused (ProgramEventError with `outside`) when it leads out of it. */
+function insideRunDir(p: unknown, field: string, line: number, runDir: string): string {
+  if (typeof p !== 'string' || p === '') throw new ProgramEventError(line, `${field}: expected a path inside ABLATE_RUN_DIR, got ${JSON.stringify(p) ?? 'nothing'}`);
+  const abs = path.resolve(runDir, p);
+  if (!isInside(realish(abs), realish(path.resolve(runDir)))) {
+    throw new ProgramEventError(line, `${field}: refused "${p}": it is outside the run folder ${runDir} (ABLATE_RUN_DIR); write checkpoints and artifacts inside it`, true);
+  }
+  return abs;
+}

@@ -1,0 +1,84 @@
+'use strict';
+/**
+ * ablate-client: report metrics, checkpoints and artifacts from your own training program to an ablate worker.
+ * One CommonJS file, no dependencies (Node.js 18+).
+ *
+ *   const ablate = require('./ablate-client');
+ *   const run = ablate.init();            // reads ABLATE_* from the environment
+ *   run.log(step, { loss });              // {"step": .., "metrics": {..}}
+ *   const p = run.checkpointPath(step, '.json'); fs.writeFileSync(p, ...); run.checkpoint(step, p);
+ *   if (run.shouldStop) ...               // SIGTERM: checkpoint and exit
+ *
+ * The protocol is in the README ("Your own training program"). Outside a worker (no ABLATE_EVENTS_FD) events go to
+ * <run dir>/events.jsonl and the run dir is ./ablate-run.
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+
+function number(v) {
+  const n = Number(v);
+  if (Number.isNaN(n)) return 'NaN';
+  if (n === Infinity) return 'Infinity';
+  if (n === -Infinity) return '-Infinity';
+  return n;
+}
+
+class Run {
+  constructor(env = process.env, { handleSigterm = true } = {}) {
+    this.runId = env.ABLATE_RUN_ID || 'local';
+    this.runDir = path.resolve(env.ABLATE_RUN_DIR || 'ablate-run');
+    fs.mkdirSync(this.runDir, { recursive: true });
+    this.config = env.ABLATE_CONFIG ? JSON.parse(fs.readFileSync(env.ABLATE_CONFIG, 'utf8')) : {};
+    this.resume = env.ABLATE_RESUME || null;
+    this.fd = env.ABLATE_EVENTS_FD ? Number(env.ABLATE_EVENTS_FD) : fs.openSync(path.join(this.runDir, 'events.jsonl'), 'a');
+    this.shouldStop = false;
+    this.checkpoints = [];
+    if (handleSigterm) process.on('SIGTERM', () => void (this.shouldStop = true));
+  }
+
+  write(event, totalSteps) {
+    if (totalSteps !== undefined) event.total_steps = totalSteps;
+    fs.writeSync(this.fd, `${JSON.stringify(event)}\n`); // synchronous: an event is out before the next line of code
+  }
+
+  /** Metrics at a step: { loss: 0.3, 'eval/nll': 1.2 }. NaN and infinities are allowed. */
+  log(step, metrics, totalSteps) {
+    const m = {};
+    for (const [k, v] of Object.entries(metrics)) m[k] = number(v);
+    this.write({ step, metrics: m }, totalSteps);
+  }
+
+  /** One norm per class (index = class): the mu_norms table and the report's ‖μ‖ panel. */
+  muNorms(step, norms) {
+    this.write({ step, mu_norms: norms.map(number) });
+  }
+
+  /** A fresh path for the checkpoint of `step` inside the run folder. */
+  checkpointPath(step, suffix = '.ckpt') {
+    const dir = path.join(this.runDir, 'checkpoints');
+    fs.mkdirSync(dir, { recursive: true });
+    return path.join(dir, `step-${String(step).padStart(8, '0')}${suffix}`);
+  }
+
+  /** Reports a checkpoint you have written; keeps the newest `keep` (at least 2) reported through this call. */
+  checkpoint(step, file, keep = 2) {
+    const abs = path.resolve(file);
+    this.write({ step, checkpoint: abs });
+    this.checkpoints.push(abs);
+    while (this.checkpoints.length > Math.max(2, keep)) {
+      const old = this.checkpoints.shift();
+      if (!this.checkpoints.includes(old)) fs.rmSync(old, { recursive: true, force: true });
+    }
+  }
+
+  /** A file the run made (kind: a-z, 0-9, _ . -, e.g. "samples"), inside the run folder. */
+  artifact(step, kind, file) {
+    this.write({ step, artifact: kind, path: path.resolve(file) });
+  }
+}
+
+function init(env = process.env, opts = {}) {
+  return new Run(env, opts);
+}
+
+module.exports = { init, Run };

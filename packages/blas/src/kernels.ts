@@ -1,0 +1,205 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BatchMatMul, Identity, _FusedMatMul, broadcast_util, util } from '@tensorflow/tfjs-core';
+import type { BatchMatMulAttrs, KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo, _FusedMatMulAttrs } from '@tensorflow/tfjs-core';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** The name a process reports for the wasm backend with these kernels installed. */
+export const BLAS_BACKEND_NAME = 'wasm+blas';
+
+/** The addon's functions (native/blas.c). */
+export interface BlasAddon {
+  matmul(
+    heap: ArrayBuffer, aOff: number, bOff: number, outOff: number, batch: number, m: number, n: number, k: number,
+    transA: boolean, transB: boolean, aIdx: Int32Array | null, bIdx: Int32Array | null, aStride: number, bStride: number,
+    biasOff: number, biasLen: number, act: number, alpha: number, preluOff: number, preluLen: number,
+  ): void;
+  setThreads(n: number): void;
+  getThreads(): number;
+  config(): string;
+}
+
+export type BlasStatus =
+  | { ok: true; name: typeof BLAS_BACKEND_NAME; threads: number; config: string }
+  | { ok: false; reason: string };
+
+const ADDON_DIR = path.join(__dirname, '..', 'build');
+const ADDON_PATH = path.join(ADDON_DIR, 'Release', 'ablate_blas.node');
+
+/** Loads the addon, or says in one sentence why it cannot. `file` is for tests (a missing or broken addon). */
+export function loadAddon(file = ADDON_PATH): BlasAddon | { error: string } {
+  if (!fs.existsSync(file)) {
+    const marker = path.join(ADDON_DIR, 'unavailable.txt');
+    const why = file === ADDON_PATH && fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8').trim() : `${file} does not exist; run pnpm build`;
+    return { error: `the native addon is not built: ${why}` };
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(file) as BlasAddon;
+  } catch (err: unknown) {
+    const msg = err instanceof Error ? err.message : String(err);
+    return { error: `the native addon failed to load: ${msg.split('\n')[0] ?? msg}` };
+  }
+}
+
+/** BLAS_THREADS (a positive integer), else 1: the worker runs one training process per core. */
+export function blasThreadsFromEnv(env: NodeJS.ProcessEnv = process.env): number | { error: string } {
+  const raw = env.BLAS_THREADS;
+  if (raw === undefined || raw === '') return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) return { error: `BLAS_THREADS: expected a positive integer, got "${raw}"` };
+  return n;
+}
+
+// ---- the kernels -------------------------------------------------------------------------------------------
+
+interface WasmBackendLike {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(dataId: unknown): { memoryOffset: number; shape: number[] } };
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  incRef(dataId: unknown): void;
+}
+
+const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, prelu: 3, leakyrelu: 4, sigmoid: 5, elu: 6 };
+
+let addon: BlasAddon | null = null;
+let originals: { batchMatMul: KernelConfig; fusedMatMul: KernelConfig; identity: KernelConfig } | null = null;
+
+const offsetOf = (backend: WasmBackendLike, t: TensorInfo): number => backend.dataIdMap.get(t.dataId).memoryOffset;
+
+/** For each output matrix, the index of the operand's matrix it reads; null when that index is i itself. */
+function batchIndex(outer: number[], outOuter: number[]): Int32Array | null {
+  const rank = outOuter.length;
+  const padded = [...Array<number>(rank - outer.length).fill(1), ...outer];
+  if (padded.every((d, i) => d === outOuter[i])) return null;
+  const total = util.sizeFromShape(outOuter);
+  const idx = new Int32Array(total);
+  const strides = new Array<number>(rank);
+  let s = 1;
+  for (let d = rank - 1; d >= 0; d--) {
+    strides[d] = padded[d] === 1 ? 0 : s;
+    s *= padded[d]!;
+  }
+  for (let i = 0; i < total; i++) {
+    let rem = i;
+    let j = 0;
+    for (let d = rank - 1; d >= 0; d--) {
+      const od = outOuter[d]!;
+      j += (rem % od) * strides[d]!;
+      rem = Math.floor(rem / od);
+    }
+    idx[i] = j;
+  }
+  return idx;
+}
+
+interface Epilogue { bias?: TensorInfo; act: number; alpha: number; prelu?: TensorInfo }
+
+function blasMatMul(backend: WasmBackendLike, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, ep: Epilogue): TensorInfo {
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const k = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+  const kb = transposeB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
+  const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+  const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const outOuter = broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
+  util.assert(k === kb, () => `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+  const out = backend.makeOutput([...outOuter, m, n], 'float32');
+  const batch = util.sizeFromShape(outOuter);
+  if (batch * m * n === 0) return out;
+  const aIdx = batchIndex(outerA, outOuter);
+  const bIdx = batchIndex(outerB, outOuter);
+  // Read the heap's buffer after makeOutput: its malloc may have grown the memory (a new ArrayBuffer).
+  addon!.matmul(
+    backend.wasm.HEAPU8.buffer as ArrayBuffer, offsetOf(backend, a), offsetOf(backend, b), offsetOf(backend, out), batch, m, n, k,
+    transposeA, transposeB, aIdx, bIdx, aIdx === null ? 1 : 0, bIdx === null ? 1 : 0,
+    ep.bias ? offsetOf(backend, ep.bias) : -1, ep.bias ? util.sizeFromShape(ep.bias.shape) : 0,
+    ep.act, ep.alpha, ep.prelu ? offsetOf(backend, ep.prelu) : -1, ep.prelu ? util.sizeFromShape(ep.prelu.shape) : 0,
+  );
+  return out;
+}
+
+function batchMatMulKernel(args: { inputs: NamedTensorInfoMap; backend: unknown; attrs: unknown }): TensorInfo {
+  const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return (originals!.batchMatMul.kernelFunc as KernelFunc)(args as never) as TensorInfo;
+  const { transposeA, transposeB } = args.attrs as unknown as BatchMatMulAttrs;
+  return blasMatMul(args.backend as WasmBackendLike, a, b, transposeA, transposeB, { act: 0, alpha: 0 });
+}
+
+function fusedMatMulKernel(args: { inputs: NamedTensorInfoMap; backend: unknown; attrs: unknown }): TensorInfo {
+  const { a, b, bias, preluActivationWeights } = args.inputs as { a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+  const { transposeA, transposeB, activation, leakyreluAlpha } = args.attrs as unknown as _FusedMatMulAttrs;
+  const act = ACTIVATIONS[activation];
+  const n = transposeB ? b.shape[b.shape.length - 2]! : b.shape[b.shape.length - 1]!;
+  const fits = (t: TensorInfo | undefined) => t == null || (t.dtype === 'float32' && t.shape.length <= 1 && [1, n].includes(util.sizeFromShape(t.shape)));
+  const supported = a.dtype === 'float32' && b.dtype === 'float32' && act !== undefined && fits(bias) && fits(preluActivationWeights) && (act !== 3 || preluActivationWeights != null);
+  if (!supported) return (originals!.fusedMatMul.kernelFunc as KernelFunc)(args as never) as TensorInfo;
+  return blasMatMul(args.backend as WasmBackendLike, a, b, transposeA, transposeB, {
+    act,
+    alpha: leakyreluAlpha || 0,
+    ...(bias ? { bias } : {}),
+    ...(preluActivationWeights ? { prelu: preluActivationWeights } : {}),
+  });
+}
+
+/**
+ * Identity without a copy: the output shares the input's heap memory (a reference count, as wasm's Reshape and the
+ * cpu backend's Identity do). wasm's own copies, and tfjs-core runs Identity for every tensor a custom gradient
+ * saves (engine.clone), so the copy doubled the memory of the activations kept for backward and cost time.
+ */
+function identityKernel(args: { inputs: NamedTensorInfoMap; backend: unknown; attrs: unknown }): TensorInfo {
+  const { x } = args.inputs as { x: TensorInfo };
+  if (x.dtype === 'string') return (originals!.identity.kernelFunc as KernelFunc)(args as never) as TensorInfo;
+  (args.backend as WasmBackendLike).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+/**
+ * Registers the OpenBLAS kernels over the wasm backend's BatchMatMul and _FusedMatMul, and a copy-free Identity
+ * (the wasm backend must be registered: call after tf.setBackend('wasm')). Idempotent; sets OpenBLAS's thread count every call.
+ * Anything the addon does not cover (non-float32, a bias or PReLU weights that are not a scalar or a row) goes to
+ * the wasm kernels it replaced.
+ */
+export function installBlasKernels(opts: { threads?: number; addonFile?: string } = {}): BlasStatus {
+  const threads = opts.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) return { ok: false, reason: `threads: expected a positive integer, got ${threads}` };
+  if (addon === null || opts.addonFile !== undefined) {
+    // OpenBLAS starts its thread pool when it loads: size it before it does.
+    process.env.OPENBLAS_NUM_THREADS ??= String(threads);
+    const loaded = loadAddon(opts.addonFile);
+    if ('error' in loaded) return { ok: false, reason: loaded.error };
+    addon = loaded;
+  }
+  addon.setThreads(threads);
+  if (originals === null) {
+    const batchMatMul = tf.getKernel(BatchMatMul, 'wasm');
+    const fusedMatMul = tf.getKernel(_FusedMatMul, 'wasm');
+    const identity = tf.getKernel(Identity, 'wasm');
+    if (batchMatMul === undefined || fusedMatMul === undefined || identity === undefined) return { ok: false, reason: 'the wasm backend has no BatchMatMul/_FusedMatMul kernel to replace (is @tensorflow/tfjs-backend-wasm loaded?)' };
+    originals = { batchMatMul, fusedMatMul, identity };
+    swap({ ...batchMatMul, kernelFunc: batchMatMulKernel as unknown as KernelFunc });
+    swap({ ...fusedMatMul, kernelFunc: fusedMatMulKernel as unknown as KernelFunc });
+    swap({ ...identity, kernelFunc: identityKernel as unknown as KernelFunc });
+  }
+  return { ok: true, name: BLAS_BACKEND_NAME, threads: addon.getThreads(), config: addon.config() };
+}
+
+/** Puts the wasm backend's own kernels back (tests, and a process that switches to plain wasm). */
+export function uninstallBlasKernels(): void {
+  if (originals === null) return;
+  swap(originals.batchMatMul);
+  swap(originals.fusedMatMul);
+  swap(originals.identity);
+  originals = null;
+}
+
+export function isBlasInstalled(): boolean {
+  return originals !== null;
+}
+
+function swap(config: KernelConfig): void {
+  tf.unregisterKernel(config.kernelName, config.backendName);
+  tf.registerKernel(config);
+}

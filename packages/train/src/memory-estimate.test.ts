@@ -19,6 +19,7 @@ describe('training memory estimate', () => {
     expect(paper.ok).toBe(false);
     expect(paper.forwardMiB).toBeGreaterThan(4096);
     expect(paper.maxBatch).toBe(8);
+    expect(fitsBackend(cfg('paper', 256), 'wasm+blas').ok).toBe(false); // OpenBLAS matmuls, the same 4 GiB heap
     expect(fitsBackend(cfg('paper', 256), 'tensorflow').ok).toBe(true); // no known ceiling: a GPU worker decides
   });
 });

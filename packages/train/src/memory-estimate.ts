@@ -38,11 +38,11 @@ export interface BackendFit {
   maxBatch: number | null;
 }
 
-/** Whether a run's training step fits the backend's memory: only wasm has a known ceiling; tensorflow and cpu pass. */
+/** Whether a run's training step fits the backend's memory: only wasm (and wasm+blas: the same heap) has a known ceiling; tensorflow and cpu pass. */
 export function fitsBackend(cfg: Pick<RunConfig, 'model' | 'train'>, backend: string): BackendFit {
   const { forwardBytes } = estimateTrainingMemory(cfg);
   const forwardMiB = forwardBytes / 2 ** 20;
-  if (backend !== 'wasm') return { ok: true, forwardMiB, limitMiB: null, maxBatch: null };
+  if (!backend.startsWith('wasm')) return { ok: true, forwardMiB, limitMiB: null, maxBatch: null };
   const perSample = forwardBytes / cfg.train.batch_size;
   let maxBatch: number | null = null;
   for (let b = 1; b * perSample <= WASM_FORWARD_LIMIT_BYTES; b *= 2) maxBatch = b;

@@ -1,1 +1,1 @@
-module.exports = require('../../jest.preset.js')(__dirname, { testTimeout: 180000 });
+module.exports = require('../../jest.preset.js')(__dirname, { testTimeout: 300000 });

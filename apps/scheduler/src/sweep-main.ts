@@ -54,7 +54,7 @@ function explainUnfit(file: string, pre: PreflightResult, log: Logger): void {
   log.debug({ preflight: pre }, 'local workers cannot train some runs');
   const lines = pre.problems.map((p) => {
     const fix = p.maxBatch === null ? 'no batch size fits' : `train.batch_size ${p.maxBatch} would fit`;
-    return `  ${p.labels.length} run(s) (model.preset ${p.preset}, train.batch_size ${p.batchSize}): ~${p.forwardMiB.toLocaleString('en-US')} MiB of forward activations per training step, where ${pre.backend} (a 4 GiB heap, and the backward pass needs several times the forward's) fits ~${p.limitMiB ?? '?'} MiB; ${fix}`;
+    return `  ${p.labels.length} run(s) (model.preset ${p.preset}, train.batch_size ${p.batchSize}): ~${p.forwardMiB.toLocaleString('en-US')} MiB of forward activations per training step, where ${pre.backend} (a 4 GiB heap; the backward pass needs ~5× the forward's) fits ~${p.limitMiB ?? '?'} MiB; ${fix}`;
   });
   throw new UsageError(
     [

@@ -6,6 +6,9 @@ import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { RedisConnectionOptions } from '@ablate/queue';
 import { fmtEta } from './fmt-eta';
 
+/** A program's progress may lack a loss or a speed (NaN arrives as null through BullMQ's JSON). */
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
 export const FINAL_STATUSES = new Set(['succeeded', 'failed', 'cancelled', 'diverged']);
 
 interface LiveProgress {
@@ -32,8 +35,8 @@ export function progressInfo(p: Omit<LiveProgress, 'at'>, now: number = Date.now
   const phase = p.phaseLabel ?? 'training';
   const inPhaseSec = p.phaseSince === undefined ? 0 : (now - p.phaseSince) / 1000;
   const what = p.phase !== undefined && p.phase !== 'training' && inPhaseSec >= 2 ? `${phase} ${fmtEta(inPhaseSec)}` : phase;
-  const loss = Number.isFinite(p.loss) ? `loss ${p.loss.toFixed(4)} | ` : '';
-  const speed = p.imagesPerSec > 0 ? `${p.imagesPerSec.toFixed(0)} img/s | ` : '';
+  const loss = isNum(p.loss) ? `loss ${p.loss.toFixed(4)} | ` : '';
+  const speed = isNum(p.imagesPerSec) && p.imagesPerSec > 0 ? `${p.imagesPerSec.toFixed(0)} img/s | ` : '';
   const eta = `ETA ${fmtEta(p.etaSec)}${p.etaIncludesEvals === false ? ' + evals' : ''}`;
   return `${what} | ${loss}${speed}${eta} | ${p.workerId ?? '?'}`;
 }
@@ -43,9 +46,6 @@ export interface WatchOutcome {
   allSucceeded: boolean;
   detached: boolean;
 }
-
-/** A program's progress may lack a loss or a speed (NaN arrives as null through BullMQ's JSON). */
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /**
  * Follows a sweep until every run is final (or `detach` resolves): statuses come from SQLite (the recorder writes them),

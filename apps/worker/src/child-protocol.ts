@@ -11,7 +11,7 @@ export type ToChild =
 /** Child → parent. */
 export type FromChild =
   /** etaSec counts the evals and checkpoints to come once one was timed (etaIncludesEvals); stepsEtaSec is the steps' alone. */
-  | { type: 'progress'; progress: TrainProgress & PhaseInfo & { backend: string; stepsEtaSec: number; etaIncludesEvals: boolean } }
+  | { type: 'progress'; progress: TrainProgress & Partial<PhaseInfo> & { backend: string; stepsEtaSec?: number; etaIncludesEvals?: boolean } }
   | { type: 'result'; status: TrainStatus; step: number; message: string; resumedFrom: number | null; elapsedMs: number }
   /** The run failed. `retry: false` when retrying cannot help (the config itself is wrong); the message names the fault. */
   | { type: 'error'; message: string; retry: boolean };

@@ -11,14 +11,15 @@ describe('training memory estimate', () => {
     expect(mib).toBeLessThan(461 * 1.1);
   });
 
-  it('on wasm: tiny at 64 and small at 32 fit, small at 64 and the paper preset at 256 do not, with the batch that would', () => {
+  it('on wasm: tiny at 64 and small at 64 fit (2.4 GiB peak, measured), small at 128 and the paper preset at 256 do not, with the batch that would', () => {
     expect(fitsBackend(cfg('tiny', 64), 'wasm').ok).toBe(true);
-    expect(fitsBackend(cfg('small', 32), 'wasm').ok).toBe(true);
-    expect(fitsBackend(cfg('small', 64), 'wasm')).toMatchObject({ ok: false, maxBatch: 32 });
+    expect(fitsBackend(cfg('small', 64), 'wasm').ok).toBe(true);
+    expect(fitsBackend(cfg('small', 128), 'wasm')).toMatchObject({ ok: false, maxBatch: 64 });
     const paper = fitsBackend(cfg('paper', 256), 'wasm');
     expect(paper.ok).toBe(false);
     expect(paper.forwardMiB).toBeGreaterThan(4096);
-    expect(paper.maxBatch).toBe(4);
+    expect(paper.maxBatch).toBe(8);
+    expect(fitsBackend(cfg('paper', 256), 'wasm+blas').ok).toBe(false); // OpenBLAS matmuls, the same 4 GiB heap
     expect(fitsBackend(cfg('paper', 256), 'tensorflow').ok).toBe(true); // no known ceiling: a GPU worker decides
   });
 });

@@ -80,7 +80,9 @@ describe('across hosts (network namespaces)', () => {
       expect(sql<{ step: number }>(world, "SELECT step FROM metrics WHERE run_id = ? AND name = 'loss' ORDER BY step", r.id).map((x) => x.step)).toEqual([5, 10, 15, 20]);
       expect(sql<{ step: number }>(world, "SELECT step FROM metrics WHERE run_id = ? AND name = 'eval/accuracy' ORDER BY step", r.id).map((x) => x.step)).toEqual([10, 20]);
       expect(sql<{ n: number }>(world, 'SELECT count(*) AS n FROM mu_norms WHERE run_id = ?', r.id)[0]?.n).toBe(5 * 10);
-      expect(sql<{ n: number }>(world, 'SELECT sum(count) AS n FROM confusion WHERE run_id = ?', r.id)[0]?.n).toBe(2 * 500);
+      // Each judge labelled 50 samples per class at step 10 and 100 at the final eval, raw (T = 1, 0.7) and denoised.
+      expect(sql<{ n: number }>(world, "SELECT sum(count) AS n FROM confusion WHERE run_id = ? AND judge = 'deep' AND kind = 'raw' AND temperature = 1", r.id)[0]?.n).toBe(500 + 1000);
+      expect(sql<{ n: number }>(world, 'SELECT sum(count) AS n FROM confusion WHERE run_id = ?', r.id)[0]?.n).toBe(2 * 3 * (500 + 1000));
     }
   });
 });

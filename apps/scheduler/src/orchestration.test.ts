@@ -55,6 +55,9 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
     }
     // One classifier per judge for the dataset, in the shared artifact store, trained once (the lock), no lock left.
     expect(readdirSync(path.join(world.dir, 'artifacts', 'classifiers')).filter((n) => !n.includes('.tmp-')).sort()).toEqual([expect.stringMatching(/^digit-cnn-[0-9a-f]{16}$/), expect.stringMatching(/^digit-cnn-[0-9a-f]{16}$/)]);
+    // Two workers on a fresh artifact folder: each judge trained once in all (the other worker waited for it and loaded it).
+    const trainings = (w1.output() + w2.output()).match(/training the digit classifier \(once per dataset\)/g) ?? [];
+    expect(trainings).toHaveLength(2);
     // Both workers took part (each took one of the two runs).
     expect(new Set(runs.map((r) => r.worker_id)).size).toBe(2);
 

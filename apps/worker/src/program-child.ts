@@ -21,6 +21,7 @@
  */
 import { ConfigError } from '@ablate/config';
 import { createLogger, type Logger } from '@ablate/log';
+import { flushDurably } from './flush-durably';
 import { cancelKeys, createEventEmitter, queueEnv, redisOptionsFromUrl, type ProgramRunJobData, type RunEventEmitter } from '@ablate/queue';
 import type { StopRequest } from '@ablate/train';
 import { Redis } from 'ioredis';
@@ -72,20 +73,6 @@ export function programLimits(env: NodeJS.ProcessEnv = process.env): ProgramLimi
   };
 }
 
-/** Every buffered event onto the stream, retrying while Redis is away for up to `withinMs` (see run-child.ts). */
-async function flushDurably(events: RunEventEmitter, log: Logger, withinMs: number): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
-    try {
-      await events.flush();
-      return;
-    } catch (err: unknown) {
-      if (Date.now() + wait > deadline) throw new Error(`could not write ${events.pending} event(s) to Redis within ${Math.round(withinMs / 1000)} s: ${err instanceof Error ? err.message : String(err)}`);
-      log.warn({ pending: events.pending, retryInMs: wait }, 'Redis unreachable: holding the events (and the next checkpoint) until it is back');
-      await new Promise((r) => setTimeout(r, wait));
-    }
-  }
-}
 
 /** Why the program was stopped by us, if it was. */
 type StopCause = { kind: 'cancel' } | { kind: 'interrupt' } | { kind: 'fatal'; message: string; retry: boolean };

@@ -16,6 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isToChild, type FromChild, type ToChild } from './child-protocol';
 import { createConsistencyJudge, judgementMetrics } from './consistency';
+import { flushDurably as flushEvents } from './flush-durably';
 import { checkResume, clearResumePoint, readResumePoint, ResumeError, writeResumePoint } from './resume-point';
 import { PhaseTracker, type RunPhase } from './run-phase';
 
@@ -36,24 +37,7 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
   const log = createLogger({ name: 'worker' }).child({ runId: job.runId, jobId: start.jobId, attempt: start.attempt, child: process.pid });
   const redis = new Redis(redisOptionsFromUrl(env.redisUrl));
   const events = createEventEmitter(redis, env.prefix, { onError: (err) => log.warn({ err }, 'event flush failed; will retry') });
-  /**
-   * Every buffered event onto the stream, retrying while Redis is away (a restart, a partition) for up to `withinMs`.
-   * Called before each checkpoint: a checkpoint is where the next attempt resumes, so the reports of the steps before
-   * it must be on the stream first, or they would be lost with this process.
-   */
-  const flushDurably = async (withinMs: number): Promise<void> => {
-    const deadline = Date.now() + withinMs;
-    for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
-      try {
-        await events.flush();
-        return;
-      } catch (err: unknown) {
-        if (Date.now() + wait > deadline) throw new Error(`could not write ${events.pending} event(s) to Redis within ${Math.round(withinMs / 1000)} s: ${err instanceof Error ? err.message : String(err)}`);
-        log.warn({ pending: events.pending, retryInMs: wait, err: { message: err instanceof Error ? err.message : String(err) } }, 'Redis unreachable: holding the events (and the next checkpoint) until it is back');
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
-  };
+  const flushDurably = (withinMs: number): Promise<void> => flushEvents(events, log, withinMs);
   const poll = setInterval(() => {
     redis.exists(...cancelKeys(env.prefix, { sweepId: job.sweepId, runId: job.runId })).then(
       (n) => {

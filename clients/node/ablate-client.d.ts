@@ -13,5 +13,7 @@ export declare class Run {
   checkpointPath(step: number, suffix?: string): string;
   checkpoint(step: number, file: string, keep?: number): void;
   artifact(step: number, kind: string, file: string): void;
+  /** Generated digits (N, H, W, C) in [-1, 1], class-major, for the worker's two digit judges. */
+  samples(step: number, images: Float32Array | number[], shape: [number, number, number, number], kind?: 'raw' | 'denoised', temperature?: number): void;
 }
 export declare function init(env?: NodeJS.ProcessEnv, opts?: InitOptions): Run;

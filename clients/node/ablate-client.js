@@ -75,6 +75,21 @@ class Run {
   artifact(step, kind, file) {
     this.write({ step, artifact: kind, path: path.resolve(file) });
   }
+
+  /**
+   * Generated digits for the worker's two digit judges (class-consistency metrics and confusions, as for the built-in
+   * trainer). `images`: (N, H, W, C) values in [-1, 1] as a Float32Array or array, class-major (N / 10 per class).
+   */
+  samples(step, images, shape, kind = 'raw', temperature = 1) {
+    const f32 = images instanceof Float32Array ? images : Float32Array.from(images);
+    const buf = Buffer.alloc(f32.length * 4);
+    for (let i = 0; i < f32.length; i++) buf.writeFloatLE(f32[i], i * 4);
+    const dir = path.join(this.runDir, 'samples');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `step-${String(step).padStart(8, '0')}-${kind}-t${temperature}.f32`);
+    fs.writeFileSync(file, buf);
+    this.write({ step, samples: file, shape, kind, temperature });
+  }
 }
 
 function init(env = process.env, opts = {}) {

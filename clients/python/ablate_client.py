@@ -23,6 +23,8 @@ The protocol (README, "Your own training program"): JSON lines on the file descr
     {"step": 250, "checkpoint": "<path inside ABLATE_RUN_DIR>"}
     {"step": 250, "artifact": "samples", "path": "<path inside ABLATE_RUN_DIR>"}
     {"step": 250, "mu_norms": [1.2, 0.8, ...]}       (one per class: the TARFlow ‖μ_c‖ panel)
+    {"step": 3000, "samples": "<.f32 file>", "shape": [N, 28, 28, 1], "kind": "raw", "temperature": 1.0}
+                                                      (generated digits: the worker's two judges label them)
 Run outside a worker (no ABLATE_EVENTS_FD), events go to <run dir>/events.jsonl and the run dir is ./ablate-run.
 """
 import json
@@ -110,6 +112,26 @@ class Run:
     def artifact(self, step, kind, path):
         """A file the run made (kind: a-z, 0-9, _ . -, e.g. "samples"), inside the run folder."""
         self._write({"step": int(step), "artifact": str(kind), "path": os.path.abspath(path)})
+
+    def samples(self, step, data, shape, kind="raw", temperature=1.0):
+        """Generated digits for the worker's two digit judges, which record their class-consistency and confusions
+        (metrics eval/consistency/<kind>/t<T>[/<judge>], as for the built-in trainer). `data`: the images as float32
+        little-endian bytes (numpy: `a.astype("<f4").tobytes()`) or a flat sequence of floats, shape (N, H, W, C) in
+        [-1, 1], class-major: the first N/10 of class 0, then class 1, and so on. `kind`: "raw" or "denoised"."""
+        import array
+        import sys
+
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            a = array.array("f", data)
+            if sys.byteorder != "little":
+                a.byteswap()
+            data = a.tobytes()
+        d = os.path.join(self.run_dir, "samples")
+        os.makedirs(d, exist_ok=True)
+        p = os.path.join(d, "step-%08d-%s-t%s.f32" % (int(step), kind, float(temperature)))
+        with open(p, "wb") as f:
+            f.write(data)
+        self._write({"step": int(step), "samples": p, "shape": [int(v) for v in shape], "kind": str(kind), "temperature": float(temperature)})
 
     def close(self):
         try:

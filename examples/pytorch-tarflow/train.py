@@ -47,7 +47,8 @@ DEFAULTS = {
     "data": {"test_fraction": 1 / 6, "split_seed": 0},
     "train": {"steps": 3000, "batch_size": 64, "lr": 3e-3, "warmup_steps": 50, "min_lr_ratio": 0.0, "weight_decay": 1e-4,
               "beta1": 0.9, "beta2": 0.95, "eps": 1e-8, "grad_clip": 0.0, "noise_std": 0.1, "metrics_every_steps": 10},
-    "eval": {"every_steps": 500, "examples": 1000, "batch_size": 250, "samples_per_class": 10, "temperature": 1.0},
+    "eval": {"every_steps": 500, "examples": 1000, "batch_size": 250, "samples_per_class": 10, "temperature": 1.0,
+             "consistency_samples_per_class": 50, "final_consistency_samples_per_class": 100, "consistency_temperatures": [1.0, 0.7]},
     "checkpoint": {"every_steps": 500},
 }
 
@@ -302,6 +303,24 @@ def main():
             correct += (model.class_logits(x.to(device)).argmax(1).cpu() == y).sum().item()
         nll = nll_sum / len(yev)
         run.log(step, {"eval/nll": nll, "eval/bpd": (nll + math.log(128)) / math.log(2), "eval/accuracy": correct / len(yev)})
+        # Mode mixing, as the built-in trainer measures it: samples the worker's two digit judges label (run.samples):
+        # the denoised ones at eval.temperature and raw ones at each of eval.consistency_temperatures, per class
+        # consistency_samples_per_class, at the final eval at least final_consistency_samples_per_class.
+        per = ev["consistency_samples_per_class"]
+        if per > 0 and classes == 10:
+            if step == t["steps"]:
+                per = max(per, ev["final_consistency_samples_per_class"])
+            y = torch.arange(classes).repeat_interleave(per).to(device)
+            raw, den = model.sample(y, ev["temperature"], t["noise_std"], torch.Generator().manual_seed(seed * 1000 + step + 7))
+            sets = [("denoised", ev["temperature"], den)]
+            for temp in ev["consistency_temperatures"]:
+                if temp == ev["temperature"]:
+                    sets.append(("raw", temp, raw))
+                else:
+                    sets.append(("raw", temp, model.sample(y, temp, 0, torch.Generator().manual_seed(seed * 1000 + step + 11))[0]))
+            for kind, temp, imgs in sets:
+                a = imgs.detach().float().clamp(-1, 1).cpu().contiguous()
+                run.samples(step, a.numpy().astype("<f4").tobytes(), list(a.shape), kind, temp)
         k = ev["samples_per_class"]
         if k > 0:
             y = torch.arange(classes).repeat_interleave(k).to(device)

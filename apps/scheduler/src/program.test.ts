@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { existsSync, readFileSync } from 'node:fs';
+import { loadDataset } from '@ablate/data';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { createWorld, destroyWorld, run, SCRIPTS, sql, start, submitWithOneWorker, trainingPid, waitFor, waitForCheckpoints, writeSweep, type Proc, type World } from './test-utils/harness';
@@ -87,6 +88,54 @@ describe.each(['python', 'node'] as const)('a %s program', (lang) => {
     expect(again.output).toContain("0 enqueued, 1 already finished");
   }, 150_000);
 });
+
+describe('a program\'s samples', () => {
+  it('are labelled by the two digit judges: consistency metrics per judge, their agreement and the confusion counts', async () => {
+    world = createWorld(CLIENT_ENV);
+    // 20 held-out digits per class, class-major, in [-1, 1]: as "raw" under their own classes (consistent), and as
+    // "denoised" under the next class (slot c holds digits of c + 1: every judge should see c → c + 1).
+    const { test } = loadDataset({ source: 'mnist-embedded', testFraction: 1 / 6, splitSeed: 0 });
+    const perClass = 20, px = test.height * test.width;
+    const byClass = Array.from({ length: 10 }, (_, c) => range(0, test.count - 1).filter((i) => test.labels[i] === c).slice(0, perClass));
+    const write = (name: string, shift: number) => {
+      const buf = Buffer.alloc(10 * perClass * px * 4);
+      let o = 0;
+      for (let c = 0; c < 10; c++) {
+        for (const i of byClass[(c + shift) % 10] ?? []) for (let p = 0; p < px; p++) o = buf.writeFloatLE((test.images[i * px + p] ?? 0) * 2 - 1, o);
+      }
+      const f = path.join(world.dir, name);
+      writeFileSync(f, buf);
+      return f;
+    };
+    const shape = [10 * perClass, test.height, test.width, 1];
+    const samples = [
+      { from: write('real.f32', 0), shape, kind: 'raw', temperature: 1 },
+      { from: write('shifted.f32', 1), shape, kind: 'denoised', temperature: 0.7 },
+    ];
+    const file = writeSweep(world, 'judged', programSweep('judged', 'node', { steps: 3, checkpoint_every: 10, sleep_s: 0.01, samples }));
+    const { worker, runId } = await submitWithOneWorker(world, file);
+    await waitFor('the run to succeed', () => runRow(world, runId)?.status === 'succeeded', 120_000).catch((e) => { console.log(worker.output().slice(-4000)); throw e; });
+
+    const metric = (name: string) => sql<{ step: number; value: number }>(world, 'SELECT step, value FROM metrics WHERE run_id = ? AND name = ?', runId, name);
+    for (const judge of ['deep', 'shallow']) {
+      expect(metric(`eval/consistency/raw/t1.0/${judge}`)[0]?.value).toBeGreaterThan(0.8);
+      expect(metric(`eval/consistency/denoised/t0.7/${judge}`)[0]?.value).toBeLessThan(0.2);
+      expect(metric(`eval/judge_accuracy/${judge}`)).toHaveLength(1);
+    }
+    expect(metric('eval/consistency/raw/t1.0')[0]?.step).toBe(3);
+    expect(metric('eval/judge_agreement/raw/t1.0')[0]?.value).toBeGreaterThan(0.8);
+    const sets = sql<{ judge: string; kind: string; temperature: number; n: number }>(world, 'SELECT kind, temperature, judge, sum(count) AS n FROM confusion WHERE run_id = ? GROUP BY 1, 2, 3 ORDER BY kind, judge', runId);
+    expect(sets.map((c) => [c.kind, c.temperature, c.judge, c.n])).toEqual([
+      ['denoised', 0.7, 'deep', 200],
+      ['denoised', 0.7, 'shallow', 200],
+      ['raw', 1, 'deep', 200],
+      ['raw', 1, 'shallow', 200],
+    ]);
+    const shifted = sql<{ n: number }>(world, "SELECT sum(count) AS n FROM confusion WHERE run_id = ? AND kind = 'denoised' AND judge = 'deep' AND predicted_class = (true_class + 1) % 10", runId);
+    expect(shifted[0]?.n).toBeGreaterThan(160);
+  }, 180_000);
+});
+
 
 describe('program runs: stopping and bad programs', () => {
   it('a worker stopped with SIGTERM releases its Python program (it checkpoints on SIGTERM) and another worker resumes it', async () => {

@@ -39,7 +39,7 @@ base:
   device: cpu
   model: { preset: test }
   train: { steps: 20, batch_size: 16, warmup_steps: 2, metrics_every_steps: 5 }
-  eval: { every_steps: 10, examples: 50, batch_size: 50, samples_per_class: 1 }
+  eval: { every_steps: 10, examples: 50, batch_size: 50, samples_per_class: 1, consistency_samples_per_class: 2, final_consistency_samples_per_class: 5 }
   checkpoint: { every_steps: 10 }
 parameters:
   prior.mu_init: { values: [data] }
@@ -56,5 +56,13 @@ parameters:
     expect(sql(w, 'SELECT step, kind FROM artifacts WHERE run_id = ? AND kind <> ? ORDER BY step, kind', runId, 'log')).toEqual(
       [10, 20].flatMap((step) => ['mu', 'samples', 'samples-denoised'].map((kind) => ({ step, kind }))),
     );
-  }, 150_000);
+    // its samples, labelled by the worker's two digit judges: 2 per class, 5 at the final eval
+    expect(sql(w, "SELECT step, name FROM metrics WHERE run_id = ? AND name LIKE 'eval/consistency/%' AND name NOT LIKE '%/deep' AND name NOT LIKE '%/shallow' ORDER BY step, name", runId)).toEqual(
+      [10, 20].flatMap((step) => ['denoised/t1.0', 'raw/t0.7', 'raw/t1.0'].map((tag) => ({ step, name: `eval/consistency/${tag}` }))),
+    );
+    expect(sql(w, "SELECT step, sum(count) AS n FROM confusion WHERE run_id = ? AND judge = 'deep' AND kind = 'raw' AND temperature = 1 GROUP BY step ORDER BY step", runId)).toEqual([
+      { step: 10, n: 20 },
+      { step: 20, n: 50 },
+    ]);
+  }, 240_000);
 });

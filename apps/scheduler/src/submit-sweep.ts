@@ -121,8 +121,9 @@ export function storedConfigOf(r: RunSpec): unknown {
 
 function jobDataOf(r: RunSpec, sweepId: string, artifactDir: string): RunJobData {
   const common = { runId: r.runId, sweepId, label: r.label, artifactDir: runArtifactDir(artifactDir, r.runId) };
-  if (r.program !== undefined) return { ...common, config: r.config, program: r.program };
-  return { ...common, config: r.config, classifierDir: path.join(artifactDir, 'classifiers') };
+  const classifierDir = path.join(artifactDir, 'classifiers'); // the digit judges, shared by every run of every worker
+  if (r.program !== undefined) return { ...common, config: r.config, program: r.program, classifierDir };
+  return { ...common, config: r.config, classifierDir };
 }
 
 async function jobStates(queue: Queue<RunJobData>, ids: string[]): Promise<Map<string, string>> {

@@ -3,7 +3,7 @@ import {
   type ClassifierLog, type JudgeSpec, type LoadedClassifier,
 } from '@ablate/classifier';
 import type { RunConfig } from '@ablate/config';
-import { loadDataset, resolveCacheDir } from '@ablate/data';
+import { loadDataset, resolveCacheDir, type DataConfig } from '@ablate/data';
 import type { MetricRow } from '@ablate/train';
 import path from 'node:path';
 import { toDataConfig, type GeneratedSamples } from '@ablate/train';
@@ -75,9 +75,26 @@ export function createConsistencyJudge(
   log?: ClassifierLog,
   onWait?: (holder: string) => void,
 ): (samples: GeneratedSamples) => Promise<Judgement> {
+  return createJudge(toDataConfig(cfg.data), cacheRoot, log, onWait);
+}
+
+/**
+ * The same judges for a training program's samples (the `samples` event): the digit judges of the embedded MNIST split
+ * with its default test fraction and split seed, which the built-in runs use too, so both kinds of run share one cache.
+ */
+export function createDigitJudge(cacheRoot: string, log?: ClassifierLog, onWait?: (holder: string) => void): (samples: GeneratedSamples) => Promise<Judgement> {
+  return createJudge({ source: 'mnist-embedded', testFraction: 1 / 6, splitSeed: 0 }, cacheRoot, log, onWait);
+}
+
+function createJudge(
+  dataConfig: DataConfig,
+  cacheRoot: string,
+  log?: ClassifierLog,
+  onWait?: (holder: string) => void,
+): (samples: GeneratedSamples) => Promise<Judgement> {
   let loaded: Promise<{ spec: JudgeSpec; c: LoadedClassifier }[]> | null = null;
   const load = async () => {
-    const data = loadDataset(toDataConfig(cfg.data));
+    const data = loadDataset(dataConfig);
     const out: { spec: JudgeSpec; c: LoadedClassifier }[] = [];
     for (const spec of judgeSpecs()) {
       const c = await loadOrTrainClassifier(cacheRoot, data, { config: spec.config, training: spec.training, ...(log ? { log } : {}), ...(onWait ? { onWait } : {}) });

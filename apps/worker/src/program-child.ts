@@ -12,6 +12,8 @@
  *    ABLATE_RESUME (when resuming) and ABLATE_EVENTS_FD=3; stdout and stderr are appended to `<run dir>/program.log`;
  * 4. turns each JSON line on fd 3 into the stream events the built-in trainer sends (metrics, checkpoint, artifact),
  *    in order; before a checkpoint is reported every earlier event is on the stream, then the resume point is moved;
+ *    a `samples` event (generated digits) is labelled by the two digit judges, as the built-in trainer's samples are,
+ *    and becomes the same class-consistency metrics and confusion counts;
  * 5. on cancel (the sweep's or run's cancel key) or a release (the worker stops), sends SIGTERM and after the grace
  *    period SIGKILL to the program's group; on exit 0 the run succeeded, on any other exit the attempt failed.
  *
@@ -19,18 +21,20 @@
  * line number, up to PROGRAM_MAX_BAD_LINES (default 10); one more fails the run without retries. A path outside the run
  * folder fails the run at once, without retries. No event line for PROGRAM_SILENCE_MS (default 30 min) fails the attempt.
  */
+import { selectBackend } from '@ablate/backend';
 import { ConfigError } from '@ablate/config';
 import { createLogger, type Logger } from '@ablate/log';
 import { flushDurably } from './flush-durably';
 import { cancelKeys, createEventEmitter, queueEnv, redisOptionsFromUrl, type ProgramRunJobData, type RunEventEmitter } from '@ablate/queue';
-import type { StopRequest } from '@ablate/train';
+import type { GeneratedSamples, StopRequest } from '@ablate/train';
 import { Redis } from 'ioredis';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { isToChild, type FromChild, type ToChild } from './child-protocol';
+import { createDigitJudge, judgementMetrics } from './consistency';
 import { parseProgramEvent, ProgramEventError, type ProgramEvent } from './program-events';
 import { findExecutable, fingerprint, tailLines } from './program-files';
 import { clearResumePoint, readResumePoint, ResumeError, writeResumePoint } from './resume-point';
@@ -48,6 +52,25 @@ export class ProgramRunError extends Error {
   ) {
     super(message);
   }
+}
+
+const DIGIT_CLASSES = 10;
+
+/** A `samples` event's file: float32 little-endian (N, H, W, C), class-major with N / 10 samples per class. */
+export function readSamples(e: Extract<ProgramEvent, { type: 'samples' }>, line: number): GeneratedSamples {
+  const [n, height, width, channels] = e.shape;
+  if (n % DIGIT_CLASSES !== 0) throw new ProgramEventError(line, `shape: expected N to be a multiple of ${DIGIT_CLASSES} (class-major, N / ${DIGIT_CLASSES} per class), got ${n}`);
+  if (!existsSync(e.path)) throw new ProgramEventError(line, `samples: ${e.path} does not exist`);
+  const bytes = n * height * width * channels * 4;
+  const size = statSync(e.path).size;
+  if (size !== bytes) throw new ProgramEventError(line, `samples: ${e.path} holds ${size} bytes; shape [${e.shape.join(', ')}] of float32 needs ${bytes}`);
+  const buf = readFileSync(e.path);
+  const images = new Float32Array(n * height * width * channels);
+  for (let i = 0; i < images.length; i++) images[i] = buf.readFloatLE(i * 4);
+  const perClass = n / DIGIT_CLASSES;
+  const classes = new Int32Array(n);
+  for (let i = 0; i < n; i++) classes[i] = Math.floor(i / perClass);
+  return { step: e.step, kind: e.kind, temperature: e.temperature, images, classes, height, width, channels };
 }
 
 /** The knobs of the runner, from the worker's environment. */
@@ -207,6 +230,7 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
     armSilence();
     let badLines = 0;
     let lineNo = 0;
+    let judge: ReturnType<typeof createDigitJudge> | null = null;
     let lastProgress = 0;
     const apply = async (e: ProgramEvent): Promise<void> => {
       if (e.totalSteps !== undefined) totalSteps = e.totalSteps;
@@ -216,6 +240,21 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
         lastLoss = e.metrics.find((m) => m.name === 'loss')?.value ?? lastLoss;
       } else if (e.type === 'mu-norms') {
         events.emit({ kind: 'mu-norms', runId: job.runId, step: e.step, norms: e.norms });
+      } else if (e.type === 'samples') {
+        const samples = readSamples(e, lineNo);
+        if (silence !== null) clearTimeout(silence); // the judges' first use trains them (minutes): not the program's silence
+        if (judge === null) {
+          const backend = await selectBackend(start.backend === undefined ? {} : { requested: start.backend }); // tfjs, for the judges
+          log.info({ backend: backend.name, device: backend.device }, 'judging samples');
+        }
+        judge ??= createDigitJudge(job.classifierDir ?? path.resolve(runDir, '..', '..', 'classifiers'), log, (holder) => log.info({ holder }, 'waiting for the digit judges'));
+        const j = await judge(samples);
+        armSilence();
+        events.emit({ kind: 'metrics', runId: job.runId, rows: judgementMetrics(j) });
+        for (const r of j.judges) {
+          events.emit({ kind: 'confusion', runId: job.runId, step: j.step, sampleKind: j.kind, temperature: j.temperature, judge: r.name, matrix: r.confusion });
+        }
+        log.info({ step: j.step, kind: j.kind, temperature: j.temperature, classConsistency: j.consistency, agreement: j.agreement, samples: j.count }, 'class-consistency');
       } else if (e.type === 'artifact') {
         if (!existsSync(e.path)) throw new ProgramEventError(lineNo, `path: ${e.path} does not exist`);
         events.emit({ kind: 'artifact', runId: job.runId, step: e.step, artifact: e.kind, uri: e.path });

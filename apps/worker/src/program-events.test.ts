@@ -38,12 +38,23 @@ describe('parseProgramEvent', () => {
     expect(parse(`{"step": 250, "artifact": "samples", "path": "${path.join(runDir, 'a.png')}"}`)).toEqual({ type: 'artifact', step: 250, kind: 'samples', path: path.join(runDir, 'a.png') });
   });
 
+  it('reads samples for the judges: shape, kind (raw by default) and temperature (1 by default)', () => {
+    expect(parse('{"step": 3000, "samples": "samples/a.f32", "shape": [1000, 28, 28, 1], "kind": "denoised", "temperature": 0.7}')).toEqual({
+      type: 'samples', step: 3000, path: path.join(runDir, 'samples', 'a.f32'), shape: [1000, 28, 28, 1], kind: 'denoised', temperature: 0.7,
+    });
+    expect(parse('{"step": 3, "samples": "a.f32", "shape": [10, 28, 28, 1]}')).toMatchObject({ kind: 'raw', temperature: 1 });
+    expect(errorOf('{"step": 3, "samples": "a.f32", "shape": [10, 28, 28]}').message).toBe('event line 7: shape: expected [N, height, width, channels] of integers ≥ 1, got "[10,28,28]"');
+    expect(errorOf('{"step": 3, "samples": "a.f32", "shape": [10, 28, 28, 1], "kind": "noisy"}').message).toBe('event line 7: kind: expected "raw" or "denoised", got "noisy"');
+    expect(errorOf('{"step": 3, "samples": "a.f32", "shape": [10, 28, 28, 1], "temperature": 0}').message).toBe('event line 7: temperature: expected a number > 0, got 0');
+    expect(errorOf('{"step": 3, "samples": "../a.f32", "shape": [10, 28, 28, 1]}').outside).toBe(true);
+  });
+
   it('names the line and what is wrong', () => {
     expect(errorOf('not json').message).toBe('event line 7: expected one JSON object per line, got "not json"');
     expect(errorOf('[1]').message).toBe('event line 7: expected a JSON object such as {"step": 1, "metrics": {"loss": 0.5}}, got "[1]"');
     expect(errorOf('{"metrics": {"loss": 1}}').message).toBe('event line 7: step: expected an integer ≥ 0, got nothing');
     expect(errorOf('{"step": -1, "metrics": {"loss": 1}}').message).toBe('event line 7: step: expected an integer ≥ 0, got -1');
-    expect(errorOf('{"step": 1}').message).toBe('event line 7: expected exactly one of "metrics", "checkpoint", "artifact", "mu_norms", got none in "{\\"step\\": 1}"');
+    expect(errorOf('{"step": 1}').message).toBe('event line 7: expected exactly one of "metrics", "checkpoint", "artifact", "mu_norms", "samples", got none in "{\\"step\\": 1}"');
     expect(parse('{"step": 5, "mu_norms": [1, null, 2.5]}')).toEqual({ type: 'mu-norms', step: 5, norms: [1, NaN, 2.5] });
     expect(errorOf('{"step": 5, "mu_norms": []}').message).toBe('event line 7: mu_norms: expected a non-empty list of numbers (one per class), got "[]"');
     expect(errorOf('{"step": 1, "metrics": {"loss": "low"}}').message).toBe('event line 7: metrics.loss: expected a number (or null, "NaN", "Infinity", "-Infinity"), got "low"');

@@ -7,6 +7,9 @@ import path from 'node:path';
  *   {"step": 250, "checkpoint": "checkpoints/step-250.pt"}
  *   {"step": 250, "artifact": "samples", "path": "images/step-250.png"}
  *   {"step": 250, "mu_norms": [1.2, 0.8, …]}          (‖μ_c‖ per class, for a TARFlow-like program's ‖μ‖ panel)
+ *   {"step": 3000, "samples": "samples/step-3000-raw-t1.0.f32", "shape": [1000, 28, 28, 1], "kind": "raw", "temperature": 1.0}
+ *       (generated digits for the judges: float32 little-endian (N, H, W, C) in [-1, 1], class-major with N / 10 per
+ *       class; the worker labels them with both digit judges and records the class-consistency metrics and confusions)
  * Any event may add "total_steps" (the run's length, for progress bars). Paths are relative to ABLATE_RUN_DIR or
  * absolute, and must stay inside it once `..` and symlinks are resolved.
  */
@@ -14,7 +17,8 @@ export type ProgramEvent =
   | { type: 'metrics'; step: number; metrics: { name: string; value: number }[]; totalSteps?: number }
   | { type: 'checkpoint'; step: number; path: string; totalSteps?: number }
   | { type: 'artifact'; step: number; kind: string; path: string; totalSteps?: number }
-  | { type: 'mu-norms'; step: number; norms: number[]; totalSteps?: number };
+  | { type: 'mu-norms'; step: number; norms: number[]; totalSteps?: number }
+  | { type: 'samples'; step: number; path: string; shape: [number, number, number, number]; kind: 'raw' | 'denoised'; temperature: number; totalSteps?: number };
 
 /** A line that is not an event. `outside` marks a path outside the run folder (refused: the run fails). */
 export class ProgramEventError extends Error {
@@ -59,9 +63,9 @@ export function parseProgramEvent(text: string, line: number, runDir: string): P
     totalSteps = v.total_steps;
   }
   const extra = totalSteps === undefined ? {} : { totalSteps };
-  const kinds = ['metrics', 'checkpoint', 'artifact', 'mu_norms'].filter((k) => v[k] !== undefined);
+  const kinds = ['metrics', 'checkpoint', 'artifact', 'mu_norms', 'samples'].filter((k) => v[k] !== undefined);
   if (kinds.length !== 1) {
-    throw new ProgramEventError(line, `expected exactly one of "metrics", "checkpoint", "artifact", "mu_norms", got ${kinds.length === 0 ? 'none' : kinds.map((k) => `"${k}"`).join(' and ')} in ${show(text)}`);
+    throw new ProgramEventError(line, `expected exactly one of "metrics", "checkpoint", "artifact", "mu_norms", "samples", got ${kinds.length === 0 ? 'none' : kinds.map((k) => `"${k}"`).join(' and ')} in ${show(text)}`);
   }
   if (v.metrics !== undefined) {
     if (!isRecord(v.metrics) || Object.keys(v.metrics).length === 0) throw new ProgramEventError(line, `metrics: expected an object of name → number, got ${show(JSON.stringify(v.metrics))}`);
@@ -77,6 +81,17 @@ export function parseProgramEvent(text: string, line: number, runDir: string): P
     const norms = Array.isArray(v.mu_norms) ? v.mu_norms.map(toNumber) : [];
     if (norms.length === 0 || norms.some((n) => n === undefined)) throw new ProgramEventError(line, `mu_norms: expected a non-empty list of numbers (one per class), got ${show(JSON.stringify(v.mu_norms))}`);
     return { type: 'mu-norms', step, norms: norms.map((n) => n ?? NaN), ...extra };
+  }
+  if (v.samples !== undefined) {
+    const shape = v.shape;
+    if (!Array.isArray(shape) || shape.length !== 4 || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 1)) {
+      throw new ProgramEventError(line, `shape: expected [N, height, width, channels] of integers ≥ 1, got ${show(JSON.stringify(shape) ?? 'nothing')}`);
+    }
+    const kind = v.kind ?? 'raw';
+    if (kind !== 'raw' && kind !== 'denoised') throw new ProgramEventError(line, `kind: expected "raw" or "denoised", got ${JSON.stringify(kind)}`);
+    const temperature = v.temperature ?? 1;
+    if (typeof temperature !== 'number' || !(temperature > 0)) throw new ProgramEventError(line, `temperature: expected a number > 0, got ${JSON.stringify(temperature)}`);
+    return { type: 'samples', step, path: insideRunDir(v.samples, 'samples', line, runDir), shape: shape as [number, number, number, number], kind, temperature, ...extra };
   }
   if (v.checkpoint !== undefined) return { type: 'checkpoint', step, path: insideRunDir(v.checkpoint, 'checkpoint', line, runDir), ...extra };
   const kind = v.artifact;

@@ -33,6 +33,13 @@ async function main() {
       process.exit(0);
     }
   }
+  // Generated-digit stand-ins for the judges: files the test wrote, sent through the client's samples().
+  for (const s of cfg.samples ?? []) {
+    const buf = fs.readFileSync(s.from);
+    const images = new Float32Array(buf.length / 4);
+    for (let i = 0; i < images.length; i++) images[i] = buf.readFloatLE(i * 4);
+    run.samples(steps, images, s.shape, s.kind, s.temperature);
+  }
   const f = path.join(run.runDir, 'final.txt');
   fs.writeFileSync(f, 'done\n');
   run.artifact(steps, 'summary', f);

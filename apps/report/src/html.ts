@@ -76,7 +76,7 @@ function imageCell(inputs: PageInputs, run: RunReport, kind: string, alt: string
   return `<img src="${data}" alt="${escapeHtml(`${alt}, ${run.result.label}, step ${ref.step}`)}" title="${escapeHtml(`${run.result.label} · step ${ref.step}`)}"><div class="step">step ${ref.step}</div>`;
 }
 
-const STYLE = `
+export const STYLE = `
   :root { color-scheme: light; }
   body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 24px 32px; color: #1d1d1f; background: #fff; }
   h1 { font-size: 22px; margin: 0 0 4px; }

@@ -1,3 +1,4 @@
+import { UsageError } from '@ablate/cli';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,7 +42,7 @@ export function preflightLocalWorkers(runs: { label: string; config: unknown }[]
     child.stderr.on('data', (d: Buffer) => void (err += d.toString('utf8')));
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`the local workers cannot start here: ${err.trim() || `exit ${code}`}`));
+      if (code !== 0) reject(new UsageError(`the local workers cannot start here: ${err.trim() || `exit ${code}`}`));
       else resolve(JSON.parse(out) as PreflightResult);
     });
     child.stdin.end(JSON.stringify({ ...(opts.backend ? { backend: opts.backend } : {}), runs }));

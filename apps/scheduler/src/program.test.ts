@@ -89,6 +89,17 @@ describe.each(['python', 'node'] as const)('a %s program', (lang) => {
   }, 150_000);
 });
 
+describe('an attached sweep of a program', () => {
+  it('starts its local workers (no tfjs preflight of a free-form config) and exits 0 when its runs succeed', async () => {
+    world = createWorld(CLIENT_ENV);
+    const file = writeSweep(world, 'attached', programSweep('attached', 'node', { steps: 5, checkpoint_every: 10, sleep_s: 0.01, device: 'cpu' }));
+    const r = await run(world, SCRIPTS.sweep, [file, '--workers', '1']);
+    expect(r.output).not.toContain('cannot start here');
+    expect(r.code).toBe(0);
+    expect(sql(world, 'SELECT status, backend FROM runs')).toEqual([{ status: 'succeeded', backend: 'program' }]);
+  }, 120_000);
+});
+
 describe('a program\'s samples', () => {
   it('are labelled by the two digit judges: consistency metrics per judge, their agreement and the confusion counts', async () => {
     world = createWorld(CLIENT_ENV);

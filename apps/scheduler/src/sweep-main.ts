@@ -99,7 +99,9 @@ async function main(): Promise<number> {
   const env = schedulerEnv();
   const log = createLogger({ name: 'sweep', destination: survivingTerminalOutput() }).child({ sweep: spec.name });
   // Started now, read only if local workers are needed: it runs while we connect.
-  const preflight = !values.detach && workersWanted !== 0 ? preflightLocalWorkers(runs.map((r) => ({ label: r.label, config: r.config })), values.backend ? { backend: values.backend } : {}) : null;
+  // Only the built-in trainer's runs have a backend and a memory estimate; a program's runs (program:) bring their own.
+  const builtin = runs.filter((r) => r.program === undefined);
+  const preflight = !values.detach && workersWanted !== 0 && builtin.length > 0 ? preflightLocalWorkers(builtin.map((r) => ({ label: r.label, config: r.config })), values.backend ? { backend: values.backend } : {}) : null;
   preflight?.catch(() => undefined); // awaited below when it matters
   const redis = await connectRedis(env.redisUrl);
   if (preflight !== null) {

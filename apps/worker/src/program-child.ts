@@ -176,6 +176,7 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
     let lastCheckpoint = resumeFrom;
     let totalSteps = 0;
     let lastLoss = NaN;
+    let lastImagesPerSec = NaN;
     events.emit({ kind: 'run-started', runId: job.runId, attempt: start.attempt, host: start.host, workerId: start.workerId, backend: 'program', device: path.basename(job.program.argv[0] ?? '?'), resumeFrom, at: Date.now() });
     events.emit({ kind: 'artifact', runId: job.runId, step: 0, artifact: 'log', uri: logFile });
     await durably(60_000);
@@ -238,6 +239,7 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
       if (e.type === 'metrics') {
         events.emit({ kind: 'metrics', runId: job.runId, rows: e.metrics.map((m) => ({ step: e.step, name: m.name, value: m.value })) });
         lastLoss = e.metrics.find((m) => m.name === 'loss')?.value ?? lastLoss;
+        lastImagesPerSec = e.metrics.find((m) => m.name === 'images_per_sec')?.value ?? lastImagesPerSec; // when the program reports it
       } else if (e.type === 'mu-norms') {
         events.emit({ kind: 'mu-norms', runId: job.runId, step: e.step, norms: e.norms });
       } else if (e.type === 'samples') {
@@ -272,7 +274,7 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
         lastProgress = Date.now();
         const elapsedSec = (Date.now() - t0) / 1000;
         const etaSec = totalSteps > lastStep && lastStep > (resumeFrom ?? 0) ? ((totalSteps - lastStep) * elapsedSec) / (lastStep - (resumeFrom ?? 0)) : NaN;
-        send({ type: 'progress', progress: { step: lastStep, totalSteps: Math.max(totalSteps, lastStep), loss: lastLoss, imagesPerSec: NaN, etaSec, stepsEtaSec: etaSec, etaIncludesEvals: true, backend: 'program', phase: 'training', phaseLabel: 'training (program)', phaseSince: t0, evalsLeft: 0, evalSec: null } });
+        send({ type: 'progress', progress: { step: lastStep, totalSteps: Math.max(totalSteps, lastStep), loss: lastLoss, imagesPerSec: lastImagesPerSec, etaSec, stepsEtaSec: etaSec, etaIncludesEvals: true, backend: 'program', phase: 'training', phaseLabel: 'training (program)', phaseSince: t0, evalsLeft: 0, evalSec: null } });
       }
     };
     const lines = createInterface({ input: p.stdio[3] as Readable, crlfDelay: Infinity });

@@ -43,7 +43,14 @@ const REDIS_PORT = 6379; // in the soak's own Redis namespace: nothing else list
 export const FAULT_KINDS = ['kill -9 worker', 'kill -9 training process', 'kill -9 recorder (restarted)', 'kill -9 Redis (restarted, AOF)', 'host link cut 10-30 s', 'checkpoint truncated'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 /** One round of the fault bag: each kind at least once per round, so even a short soak sees them all. */
-const BAG: FaultKind[] = ['kill -9 worker', 'kill -9 worker', 'kill -9 training process', 'kill -9 training process', 'kill -9 recorder (restarted)', 'kill -9 Redis (restarted, AOF)', 'host link cut 10-30 s', 'checkpoint truncated', 'checkpoint truncated'];
+const BAG: FaultKind[] = ['kill -9 worker', 'kill -9 worker', 'kill -9 training process', 'kill -9 training process', 'kill -9 recorder (restarted)', 'kill -9 Redis (restarted, AOF)', 'host link cut 10-30 s', 'checkpoint truncated'];
+/** A legitimately failed run's reason, for the table. */
+export function failureReason(error: string): string {
+  if (/changed after it was reported/.test(error)) return 'resume refused: its checkpoint changed (truncated)';
+  if (/it is not there/.test(error)) return 'resume refused: its checkpoint is gone (see RELIABILITY.md)';
+  if (/stalled/i.test(error)) return 'stalled too often';
+  return 'attempts used up';
+}
 const TERMINAL = ['succeeded', 'failed', 'diverged', 'cancelled'];
 /** Why a run the soak hit may legitimately end failed (see the header). */
 const LEGIT_FAILURE = /\(attempt (\d+) of \1\)|stalled|cannot resume from the checkpoint/i;
@@ -587,6 +594,12 @@ export function formatTable(r: SoakReport): string {
   out.push('');
   out.push(table(['final state', 'runs'], Object.entries(r.runsByState).sort().map(([k, v]) => [k === 'failed' ? 'failed (after the faults that hit them)' : k, String(v)])));
   out.push('');
+  if (r.legitFailures.length > 0) {
+    const reasons = new Map<string, number>();
+    for (const f of r.legitFailures) reasons.set(failureReason(f.error), (reasons.get(failureReason(f.error)) ?? 0) + 1);
+    out.push(table(['why the failed runs failed', 'runs'], [...reasons].sort().map(([k, v]) => [k, String(v)])));
+    out.push('');
+  }
   out.push(table(['metric rows (run, step, name)', 'count'], [
     ['expected', String(r.rows.expected)],
     ['present', String(r.rows.present)],

@@ -188,7 +188,13 @@ export async function runSoak(o: SoakOptions, log: Logger, command: string): Pro
       void slot.proc.exited.then(({ code, signal }) => {
         if (stopping) return;
         if (!slot.proc.killedOnPurpose) {
-          unexpectedExits.push(`${slot.name} exited ${signal ?? code}`);
+          let why = slot.proc.lastLine;
+          try {
+            why = String((JSON.parse(why) as { msg?: unknown }).msg ?? why);
+          } catch {
+            // a plain line (a usage error's message)
+          }
+          unexpectedExits.push(`${slot.name} exited ${signal ?? code}: ${why.split('\n')[0]?.slice(0, 100) ?? ''}`);
           log.warn({ proc: slot.name, code, signal }, 'exited without a fault: restarting it');
         }
         const delay = slot.proc.killedOnPurpose ? slot.restartAfterMs : 1000;
@@ -612,7 +618,7 @@ export function formatTable(r: SoakReport): string {
     ['throughput', `${r.throughput.runsPerMin.toFixed(1)} runs/min, ${r.throughput.rowsPerSec.toFixed(0)} rows/s (over ${r.throughput.seconds.toFixed(0)} s)`],
     ['recorder worst lag (sampled 1/s)', `stream length ${r.lag.maxStreamLength}, pending ${r.lag.maxPending}, undelivered ${r.lag.maxUndelivered}`],
     ['peak RSS (VmHWM)', `recorder ${r.peakRssMb.recorder} MB, worker ${r.peakRssMb.worker} MB, training process ${r.peakRssMb.trainingProcess} MB`],
-    ['exits without a fault', r.unexpectedExits.length === 0 ? 'none' : `${r.unexpectedExits.length}: ${r.unexpectedExits.slice(0, 3).join(', ')}`],
+    ['exits the soak did not cause (restarted)', r.unexpectedExits.length === 0 ? 'none' : `${r.unexpectedExits.length}: ${r.unexpectedExits.slice(0, 3).join('; ')}`],
   ]));
   out.push('');
   out.push(table(['check', 'result', 'detail'], r.checks.map((c) => [c.name, c.ok ? 'pass' : 'FAIL', c.detail])));

@@ -9,8 +9,8 @@ export interface SoakProc {
   pid: number;
   /** Set by the soak before it kills the process on purpose: its exit is then no surprise. */
   killedOnPurpose: boolean;
-  /** Its last output line (says why, when it exits on its own). */
-  lastLine: string;
+  /** Its last output lines (say why, when it exits on its own). */
+  lastLines: string[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   alive(): boolean;
 }
@@ -26,7 +26,8 @@ export function startIn(ns: string, name: string, cmd: string, args: string[], e
   for (const s of [child.stdout, child.stderr]) {
     if (!s) continue;
     createInterface({ input: s }).on('line', (line) => {
-      p.lastLine = line;
+      p.lastLines.push(line);
+      if (p.lastLines.length > 2) p.lastLines.shift();
       log.write(`${line}\n`);
       onLine?.(line);
     });
@@ -36,7 +37,7 @@ export function startIn(ns: string, name: string, cmd: string, args: string[], e
     child,
     pid: child.pid ?? -1,
     killedOnPurpose: false,
-    lastLine: '',
+    lastLines: [],
     exited,
     alive: () => child.exitCode === null && child.signalCode === null,
   };

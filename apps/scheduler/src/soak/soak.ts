@@ -165,6 +165,18 @@ export async function runSoak(o: SoakOptions, log: Logger, command: string): Pro
   const holdUnlessStopped = (ms: number) => Promise.race([sleep(ms), stopped]);
 
   log.info({ seed: o.seed, dir, runs: o.runs, workers: o.workers, hosts: o.hosts, minutes: o.minutes, steps: o.steps }, `chaos soak: seed ${o.seed} (replay the fault schedule with --seed ${o.seed})`);
+  // Ctrl-C or SIGTERM: no process or namespace of the soak's is left behind.
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.warn({ signal, dir }, 'interrupted: stopping every process of the soak and removing its namespaces; its folder is kept');
+    stopping = true;
+    for (const s of slots) if (s.proc?.alive()) s.proc.child.kill('SIGKILL');
+    if (redisProc?.alive()) redisProc.child.kill('SIGKILL');
+    for (const c of children.values()) if (cmdline(c.pid).includes(c.script)) process.kill(c.pid, 'SIGKILL');
+    if (net) destroyNet(net);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     net = createNet(o.hosts);
     const n = net;
@@ -188,13 +200,17 @@ export async function runSoak(o: SoakOptions, log: Logger, command: string): Pro
       void slot.proc.exited.then(({ code, signal }) => {
         if (stopping) return;
         if (!slot.proc.killedOnPurpose) {
-          let why = slot.proc.lastLine;
-          try {
-            why = String((JSON.parse(why) as { msg?: unknown }).msg ?? why);
-          } catch {
-            // a plain line (a usage error's message)
-          }
-          unexpectedExits.push(`${slot.name} exited ${signal ?? code}: ${why.split('\n')[0]?.slice(0, 100) ?? ''}`);
+          const why = slot.proc.lastLines
+            .map((l) => {
+              try {
+                return String((JSON.parse(l) as { msg?: unknown }).msg ?? l);
+              } catch {
+                return l; // a plain line (a usage error's message)
+              }
+            })
+            .join(' ')
+            .slice(0, 120);
+          unexpectedExits.push(`${slot.name.replace(/-\d+$/, '')} exited ${signal ?? code}: ${why}`);
           log.warn({ proc: slot.name, code, signal }, 'exited without a fault: restarting it');
         }
         const delay = slot.proc.killedOnPurpose ? slot.restartAfterMs : 1000;
@@ -562,6 +578,8 @@ export async function runSoak(o: SoakOptions, log: Logger, command: string): Pro
     report.table = formatTable(report);
     return report;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     stopping = true;
     stopWait();
     for (const s of slots) {
@@ -591,6 +609,13 @@ function table(head: string[], rows: string[][]): string {
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
+/** "3× recorder exited 2: Redis at … does not answer …", the most frequent first, at most three kinds. */
+function exitsSummary(exits: string[]): string {
+  const n = new Map<string, number>();
+  for (const e of exits) n.set(e, (n.get(e) ?? 0) + 1);
+  return [...n].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([e, k]) => `${k}× ${e}`).join('; ') + (n.size > 3 ? `; ${n.size - 3} more kinds` : '');
+}
+
 export function formatTable(r: SoakReport): string {
   const o = r.options;
   const out: string[] = [];
@@ -618,7 +643,7 @@ export function formatTable(r: SoakReport): string {
     ['throughput', `${r.throughput.runsPerMin.toFixed(1)} runs/min, ${r.throughput.rowsPerSec.toFixed(0)} rows/s (over ${r.throughput.seconds.toFixed(0)} s)`],
     ['recorder worst lag (sampled 1/s)', `stream length ${r.lag.maxStreamLength}, pending ${r.lag.maxPending}, undelivered ${r.lag.maxUndelivered}`],
     ['peak RSS (VmHWM)', `recorder ${r.peakRssMb.recorder} MB, worker ${r.peakRssMb.worker} MB, training process ${r.peakRssMb.trainingProcess} MB`],
-    ['exits the soak did not cause (restarted)', r.unexpectedExits.length === 0 ? 'none' : `${r.unexpectedExits.length}: ${r.unexpectedExits.slice(0, 3).join('; ')}`],
+    ['exits the soak did not cause (restarted)', r.unexpectedExits.length === 0 ? 'none' : exitsSummary(r.unexpectedExits)],
   ]));
   out.push('');
   out.push(table(['check', 'result', 'detail'], r.checks.map((c) => [c.name, c.ok ? 'pass' : 'FAIL', c.detail])));

@@ -32,7 +32,6 @@ class Run {
     this.resume = env.ABLATE_RESUME || null;
     this.fd = env.ABLATE_EVENTS_FD ? Number(env.ABLATE_EVENTS_FD) : fs.openSync(path.join(this.runDir, 'events.jsonl'), 'a');
     this.shouldStop = false;
-    this.checkpoints = [];
     if (handleSigterm) process.on('SIGTERM', () => void (this.shouldStop = true));
   }
 
@@ -60,15 +59,12 @@ class Run {
     return path.join(dir, `step-${String(step).padStart(8, '0')}${suffix}`);
   }
 
-  /** Reports a checkpoint you have written; keeps the newest `keep` (at least 2) reported through this call. */
+  /**
+   * Reports a checkpoint you have written; the worker deletes older reported ones past the newest `keep` (at least 2),
+   * once this one is safely recorded as the run's resume point.
+   */
   checkpoint(step, file, keep = 2) {
-    const abs = path.resolve(file);
-    this.write({ step, checkpoint: abs });
-    this.checkpoints.push(abs);
-    while (this.checkpoints.length > Math.max(2, keep)) {
-      const old = this.checkpoints.shift();
-      if (!this.checkpoints.includes(old)) fs.rmSync(old, { recursive: true, force: true });
-    }
+    this.write({ step, checkpoint: path.resolve(file), keep: Math.max(2, keep) });
   }
 
   /** A file the run made (kind: a-z, 0-9, _ . -, e.g. "samples"), inside the run folder. */

@@ -62,7 +62,6 @@ class Run:
         else:
             self._out = open(os.path.join(self.run_dir, "events.jsonl"), "a", buffering=1, encoding="utf-8")
         self.should_stop = False
-        self._checkpoints = []
         if handle_sigterm:
             signal.signal(signal.SIGTERM, self._on_sigterm)
 
@@ -91,23 +90,9 @@ class Run:
 
     def checkpoint(self, step, path, keep=2):
         """Reports a checkpoint you have written (a file or a folder inside the run folder); the run resumes from the
-        newest one reported. Keeps the newest `keep` (at least 2) of those reported through this call, deleting older ones."""
-        self._write({"step": int(step), "checkpoint": os.path.abspath(path)})
-        self._checkpoints.append(os.path.abspath(path))
-        keep = max(2, int(keep))
-        while len(self._checkpoints) > keep:
-            old = self._checkpoints.pop(0)
-            if old in self._checkpoints:
-                continue
-            try:
-                if os.path.isdir(old):
-                    import shutil
-
-                    shutil.rmtree(old)
-                else:
-                    os.remove(old)
-            except OSError:
-                pass
+        newest one reported. The worker deletes older reported ones past the newest `keep` (at least 2), but only once
+        this one is safely recorded as the run's resume point (never the one a resumed run still depends on)."""
+        self._write({"step": int(step), "checkpoint": os.path.abspath(path), "keep": max(2, int(keep))})
 
     def artifact(self, step, kind, path):
         """A file the run made (kind: a-z, 0-9, _ . -, e.g. "samples"), inside the run folder."""

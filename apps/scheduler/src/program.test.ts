@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { loadDataset } from '@ablate/data';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { createWorld, destroyWorld, run, SCRIPTS, sql, start, submitWithOneWorker, trainingPid, waitFor, waitForCheckpoints, writeSweep, type Proc, type World } from './test-utils/harness';
@@ -71,6 +71,8 @@ describe.each(['python', 'node'] as const)('a %s program', (lang) => {
     const checkpoints = sql<{ step: number; bytes: number; sha256: string }>(world, 'SELECT step, bytes, sha256 FROM checkpoints WHERE run_id = ? ORDER BY step', runId);
     expect(checkpoints.map((c) => c.step)).toEqual([10, 20, 30, 40, 50, 60]);
     expect(checkpoints.every((c) => c.bytes > 0 && /^[0-9a-f]{64}$/.test(c.sha256))).toBe(true);
+    // The client asks to keep 2; the worker deleted the older ones, each once a newer resume point was in Redis.
+    expect(readdirSync(path.join(world.env.ARTIFACT_DIR ?? '', 'runs', runId, 'checkpoints')).sort()).toEqual(['step-00000050.json', 'step-00000060.json']);
     const artifacts = sql<{ step: number; kind: string; uri: string }>(world, 'SELECT step, kind, uri FROM artifacts WHERE run_id = ? ORDER BY kind', runId);
     expect(artifacts.map((a) => [a.kind, a.step])).toEqual([
       ['log', 0],

@@ -29,7 +29,7 @@ import { cancelKeys, createEventEmitter, queueEnv, redisOptionsFromUrl, type Pro
 import type { GeneratedSamples, StopRequest } from '@ablate/train';
 import { Redis } from 'ioredis';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -37,7 +37,7 @@ import { isToChild, type FromChild, type ToChild } from './child-protocol';
 import { createDigitJudge, judgementMetrics } from './consistency';
 import { parseProgramEvent, ProgramEventError, type ProgramEvent } from './program-events';
 import { findExecutable, fingerprint, tailLines } from './program-files';
-import { clearResumePoint, readResumePoint, ResumeError, writeResumePoint } from './resume-point';
+import { clearResumePoint, jobLockOf, ownsJob, readResumePoint, ResumeError, writeResumePoint } from './resume-point';
 
 const send = (m: FromChild) => process.send?.(m);
 const SETPRIV = '/usr/bin/setpriv';
@@ -98,13 +98,14 @@ export function programLimits(env: NodeJS.ProcessEnv = process.env): ProgramLimi
 
 
 /** Why the program was stopped by us, if it was. */
-type StopCause = { kind: 'cancel' } | { kind: 'interrupt' } | { kind: 'fatal'; message: string; retry: boolean };
+type StopCause = { kind: 'cancel' } | { kind: 'interrupt' } | { kind: 'fatal'; message: string; retry: boolean } | { kind: 'lost'; message: string };
 
 async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: ProgramRunJobData, stop: { request: StopRequest }): Promise<void> {
   const env = queueEnv();
   const limits = programLimits();
   const log = createLogger({ name: 'worker' }).child({ runId: job.runId, jobId: start.jobId, attempt: start.attempt, child: process.pid });
   const redis = new Redis(redisOptionsFromUrl(env.redisUrl));
+  const lock = jobLockOf(env.prefix, start.jobId, start.lockToken);
   const events = createEventEmitter(redis, env.prefix, { onError: (err) => log.warn({ err }, 'event flush failed; will retry') });
   const durably = (ms: number) => flushDurably(events, log, ms);
   const runDir = path.resolve(job.artifactDir);
@@ -172,6 +173,9 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
       }
     }
     const resumeFrom = point?.step ?? null;
+    // Checkpoints reported with "keep": deleted oldest first, and only once a newer resume point is in Redis (the one the
+    // run resumes from is never deleted: a worker cut off from Redis deletes nothing).
+    let reported: string[] = point === null ? [] : (point.kept ?? [point.uri]);
     let lastStep = resumeFrom ?? 0;
     let lastCheckpoint = resumeFrom;
     let totalSteps = 0;
@@ -266,8 +270,18 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
         await durably(10 * 60_000); // the steps before a resume point reach the stream before it does
         events.emit({ kind: 'checkpoint', runId: job.runId, step: e.step, uri: e.path, bytes, sha256 });
         await durably(10 * 60_000);
-        await writeResumePoint(redis, env.prefix, job.runId, { step: e.step, uri: e.path, sha256, host: start.host, at: Date.now() });
+        const kept = [...reported.filter((p) => p !== e.path), e.path];
+        const dropped = e.keep === undefined ? [] : kept.splice(0, Math.max(0, kept.length - e.keep));
+        if (!(await writeResumePoint(redis, env.prefix, job.runId, { step: e.step, uri: e.path, sha256, host: start.host, at: Date.now(), kept }, lock))) {
+          const message = `lost the job lock (another worker has taken run ${job.runId} over while this one was cut off): stopped this copy of the program at step ${e.step}`;
+          log.error(message);
+          note(message);
+          terminate({ kind: 'lost', message }, true);
+          return;
+        }
         lastCheckpoint = e.step;
+        reported = kept;
+        for (const old of dropped) rmSync(old, { recursive: true, force: true });
         log.info({ step: e.step, bytes }, 'checkpoint');
       }
       if (Date.now() - lastProgress >= 500) {
@@ -282,7 +296,8 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
       for await (const text of lines) {
         lineNo += 1;
         armSilence();
-        if ((cause as StopCause | null)?.kind === 'fatal') continue;
+        const stopping = (cause as StopCause | null)?.kind;
+        if (stopping === 'fatal' || stopping === 'lost') continue; // read to the end, act on nothing
         if (text.trim() === '') continue;
         try {
           await apply(parseProgramEvent(text, lineNo, runDir));
@@ -318,6 +333,10 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
     const stopped = cause as StopCause | null;
     const elapsedMs = Date.now() - t0;
     if (stopped?.kind === 'fatal') throw new ProgramRunError(stopped.message, stopped.retry);
+    if (stopped?.kind === 'lost') {
+      send({ type: 'error', message: stopped.message, retry: true, lostLock: true });
+      return;
+    }
     if (stopped?.kind === 'interrupt') {
       events.emit({ kind: 'run-released', runId: job.runId, step: lastCheckpoint ?? 0, at: Date.now() });
       await durably(10 * 60_000);
@@ -328,6 +347,12 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
       events.emit({ kind: 'run-finished', runId: job.runId, status: 'cancelled', finalStep: lastStep, elapsedMs, at: Date.now() });
       await durably(10 * 60_000);
       send({ type: 'result', status: 'cancelled', step: lastStep, message: 'cancelled', resumedFrom: resumeFrom, elapsedMs });
+      return;
+    }
+    if (code === 0 && !(await ownsJob(redis, lock))) {
+      const message = `lost the job lock (another worker has taken run ${job.runId} over): not reporting this copy's exit 0`;
+      note(message);
+      send({ type: 'error', message, retry: true, lostLock: true });
       return;
     }
     if (code === 0) {

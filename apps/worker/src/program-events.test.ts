@@ -35,6 +35,8 @@ describe('parseProgramEvent', () => {
       totalSteps: 1000,
     });
     expect(parse('{"step": 250, "checkpoint": "checkpoints/step-250.pt"}')).toEqual({ type: 'checkpoint', step: 250, path: path.join(runDir, 'checkpoints', 'step-250.pt') });
+    expect(parse('{"step": 250, "checkpoint": "c.pt", "keep": 2}')).toEqual({ type: 'checkpoint', step: 250, path: path.join(runDir, 'c.pt'), keep: 2 });
+    expect(errorOf('{"step": 250, "checkpoint": "c.pt", "keep": 0}').message).toBe('event line 7: keep: expected an integer ≥ 1 (how many of the newest reported checkpoints to keep), got 0');
     expect(parse(`{"step": 250, "artifact": "samples", "path": "${path.join(runDir, 'a.png')}"}`)).toEqual({ type: 'artifact', step: 250, kind: 'samples', path: path.join(runDir, 'a.png') });
   });
 

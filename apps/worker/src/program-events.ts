@@ -4,7 +4,8 @@ import path from 'node:path';
 /**
  * The events a training program writes to fd 3 (ABLATE_EVENTS_FD), one JSON object per line:
  *   {"step": 100, "metrics": {"loss": 0.31, "eval/nll": -0.61}}
- *   {"step": 250, "checkpoint": "checkpoints/step-250.pt"}
+ *   {"step": 250, "checkpoint": "checkpoints/step-250.pt", "keep": 2}   ("keep": optional, the worker deletes older
+ *       reported checkpoints past the newest `keep`, once a newer resume point is safely in Redis)
  *   {"step": 250, "artifact": "samples", "path": "images/step-250.png"}
  *   {"step": 250, "mu_norms": [1.2, 0.8, …]}          (‖μ_c‖ per class, for a TARFlow-like program's ‖μ‖ panel)
  *   {"step": 3000, "samples": "samples/step-3000-raw-t1.0.f32", "shape": [1000, 28, 28, 1], "kind": "raw", "temperature": 1.0}
@@ -15,7 +16,7 @@ import path from 'node:path';
  */
 export type ProgramEvent =
   | { type: 'metrics'; step: number; metrics: { name: string; value: number }[]; totalSteps?: number }
-  | { type: 'checkpoint'; step: number; path: string; totalSteps?: number }
+  | { type: 'checkpoint'; step: number; path: string; keep?: number; totalSteps?: number }
   | { type: 'artifact'; step: number; kind: string; path: string; totalSteps?: number }
   | { type: 'mu-norms'; step: number; norms: number[]; totalSteps?: number }
   | { type: 'samples'; step: number; path: string; shape: [number, number, number, number]; kind: 'raw' | 'denoised'; temperature: number; totalSteps?: number };
@@ -93,7 +94,10 @@ export function parseProgramEvent(text: string, line: number, runDir: string): P
     if (typeof temperature !== 'number' || !(temperature > 0)) throw new ProgramEventError(line, `temperature: expected a number > 0, got ${JSON.stringify(temperature)}`);
     return { type: 'samples', step, path: insideRunDir(v.samples, 'samples', line, runDir), shape: shape as [number, number, number, number], kind, temperature, ...extra };
   }
-  if (v.checkpoint !== undefined) return { type: 'checkpoint', step, path: insideRunDir(v.checkpoint, 'checkpoint', line, runDir), ...extra };
+  if (v.checkpoint !== undefined) {
+    if (v.keep !== undefined && (typeof v.keep !== 'number' || !Number.isSafeInteger(v.keep) || v.keep < 1)) throw new ProgramEventError(line, `keep: expected an integer ≥ 1 (how many of the newest reported checkpoints to keep), got ${JSON.stringify(v.keep)}`);
+    return { type: 'checkpoint', step, path: insideRunDir(v.checkpoint, 'checkpoint', line, runDir), ...(v.keep === undefined ? {} : { keep: v.keep }), ...extra };
+  }
   const kind = v.artifact;
   if (typeof kind !== 'string' || !/^[a-z0-9][a-z0-9_.-]*$/.test(kind)) throw new ProgramEventError(line, `artifact: expected a kind of a-z, 0-9, _ . - (such as "samples"), got ${JSON.stringify(kind)}`);
   return { type: 'artifact', step, kind, path: insideRunDir(v.path, 'path', line, runDir), ...extra };

@@ -1,5 +1,7 @@
-import { describe, expect, it } from '@jest/globals';
-import { checkResume, ResumeError, type ResumePoint } from './resume-point';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { checkResume, jobLockOf, ownsJob, readResumePoint, ResumeError, writeResumePoint, type ResumePoint } from './resume-point';
 
 const at = (step: number): ResumePoint => ({ step, uri: `/shared/artifacts/runs/r-1/checkpoints/step-${step}`, sha256: 'ab', host: 'gpu-1', at: 1 });
 
@@ -20,5 +22,37 @@ describe('checkResume', () => {
     expect(() => checkResume(at(60), null, '/local/artifacts/runs/r-1/checkpoints')).toThrow(
       'cannot read the checkpoint this run must resume from (step 60, /shared/artifacts/runs/r-1/checkpoints/step-60, written by gpu-1): no valid checkpoint in /local/artifacts/runs/r-1/checkpoints. Is ARTIFACT_DIR the same shared folder (NFS or similar) on this machine? Refusing to restart from step 0.',
     );
+  });
+});
+
+describe('writeResumePoint with the job lock (real Redis)', () => {
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const prefix = `test-resume-${randomUUID().slice(0, 8)}`;
+  afterAll(async () => {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('moves the resume point only while this attempt holds the lock; a copy whose lock was taken over writes nothing', async () => {
+    const mine = jobLockOf(prefix, 'r-1', 'token-a');
+    expect(mine).toEqual({ key: `${prefix}:runs:r-1:lock`, token: 'token-a' });
+    await redis.set(`${prefix}:runs:r-1:lock`, 'token-a');
+    expect(await ownsJob(redis, mine)).toBe(true);
+    expect(await writeResumePoint(redis, prefix, 'r-1', at(40), mine)).toBe(true);
+    expect((await readResumePoint(redis, prefix, 'r-1'))?.step).toBe(40);
+
+    await redis.set(`${prefix}:runs:r-1:lock`, 'token-b'); // another worker took the job over
+    expect(await ownsJob(redis, mine)).toBe(false);
+    expect(await writeResumePoint(redis, prefix, 'r-1', at(60), mine)).toBe(false);
+    expect((await readResumePoint(redis, prefix, 'r-1'))?.step).toBe(40);
+    await redis.del(`${prefix}:runs:r-1:lock`); // expired
+    expect(await writeResumePoint(redis, prefix, 'r-1', at(60), mine)).toBe(false);
+    expect((await readResumePoint(redis, prefix, 'r-1'))?.step).toBe(40);
+
+    // without a token (a child started by hand): unconditional
+    expect(jobLockOf(prefix, 'r-1', undefined)).toBeUndefined();
+    expect(await writeResumePoint(redis, prefix, 'r-1', at(80))).toBe(true);
+    expect((await readResumePoint(redis, prefix, 'r-1'))?.step).toBe(80);
   });
 });

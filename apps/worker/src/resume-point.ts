@@ -1,4 +1,4 @@
-import { resumePointKey } from '@ablate/queue';
+import { resumePointKey, RUN_QUEUE } from '@ablate/queue';
 import type { Redis } from 'ioredis';
 
 /** Where a run must resume from, as its last worker recorded it in Redis after a checkpoint. */
@@ -8,6 +8,8 @@ export interface ResumePoint {
   sha256: string;
   host: string;
   at: number;
+  /** A program's run: the reported checkpoints still on disk, oldest first (this one last), for the worker's retention. */
+  kept?: string[];
 }
 
 /** The run must resume from a checkpoint this worker cannot read: fail the attempt (another machine may see it). */
@@ -22,14 +24,49 @@ export async function readResumePoint(redis: Redis, prefix: string, runId: strin
   if (raw === null) return null;
   try {
     const p = JSON.parse(raw) as Partial<ResumePoint>;
-    return typeof p.step === 'number' && typeof p.uri === 'string' ? { step: p.step, uri: p.uri, sha256: String(p.sha256 ?? ''), host: String(p.host ?? '?'), at: Number(p.at ?? 0) } : null;
+    if (typeof p.step !== 'number' || typeof p.uri !== 'string') return null;
+    const kept = Array.isArray(p.kept) && p.kept.every((k) => typeof k === 'string') ? { kept: p.kept } : {};
+    return { step: p.step, uri: p.uri, sha256: String(p.sha256 ?? ''), host: String(p.host ?? '?'), at: Number(p.at ?? 0), ...kept };
   } catch {
     return null;
   }
 }
 
-export async function writeResumePoint(redis: Redis, prefix: string, runId: string, p: ResumePoint): Promise<void> {
-  await redis.set(resumePointKey(prefix, runId), JSON.stringify(p), 'EX', KEEP_SECONDS);
+/** The BullMQ lock of the job a child runs: its key and this attempt's token (the worker's processor gets it). */
+export interface JobLock {
+  key: string;
+  token: string;
+}
+
+/** The lock of job `jobId` on the run queue (BullMQ's `<prefix>:<queue>:<jobId>:lock`), or undefined without a token. */
+export function jobLockOf(prefix: string, jobId: string, token: string | undefined): JobLock | undefined {
+  return token === undefined ? undefined : { key: `${prefix}:${RUN_QUEUE}:${jobId}:lock`, token };
+}
+
+/** The job is no longer this worker's (its lock expired or another worker holds it): stop, report nothing. */
+export class LostLockError extends Error {
+  override name = 'LostLockError';
+}
+
+// SET the resume point only while the job's lock still holds this attempt's token, in one step on the server.
+const SET_IF_OWNER = `if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3]) return 1 end return 0`;
+
+/**
+ * Moves the run's resume point to a checkpoint. With `lock`, only while this attempt still owns the job: a worker cut off
+ * from Redis longer than its lock (another worker has taken the run over since) must not move the resume point of a run
+ * that is not its own any more when its link comes back. Returns false then (nothing written).
+ */
+export async function writeResumePoint(redis: Redis, prefix: string, runId: string, p: ResumePoint, lock?: JobLock): Promise<boolean> {
+  if (lock === undefined) {
+    await redis.set(resumePointKey(prefix, runId), JSON.stringify(p), 'EX', KEEP_SECONDS);
+    return true;
+  }
+  return (await redis.eval(SET_IF_OWNER, 2, resumePointKey(prefix, runId), lock.key, JSON.stringify(p), lock.token, KEEP_SECONDS)) === 1;
+}
+
+/** Whether this attempt still holds the job's lock (true without a lock to check). */
+export async function ownsJob(redis: Redis, lock: JobLock | undefined): Promise<boolean> {
+  return lock === undefined || (await redis.get(lock.key)) === lock.token;
 }
 
 export async function clearResumePoint(redis: Redis, prefix: string, runId: string): Promise<void> {

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { isToChild, type FromChild, type ToChild } from './child-protocol';
 import { createConsistencyJudge, judgementMetrics } from './consistency';
 import { flushDurably as flushEvents } from './flush-durably';
-import { checkResume, clearResumePoint, readResumePoint, ResumeError, writeResumePoint } from './resume-point';
+import { checkResume, clearResumePoint, jobLockOf, LostLockError, ownsJob, readResumePoint, ResumeError, writeResumePoint } from './resume-point';
 import { PhaseTracker, type RunPhase } from './run-phase';
 
 const send = (m: FromChild) => process.send?.(m);
@@ -36,6 +36,7 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
   const env = queueEnv();
   const log = createLogger({ name: 'worker' }).child({ runId: job.runId, jobId: start.jobId, attempt: start.attempt, child: process.pid });
   const redis = new Redis(redisOptionsFromUrl(env.redisUrl));
+  const lock = jobLockOf(env.prefix, start.jobId, start.lockToken);
   const events = createEventEmitter(redis, env.prefix, { onError: (err) => log.warn({ err }, 'event flush failed; will retry') });
   const flushDurably = (withinMs: number): Promise<void> => flushEvents(events, log, withinMs);
   const poll = setInterval(() => {
@@ -82,7 +83,9 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
       onCheckpoint: async (c) => {
         events.emit({ kind: 'checkpoint', runId: job.runId, step: c.step, uri: c.uri, bytes: c.bytes, sha256: c.sha256 });
         await flushDurably(10 * 60_000); // a checkpoint is a resume point: make sure the recorder hears of it
-        await writeResumePoint(redis, env.prefix, job.runId, { step: c.step, uri: c.uri, sha256: c.sha256, host: start.host, at: Date.now() });
+        if (!(await writeResumePoint(redis, env.prefix, job.runId, { step: c.step, uri: c.uri, sha256: c.sha256, host: start.host, at: Date.now() }, lock))) {
+          throw new LostLockError(`lost the job lock (another worker has taken run ${job.runId} over): stopped this copy at its checkpoint of step ${c.step}`);
+        }
       },
       onSamples: async (samples) => {
         const j = await judge(samples);
@@ -109,6 +112,7 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
       onEval: () => phase('eval-sampling'), // the NLL pass is done; images and samples come next
       shouldStop: () => stop.request,
     });
+    if (!(await ownsJob(redis, lock))) throw new LostLockError(`lost the job lock (another worker has taken run ${job.runId} over): not reporting this copy's ${result.status}`);
     if (result.status === 'interrupted') {
       events.emit({ kind: 'run-released', runId: job.runId, step: result.step, at: Date.now() });
     } else {
@@ -119,6 +123,11 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
     log.info({ status: result.status, step: result.step, elapsedMs: Math.round(result.elapsedMs) }, result.message);
     send({ type: 'result', status: result.status, step: result.step, message: result.message, resumedFrom: result.resumedFrom, elapsedMs: result.elapsedMs });
   } catch (err: unknown) {
+    if (err instanceof LostLockError) {
+      log.error(err.message);
+      send({ type: 'error', message: err.message, retry: true, lostLock: true });
+      return;
+    }
     // The config itself is wrong: no machine can run it. Anything else (a missing data mount, a backend that does not
     // load here, a disk error, a bug) may go better on another attempt or another worker.
     const retry = !(err instanceof ConfigError || err instanceof TarflowConfigError || err instanceof ForeignCheckpointError);

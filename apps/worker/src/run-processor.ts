@@ -123,7 +123,7 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
         }
       } else outcome = m;
     });
-    const start: ToChild = { type: 'start', job: data, jobId: job.id ?? data.runId, attempt, workerId: deps.workerId, host: deps.host, ...(deps.backend ? { backend: deps.backend } : {}) };
+    const start: ToChild = { type: 'start', job: data, jobId: job.id ?? data.runId, attempt, workerId: deps.workerId, host: deps.host, ...(deps.backend ? { backend: deps.backend } : {}), ...(token === undefined ? {} : { lockToken: token }) };
     child.send(start);
     if (stopping) child.send({ type: 'interrupt' } satisfies ToChild); // fetched while the worker was shutting down
     log.info({ childPid: child.pid, gpu, program: data.program?.argv }, 'training process started');
@@ -144,6 +144,11 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
         throw new DelayedError();
       }
       return { status: result.status, step: result.step, message: result.message, resumedFrom: result.resumedFrom, elapsedMs: result.elapsedMs };
+    }
+    if (result?.type === 'error' && result.lostLock === true) {
+      // Found out by the child (its resume point write was refused): not ours any more, the new owner reports.
+      log.error(result.message);
+      throw new Error(result.message);
     }
     if (result?.type === 'error' && !result.retry) {
       deps.events.emit({ kind: 'run-finished', runId: data.runId, status: 'failed', finalStep: 0, error: result.message, at: Date.now() });

@@ -54,6 +54,11 @@ export function failureReason(error: string): string {
 const TERMINAL = ['succeeded', 'failed', 'diverged', 'cancelled'];
 /** Why a run the soak hit may legitimately end failed (see the header). */
 const LEGIT_FAILURE = /\(attempt (\d+) of \1\)|stalled|cannot resume from the checkpoint/i;
+/**
+ * A checkpoint that is gone is never legitimate: the worker deletes a program's old checkpoints only after a newer
+ * resume point is in Redis, and only while it holds the job's lock (the soak's first finding, fixed; RELIABILITY.md).
+ */
+const legitFailure = (error: string): boolean => LEGIT_FAILURE.test(error) && !/it is not there/.test(error);
 
 export interface SoakReport {
   ok: boolean;
@@ -507,7 +512,7 @@ export async function runSoak(o: SoakOptions, log: Logger, command: string): Pro
       }
       if (!TERMINAL.includes(r.status)) continue;
       const why = [...(hitBy.get(r.id) ?? [])];
-      if (r.status === 'failed' && why.length > 0 && LEGIT_FAILURE.test(r.error ?? '')) legitFailures.push({ runId: r.id, error: (r.error ?? '').split('\n')[0] ?? '', hitBy: why });
+      if (r.status === 'failed' && why.length > 0 && legitFailure(r.error ?? '')) legitFailures.push({ runId: r.id, error: (r.error ?? '').split('\n')[0] ?? '', hitBy: why });
       else wrongState.push(`${r.id} ${r.status}${why.length ? ` (hit by ${why.join(', ')})` : ' (no fault hit it)'}: ${(r.error ?? '').split('\n')[0]}`);
     }
     check('every run in the state its history implies', wrongState.length === 0, wrongState.length === 0 ? `succeeded, or failed after the faults that hit it (${legitFailures.length})` : `${wrongState.length}: ${wrongState.slice(0, 5).join('; ')}`);

@@ -37,7 +37,7 @@ import { isToChild, type FromChild, type ToChild } from './child-protocol';
 import { createDigitJudge, judgementMetrics } from './consistency';
 import { parseProgramEvent, ProgramEventError, type ProgramEvent } from './program-events';
 import { findExecutable, fingerprint, tailLines } from './program-files';
-import { clearResumePoint, jobLockOf, ownsJob, readResumePoint, ResumeError, writeResumePoint } from './resume-point';
+import { clearResumePoint, jobLockOf, LostLockError, ownsJob, readResumePoint, ResumeError, writeResumePoint } from './resume-point';
 
 const send = (m: FromChild) => process.send?.(m);
 const SETPRIV = '/usr/bin/setpriv';
@@ -181,6 +181,7 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
     let totalSteps = 0;
     let lastLoss = NaN;
     let lastImagesPerSec = NaN;
+    if (!(await ownsJob(redis, lock))) throw new LostLockError(`lost the job lock before starting (another worker has taken run ${job.runId} over)`);
     events.emit({ kind: 'run-started', runId: job.runId, attempt: start.attempt, host: start.host, workerId: start.workerId, backend: 'program', device: path.basename(job.program.argv[0] ?? '?'), resumeFrom, at: Date.now() });
     events.emit({ kind: 'artifact', runId: job.runId, step: 0, artifact: 'log', uri: logFile });
     await durably(60_000);
@@ -366,6 +367,11 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
     throw new ProgramRunError(`the program exited with ${signal === null ? `code ${code}` : `signal ${signal}`} at step ${lastStep} (log: ${logFile})${tail === '' ? '' : `; its last lines:\n${tail}`}`);
   } catch (err: unknown) {
     terminate({ kind: 'fatal', message: 'runner failed', retry: true }, true);
+    if (err instanceof LostLockError) {
+      log.error(err.message);
+      send({ type: 'error', message: err.message, retry: true, lostLock: true });
+      return;
+    }
     const retry = !(err instanceof ProgramRunError && !err.retry);
     log.error({ err, retry }, 'run failed');
     try {

@@ -61,6 +61,7 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
     const fallback = checkResume(await readResumePoint(redis, env.prefix, job.runId), resumeFrom, checkpointDir); // throws rather than restart from 0
     if (fallback !== null) log.warn({ resumeFrom }, fallback);
     if (resume) for (const t of Object.values(resume.tensors)) t.dispose();
+    if (!(await ownsJob(redis, lock))) throw new LostLockError(`lost the job lock before starting (another worker has taken run ${job.runId} over)`);
     events.emit({ kind: 'run-started', runId: job.runId, attempt: start.attempt, host: start.host, workerId: start.workerId, backend: backend.name, device: backend.device, resumeFrom, at: Date.now() });
     log.info({ backend: backend.name, device: backend.device, resumeFrom }, 'run started');
     let lastProgress = 0;

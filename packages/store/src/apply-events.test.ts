@@ -155,6 +155,16 @@ describe('applyEvents', () => {
     expect(count('SELECT count(*) AS n FROM metrics')).toBe(0);
   });
 
+  it('a start after success (a copy that lost its job while cut off from Redis) neither reopens the run nor drops its rows', () => {
+    const id = r0();
+    applyEvents(store, scriptedRun(id, { steps: 30 }));
+    const before = dump(store);
+    const late = applyEvents(store, [{ kind: 'run-started', runId: id, attempt: 1, host: 'h2', workerId: 'w2', backend: 'program', device: 'node', resumeFrom: null, at: T0 + 99_999 }], ['9999999999999-0']);
+    expect(late).toMatchObject({ applied: 0, ignored: 1, rowsDeleted: 0 });
+    expect(dump(store)).toEqual(before);
+    expect(getRun(store, id)?.status).toBe('succeeded');
+  });
+
   it('status transitions: never cancelled → failed, never succeeded → anything, stale finishes ignored', () => {
     const [a = '', b = '', c = ''] = ids;
     const start = (runId: string, attempt: number, at: number): RunEvent => ({ kind: 'run-started', runId, attempt, host: 'h', workerId: 'w', backend: 'cpu', device: 'cpu', resumeFrom: null, at });

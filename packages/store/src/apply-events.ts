@@ -114,7 +114,8 @@ function statements(store: Store): Statements {
  *   (true, predicted) class | ∅ | kind).
  * - run-started is applied only if it is newer than the start already recorded: later in the stream (entry id greater
  *   than runs.started_entry) when entry ids are given, else later in time (at > runs.started_at; same `at`: higher
- *   attempt). A replay or a late event of an older attempt is ignored. Stream order does not depend on the workers'
+ *   attempt). A replay or a late event of an older attempt is ignored, and so is any start of a succeeded run (a stale
+ *   copy's: succeeded runs are never run again). Stream order does not depend on the workers'
  *   clocks, and attempt numbers are not used for order because a re-enqueued run starts again at attempt 1. When applied it sets
  *   status running (a 'cancelled' run stays cancelled), attempts, worker, backend, device, resumed_from, started_at,
  *   clears finished_at/error, and deletes the run's metrics, mu_norms, confusion, checkpoints and artifacts with step > resumeFrom
@@ -161,6 +162,9 @@ export function applyEvents(store: Store, events: readonly RunEvent[], entryIds?
         ? compareStreamIds(entryId, s.startedEntry) > 0
         : s.startedAt === null || e.at > s.startedAt || (e.at === s.startedAt && e.attempt > s.attempts);
     if (!newer) return false;
+    // Succeeded is final: its id is its config's hash and no sweep runs it again, so a start after it comes from a copy
+    // that lost its job (cut off from Redis past its lock) and must neither reopen the run nor delete its rows.
+    if (s.status === 'succeeded') return false;
     for (const del of st.deleteAfter) result.rowsDeleted += del.run({ runId: e.runId, step: e.resumeFrom ?? -1 }).changes;
     const status: RunStatus = s.status === 'cancelled' ? 'cancelled' : 'running';
     result.rowsWritten += store.db

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { RUN_QUEUE, redisOptionsFromUrl } from '@ablate/queue';
 import { Queue } from 'bullmq';
-import { createWorld, destroyWorld, REDIS_URL, run, SCRIPTS, sql, start, testSweep, writeSweep, type World } from './test-utils/harness';
+import { spawn } from 'node:child_process';
+import { createWorld, destroyWorld, REDIS_URL, run, SCRIPTS, sql, start, testSweep, waitFor, writeSweep, type World } from './test-utils/harness';
 
 const SWEEPS = path.resolve(__dirname, '..', '..', '..', 'sweeps');
 let world: World;
@@ -54,6 +55,26 @@ describe('scheduler commands', () => {
     expect(r.code).toBe(2);
     expect(r.output).toMatch(/^Redis at redis:\/\/127\.0\.0\.1:1 does not answer/);
   });
+
+  it('a recorder started while Redis is down waits for it (RECORDER_REDIS_WAIT_MS), then records; with no wait it exits 2 at once', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    world = createWorld({ REDIS_URL: `redis://127.0.0.1:${port}`, RECORDER_REDIS_WAIT_MS: '0' });
+    const none = await run(world, SCRIPTS.recorder, [], 20_000);
+    expect(none.code).toBe(2);
+    expect(none.output).toContain(`Redis at redis://127.0.0.1:${port} does not answer`);
+
+    world.env.RECORDER_REDIS_WAIT_MS = '60000';
+    const recorder = start(world, SCRIPTS.recorder);
+    await waitFor('the recorder to wait', () => recorder.output().includes('waiting up to 60 s for it'), 20_000);
+    const redis = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    try {
+      await waitFor('the recorder to start', () => recorder.output().includes('recorder started'), 20_000);
+      recorder.child.kill('SIGTERM');
+      expect((await recorder.exited).code).toBe(0);
+    } finally {
+      redis.kill('SIGKILL');
+    }
+  }, 60_000);
 
   it('resubmitting an edited sweep file: runs it no longer has leave the sweep; queued ones in no other sweep are cancelled and dequeued', async () => {
     world = createWorld();

@@ -27,6 +27,23 @@ export async function connectRedis(url: string, timeoutMs = 3000): Promise<Redis
   return new Redis(options);
 }
 
+/**
+ * connectRedis for a long-lived service (the recorder): while Redis does not answer, retries every second for up to
+ * `waitMs` (a restart during a Redis outage waits for it instead of exiting), then fails with connectRedis's error.
+ */
+export async function connectRedisWaiting(url: string, waitMs: number, onWait: (message: string) => void): Promise<Redis> {
+  const deadline = Date.now() + waitMs;
+  for (let tries = 0; ; tries++) {
+    try {
+      return await connectRedis(url);
+    } catch (err: unknown) {
+      if (!(err instanceof UsageError) || Date.now() >= deadline) throw err;
+      if (tries === 0) onWait(`${err.message.split('\n')[0] ?? ''}; waiting up to ${Math.round(waitMs / 1000)} s for it (RECORDER_REDIS_WAIT_MS)`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
 export function openWritableStore(dbPath: string): Store {
   mkdirSync(path.dirname(dbPath), { recursive: true });
   return openStore(dbPath);

@@ -4,7 +4,7 @@ import { createRecorder } from '@ablate/store';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { runMain } from './cli-util';
-import { connectRedis, openWritableStore } from './connect';
+import { connectRedisWaiting, openWritableStore } from './connect';
 import { schedulerEnv } from './env';
 
 const USAGE = `usage: pnpm recorder [--consumer name]
@@ -20,7 +20,8 @@ async function main(): Promise<number> {
   }
   const env = schedulerEnv();
   const log = createLogger({ name: 'recorder' });
-  const redis = await connectRedis(env.redisUrl);
+  const waitMs = Number(process.env.RECORDER_REDIS_WAIT_MS ?? 60_000);
+  const redis = await connectRedisWaiting(env.redisUrl, Number.isFinite(waitMs) && waitMs >= 0 ? waitMs : 60_000, (m) => log.warn(m));
   const store = openWritableStore(env.dbPath);
   const consumer = values.consumer ?? `recorder-${os.hostname()}`;
   const recorder = createRecorder({ redis, store, prefix: env.prefix, consumer, log, leaseMs: Number(process.env.RECORDER_LEASE_MS || 10_000) });

@@ -20,9 +20,9 @@
  * folder fails the run at once, without retries. No event line for PROGRAM_SILENCE_MS (default 30 min) fails the attempt.
  */
 import { ConfigError } from '@ablate/config';
-import { createLogger, type Logger } from '@ablate/log';
+import { createLogger } from '@ablate/log';
 import { flushDurably } from './flush-durably';
-import { cancelKeys, createEventEmitter, queueEnv, redisOptionsFromUrl, type ProgramRunJobData, type RunEventEmitter } from '@ablate/queue';
+import { cancelKeys, createEventEmitter, queueEnv, redisOptionsFromUrl, type ProgramRunJobData } from '@ablate/queue';
 import type { StopRequest } from '@ablate/train';
 import { Redis } from 'ioredis';
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { selectBackend, webgpuErrors } from '@ablate/backend';
-import { DEEP_JUDGE, cnnLogits, disposeCnn, initCnn, predictClasses, trainClassifier } from '@ablate/classifier';
+import { DEEP_JUDGE, cnnLogits, disposeCnn, predictClasses, trainClassifier } from '@ablate/classifier';
 import { resolveRunConfig } from '@ablate/config';
 import { createBatchIterator, deriveSeed, loadDataset, type Dataset } from '@ablate/data';
 import { classLogits, disposeModel, initModel, muNorms, namedVariables, nll, sample } from '@ablate/tarflow';

@@ -1,0 +1,59 @@
+/**
+ * pnpm lint: the layering between the packages, and no cycles. Workspace imports (@ablate/x) resolve to their sources
+ * through tsconfig.depcruise.json, so the check needs no build. Type-only imports count too.
+ */
+const pkg = (name) => `^(packages|apps)/${name}/|^@ablate/${name}$`;
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'worker-not-store',
+      comment: 'The worker writes events to Redis; only the recorder writes the database.',
+      severity: 'error',
+      from: { path: '^apps/worker/' },
+      to: { path: pkg('store') },
+    },
+    {
+      name: 'tarflow-is-the-model-only',
+      comment: 'The model knows nothing of queues, the database or logging.',
+      severity: 'error',
+      from: { path: '^packages/tarflow/' },
+      to: { path: [pkg('queue'), pkg('store'), pkg('log')] },
+    },
+    {
+      name: 'train-not-queue-or-store',
+      comment: 'The training loop reports through callbacks; the worker turns them into events.',
+      severity: 'error',
+      from: { path: '^packages/train/' },
+      to: { path: [pkg('queue'), pkg('store')] },
+    },
+    {
+      name: 'sweep-not-store',
+      comment: 'Expanding a sweep is pure: YAML in, RunSpec[] out.',
+      severity: 'error',
+      from: { path: '^packages/sweep/' },
+      to: { path: pkg('store') },
+    },
+    {
+      name: 'report-not-queue',
+      comment: 'The report reads the database only; its tests (and their fixtures) may build events with the queue types.',
+      severity: 'error',
+      from: { path: '^apps/report/', pathNot: ['\\.test\\.ts$', '/test-utils/'] },
+      to: { path: pkg('queue') },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(dist|node_modules)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.depcruise.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};

@@ -1,6 +1,6 @@
 import { runMain, sweepDbPath, UsageError } from '@ablate/cli';
 import { createLogger } from '@ablate/log';
-import { openStore, StoreError } from '@ablate/store';
+import { openStore } from '@ablate/store';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -45,4 +45,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-runMain(() => main(process.argv.slice(2)), [StoreError]);
+runMain(() => main(process.argv.slice(2)));

@@ -3,7 +3,7 @@ import { redactRedisUrl } from '@ablate/queue';
 import { createRecorder } from '@ablate/store';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { runMain } from './cli-util';
+import { runMain } from '@ablate/cli';
 import { connectRedis, openWritableStore } from './connect';
 import { schedulerEnv } from './env';
 

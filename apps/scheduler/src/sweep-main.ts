@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { runMain, UsageError } from './cli-util';
+import { runMain, UsageError } from '@ablate/cli';
 import { connectRedis, openWritableStore } from './connect';
 import { schedulerEnv } from './env';
 import { readableLogLine } from './log-line';

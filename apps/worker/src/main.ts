@@ -1,6 +1,6 @@
 import { BACKENDS, isBackendName } from '@ablate/backend';
 import { createLogger } from '@ablate/log';
-import { createEventEmitter, queueEnv, redactRedisUrl, redisOptionsFromUrl, RUN_QUEUE } from '@ablate/queue';
+import { createEventWriter, queueEnv, redactRedisUrl, redisOptionsFromUrl, RUN_QUEUE } from '@ablate/queue';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import os from 'node:os';
@@ -44,7 +44,7 @@ async function main(): Promise<number> {
   const workerId = `${host}-${process.pid}`;
   const log = createLogger({ name: 'worker' }).child({ workerId });
   const redis = new Redis(connection);
-  const events = createEventEmitter(redis, env.prefix, { onError: (err) => log.warn({ err }, 'event flush failed; will retry') });
+  const events = createEventWriter(redis, env.prefix, { onError: (err) => log.warn({ err }, 'event flush failed; will retry') });
   const runs = createRunProcessor({
     childScript: path.join(__dirname, 'run-child.js'),
     events,

@@ -3,13 +3,11 @@
  * keeps the worker's BullMQ lock renewals running, and a native crash kills this process, not the worker.
  * Reports everything through the Redis event stream; talks to the parent over IPC only for progress and the result.
  */
-import { BackendError, selectBackend } from '@ablate/backend';
-import { DataError } from '@ablate/data';
-import { ConfigError } from '@ablate/config';
-import { TarflowConfigError } from '@ablate/tarflow';
+import { selectBackend } from '@ablate/backend';
+import { errorMessage, isRetryable } from '@ablate/cli';
 import { createLogger } from '@ablate/log';
-import { cancelKeys, createEventEmitter, queueEnv, redisOptionsFromUrl, type RunJobData } from '@ablate/queue';
-import { CheckpointError, findNewestValidCheckpoint, ForeignCheckpointError, OutOfMemoryError, train, type StopRequest } from '@ablate/train';
+import { cancelKeys, createEventWriter, queueEnv, redisOptionsFromUrl, type RunJobData } from '@ablate/queue';
+import { findNewestValidCheckpoint, train, type StopRequest } from '@ablate/train';
 import type { TrainProgress } from '@ablate/train';
 import { Redis } from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,7 +15,7 @@ import path from 'node:path';
 import { isToChild, type FromChild, type ToChild } from './child-protocol';
 import { createConsistencyJudge, judgementMetrics } from './consistency';
 import { flushDurably as flushEvents } from './flush-durably';
-import { checkResume, clearResumePoint, readResumePoint, ResumeError, writeResumePoint } from './resume-point';
+import { checkResume, clearResumePoint, readResumePoint, writeResumePoint } from './resume-point';
 import { PhaseTracker, type RunPhase } from './run-phase';
 
 const send = (m: FromChild) => process.send?.(m);
@@ -36,7 +34,7 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
   const env = queueEnv();
   const log = createLogger({ name: 'worker' }).child({ runId: job.runId, jobId: start.jobId, attempt: start.attempt, child: process.pid });
   const redis = new Redis(redisOptionsFromUrl(env.redisUrl));
-  const events = createEventEmitter(redis, env.prefix, { onError: (err) => log.warn({ err }, 'event flush failed; will retry') });
+  const events = createEventWriter(redis, env.prefix, { onError: (err) => log.warn({ err }, 'event flush failed; will retry') });
   const flushDurably = (withinMs: number): Promise<void> => flushEvents(events, log, withinMs);
   const poll = setInterval(() => {
     redis.exists(...cancelKeys(env.prefix, { sweepId: job.sweepId, runId: job.runId })).then(
@@ -119,13 +117,13 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
     log.info({ status: result.status, step: result.step, elapsedMs: Math.round(result.elapsedMs) }, result.message);
     send({ type: 'result', status: result.status, step: result.step, message: result.message, resumedFrom: result.resumedFrom, elapsedMs: result.elapsedMs });
   } catch (err: unknown) {
-    // The config itself is wrong: no machine can run it. Anything else (a missing data mount, a backend that does not
-    // load here, a disk error, a bug) may go better on another attempt or another worker.
-    const retry = !(err instanceof ConfigError || err instanceof TarflowConfigError || err instanceof ForeignCheckpointError);
+    // The config itself is wrong, or the checkpoint folder is another run's: no machine can run it (retryable: false).
+    // Anything else (a missing data mount, a backend that does not load here, a disk error, a bug) may go better on
+    // another attempt or another worker.
+    const retry = isRetryable(err);
     log.error({ err, retry }, 'run failed');
     await flushDurably(60_000).catch(() => undefined);
-    const message = err instanceof ConfigError || err instanceof TarflowConfigError || err instanceof CheckpointError || err instanceof BackendError || err instanceof DataError || err instanceof ResumeError || err instanceof OutOfMemoryError ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    send({ type: 'error', message, retry });
+    send({ type: 'error', message: errorMessage(err), retry });
   } finally {
     clearInterval(poll);
     await events.close().catch(() => undefined);

@@ -1,5 +1,5 @@
 import type { Logger } from '@ablate/log';
-import { parseRunJobData, SpecError, type RunEventEmitter, type RunJobData } from '@ablate/queue';
+import { parseRunJobData, SpecError, type RunEventWriter, type RunJobData } from '@ablate/queue';
 import { isInside, realish } from '@ablate/config';
 import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import path from 'node:path';
@@ -19,7 +19,7 @@ export interface RunProcessorDeps {
   childScript: string;
   /** The compiled program-child.js, for jobs of a sweep's own program (default: beside childScript). */
   programScript?: string;
-  events: RunEventEmitter;
+  events: RunEventWriter;
   log: Logger;
   workerId: string;
   host: string;

@@ -21,7 +21,7 @@ export type {
 } from './run-event';
 export { redactRedisUrl, redisOptionsFromUrl } from './connection';
 export type { RedisConnectionOptions } from './connection';
-export { createEventEmitter } from './event-emitter';
-export type { EventEmitterOptions, RunEventEmitter } from './event-emitter';
+export { createEventWriter } from './event-writer';
+export type { EventWriterOptions, RunEventWriter } from './event-writer';
 export { cancelSweep } from './cancel-sweep';
 export type { CancelSweepResult } from './cancel-sweep';

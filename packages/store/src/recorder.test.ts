@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import type { Redis } from 'ioredis';
-import { createEventEmitter, decodeEvent, encodeEvent, eventStreamKey, RECORDER_GROUP, type MetricsEvent, type RunEvent } from '@ablate/queue';
+import { createEventWriter, decodeEvent, encodeEvent, eventStreamKey, RECORDER_GROUP, type MetricsEvent, type RunEvent } from '@ablate/queue';
 import { applyEvents } from './apply-events';
 import { openStore, type Store } from './open-store';
 import { createRecorder, type Recorder } from './recorder';
@@ -50,7 +50,7 @@ function metricEvents(n: number, perEvent: number): MetricsEvent[] {
 }
 
 async function emitAll(events: readonly RunEvent[]): Promise<void> {
-  const em = createEventEmitter(redis, prefix, { maxBatch: 100 });
+  const em = createEventWriter(redis, prefix, { maxBatch: 100 });
   for (const e of events) em.emit(e);
   await em.close();
 }

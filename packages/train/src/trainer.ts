@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunConfig } from '@ablate/config';
-import { createBatchIterator, deriveSeed, loadDataset, permutation, createRng, pickOneImagePerClass, subsetDataset, type Dataset } from '@ablate/data';
+import { createBatchIterator, subStreamSeed, loadDataset, permutation, createRng, pickOneImagePerClass, subsetDataset, type Dataset } from '@ablate/data';
 import { initModel, muNorms, namedVariables, nll, priorVariables, disposeModel, type TarflowModel } from '@ablate/tarflow';
+import { canonicalJson } from '@ablate/sweep';
 import { clipByGlobalNorm, createAdamW, type AdamW } from './adamw';
-import { CheckpointError, findNewestValidCheckpoint, saveCheckpoint, type CheckpointRecord, type LoadedCheckpoint } from './checkpoint';
+import { CheckpointError, findNewestValidCheckpoint, ForeignCheckpointError, saveCheckpoint, type CheckpointRecord, type LoadedCheckpoint } from './checkpoint';
 import { evaluate, type EvalResult } from './evaluate';
 import { toInputs } from './inputs';
 import { lrAt } from './lr-schedule';
@@ -87,7 +88,7 @@ function nextTick(): Promise<void> {
 /** A fixed, class-stratified-by-chance subset of the test split for evaluation. */
 function evalSubset(test: Dataset, examples: number, seed: number): Dataset {
   if (examples === 0 || examples >= test.count) return test;
-  return subsetDataset(test, permutation(test.count, createRng(deriveSeed(seed, 0xe7a1))).subarray(0, examples));
+  return subsetDataset(test, permutation(test.count, createRng(subStreamSeed(seed, 0xe7a1))).subarray(0, examples));
 }
 
 /**
@@ -107,7 +108,7 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
   const now = hooks.now ?? (() => performance.now());
   const { train: trainSet, test } = loadDataset(toDataConfig(cfg.data));
   const tcfg = toTarflowConfig(cfg.model, trainSet);
-  const model = initModel(tcfg, { seed: cfg.seed, muInit: toMuInit(cfg, () => pickOneImagePerClass(trainSet, deriveSeed(cfg.seed, 0xda7a))) });
+  const model = initModel(tcfg, { seed: cfg.seed, muInit: toMuInit(cfg, () => pickOneImagePerClass(trainSet, subStreamSeed(cfg.seed, 0xda7a))) });
   const named = namedVariables(model);
   const priorSet = new Set(priorVariables(model));
   const flowVars: Record<string, tf.Variable> = {};
@@ -133,7 +134,7 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
       dataOrder = resume.manifest.dataOrder;
       log.info({ step, uri: resume.record.uri }, 'resumed from checkpoint');
     }
-    const batches = createBatchIterator(trainSet, { batchSize: cfg.train.batch_size, seed: deriveSeed(cfg.seed, 0xba7c), ...(dataOrder ? { state: dataOrder } : {}) });
+    const batches = createBatchIterator(trainSet, { batchSize: cfg.train.batch_size, seed: subStreamSeed(cfg.seed, 0xba7c), ...(dataOrder ? { state: dataOrder } : {}) });
     const evalSet = evalSubset(test, cfg.eval.examples, cfg.seed);
     const schedule = { lr: cfg.train.lr, warmupSteps: cfg.train.warmup_steps, totalSteps: cfg.train.steps, minLrRatio: cfg.train.min_lr_ratio };
     const resumedFrom = resume ? step : null;
@@ -165,7 +166,7 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
 
     const evalAndImages = async (): Promise<EvalResult> => {
       hooks.onPhase?.('eval', step);
-      const e = await evaluate(model, evalSet, { step, batchSize: cfg.eval.batch_size, noiseStd: cfg.train.noise_std, seed: deriveSeed(cfg.seed, 0xe4a1), now });
+      const e = await evaluate(model, evalSet, { step, batchSize: cfg.eval.batch_size, noiseStd: cfg.train.noise_std, seed: subStreamSeed(cfg.seed, 0xe4a1), now });
       log.info({ phase: 'eval', ...e }, 'eval');
       await hooks.onEval?.(e);
       await hooks.onMetrics?.([
@@ -179,13 +180,13 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
       const extraPerClass = hooks.onSamples ? perClass : 0;
       const { images, samples } = await renderImages(model, {
         step, samplesPerClass: cfg.eval.samples_per_class, extraPerClass, chunk: cfg.eval.batch_size,
-        temperature: cfg.eval.temperature, noiseStd: cfg.train.noise_std, seed: deriveSeed(cfg.seed, step, 0x5a),
+        temperature: cfg.eval.temperature, noiseStd: cfg.train.noise_std, seed: subStreamSeed(cfg.seed, step, 0x5a),
       });
       for (const image of images) await hooks.onImage?.(image);
       if (samples) {
         await hooks.onSamples?.(samples.denoised);
         for (const [i, temperature] of cfg.eval.consistency_temperatures.entries()) {
-          const raw = temperature === cfg.eval.temperature ? samples.raw : await drawRawSamples(model, { step, perClass, temperature, chunk: cfg.eval.batch_size, seed: deriveSeed(cfg.seed, step, 0x7e, i) });
+          const raw = temperature === cfg.eval.temperature ? samples.raw : await drawRawSamples(model, { step, perClass, temperature, chunk: cfg.eval.batch_size, seed: subStreamSeed(cfg.seed, step, 0x7e, i) });
           await hooks.onSamples?.(raw);
         }
       }
@@ -204,7 +205,7 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
       const lr = lrAt(schedule, step + 1);
       const aux: tf.Scalar[] = [];
       const { value, grads } = tf.variableGrads(() => {
-        const { x, y } = toInputs(tcfg, batch.images, batch.labels, cfg.train.noise_std, deriveSeed(cfg.seed, step + 1, 0x401e));
+        const { x, y } = toInputs(tcfg, batch.images, batch.labels, cfg.train.noise_std, subStreamSeed(cfg.seed, step + 1, 0x401e));
         const out = nll(model, x, y);
         aux.push(tf.keep(out.priorTerm), tf.keep(out.logdetTerm));
         return out.loss;
@@ -275,8 +276,8 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
 
 function restore(ckpt: LoadedCheckpoint, model: TarflowModel, named: Record<string, tf.Variable>, opt: AdamW, cfg: RunConfig): void {
   try {
-    if (JSON.stringify(ckpt.manifest.config) !== JSON.stringify(cfg)) {
-      throw new CheckpointError('was written by a different run config; refusing to resume from it', ckpt.record.uri);
+    if (canonicalJson(ckpt.manifest.config) !== canonicalJson(cfg)) {
+      throw new ForeignCheckpointError('was written by a different run config; refusing to resume from it', ckpt.record.uri);
     }
     for (const [k, v] of Object.entries(named)) {
       const t = ckpt.tensors[`model/${k}`];

@@ -16,7 +16,7 @@ import { benchPickup, type PickupResult } from './bench-pickup';
 import { benchStatus, type StatusSample } from './bench-status';
 import { machineInfo, median, quantile } from './bench-stats';
 import { benchSubmitOnce, type SubmitSample } from './bench-submit';
-import { runMain, UsageError } from '../cli-util';
+import { runMain, UsageError } from '@ablate/cli';
 import { connectRedis } from '../connect';
 
 const USAGE = `usage: pnpm bench:orchestrator [--only submit,status,ingest,pickup,overhead] [--json] [--json-file out.json]

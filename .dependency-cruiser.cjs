@@ -36,6 +36,13 @@ module.exports = {
       to: { path: pkg('store') },
     },
     {
+      name: 'store-not-redis',
+      comment: 'The store is SQLite only: reading the event stream is @ablate/recorder\'s.',
+      severity: 'error',
+      from: { path: '^packages/store/' },
+      to: { path: [pkg('queue'), pkg('recorder'), '(^|/)node_modules/ioredis/|^ioredis$'] },
+    },
+    {
       name: 'report-not-queue',
       comment: 'The report reads the database only; its tests (and their fixtures) may build events with the queue types.',
       severity: 'error',

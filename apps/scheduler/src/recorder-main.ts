@@ -1,6 +1,6 @@
 import { createLogger } from '@ablate/log';
 import { redactRedisUrl } from '@ablate/queue';
-import { createRecorder } from '@ablate/store';
+import { createRecorder } from '@ablate/recorder';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { runMain } from '@ablate/cli';

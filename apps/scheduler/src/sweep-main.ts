@@ -1,6 +1,6 @@
 import { createLogger, type Logger } from '@ablate/log';
 import { RUN_QUEUE, redisOptionsFromUrl, type RunJobData } from '@ablate/queue';
-import { createRecorder } from '@ablate/store';
+import { createRecorder } from '@ablate/recorder';
 import { loadSweepFile, type RunSpec } from '@ablate/sweep';
 import { Queue } from 'bullmq';
 import Table from 'cli-table3';

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { createEventWriter } from './event-writer';
 import { eventStreamKey } from './names';
 import { decodeEvent, type MetricsEvent } from './run-event';
-import { deleteKeys, newRedis, testPrefix } from './test-utils/redis';
+import { deleteKeys, newRedis, testPrefix } from '@ablate/test-utils';
 
 let redis: Redis;
 let prefix: string;

@@ -1,9 +1,9 @@
 import { and, eq, gt, Param, Placeholder, sql, type Query } from 'drizzle-orm';
 import type { Statement } from 'better-sqlite3';
-import type { RunEvent, RunFinishedEvent, RunReleasedEvent, RunStartedEvent, RunStatusFinal } from '@ablate/queue';
+import type { RunEvent, RunFinishedEvent, RunReleasedEvent, RunStartedEvent, RunStatusFinal } from '@ablate/events';
 import type { Store } from './open-store';
 import { artifacts, checkpoints, confusion, metrics, muNorms, runs, type RunStatus } from './schema';
-import { compareStreamIds } from './stream-replies';
+import { compareStreamIds } from './stream-ids';
 
 /** What one applyEvents call did. */
 export interface ApplyResult {

@@ -4,7 +4,8 @@
  * (XREADGROUP, decode + validate, one transaction per 1,000 entries, XACK) and only the drain is timed.
  */
 import { createEventWriter, eventStreamKey, type MetricsEvent } from '@ablate/queue';
-import { createRecorder, insertRuns, openStore, upsertSweep } from '@ablate/store';
+import { createRecorder } from '@ablate/recorder';
+import { insertRuns, openStore, upsertSweep } from '@ablate/store';
 import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

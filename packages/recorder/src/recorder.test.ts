@@ -2,12 +2,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import Database from 'better-sqlite3';
 import type { Redis } from 'ioredis';
 import { createEventWriter, decodeEvent, encodeEvent, eventStreamKey, RECORDER_GROUP, type MetricsEvent, type RunEvent } from '@ablate/queue';
-import { applyEvents } from './apply-events';
-import { openStore, type Store } from './open-store';
+import { applyEvents, getRun, openStore, type Store } from '@ablate/store';
+import { captureLog, deleteKeys, newRedis, scriptedRun, tempDir, testPrefix } from '@ablate/test-utils';
 import { createRecorder, type Recorder } from './recorder';
-import { getRun } from './runs';
 import { entriesOfRead } from './stream-replies';
-import { captureLog, deleteKeys, newRedis, scriptedRun, seedSweep, tempDir, testPrefix } from './test-utils/fixtures';
+import { seedSweep } from './test-utils/fixtures';
 
 let redis: Redis; // commands and emitter
 let reader: Redis; // the recorder's own connection (XREADGROUP BLOCK holds it)

@@ -11,5 +11,5 @@ export type { ApplyResult } from './apply-events';
 export { compareStreamIds } from './stream-ids';
 export { latestMetricsOfRun, metricSeries, runResultsBySweep, sweepResultsBySweep } from './results';
 export { allSweepIds, refreshVariantStats, sweepIdsOfRuns, variantComparisonsBySweep, variantResultsBySweep } from './variant-stats';
-export { artifactsOfRun, checkpointsOfRun, dataVersion, estimateEtaSec, findArtifact, findSweepId, listSweeps, newestArtifactsBySweep, runProgressBySweep, metricSeriesOfRuns, muNormSeriesOfRuns, runIdsOfSweep, sweepSummary, variantStatusCounts } from './queries';
-export type { ArtifactRef, CheckpointRef, MetricPoint, RunProgress, RunProgressQuery, StatusCounts, SweepOverview, SweepSummary, VariantCounts } from './queries';
+export { artifactsOfRun, checkpointsOfRun, dataVersion, estimateEtaSec, findArtifact, findSweepId, judgeAccuraciesBySweep, latestConfusionOfRun, listSweeps, newestArtifactsBySweep, runProgressBySweep, metricSeriesOfRuns, muNormSeries, muNormSeriesOfRuns, runIdsOfSweep, sweepSummary, variantStatusCounts } from './queries';
+export type { ArtifactRef, CheckpointRef, ConfusionMatrix, MetricPoint, RunProgress, RunProgressQuery, StatusCounts, SweepOverview, SweepSummary, VariantCounts } from './queries';

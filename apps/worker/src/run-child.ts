@@ -13,9 +13,10 @@ import { Redis } from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isToChild, type FromChild, type ToChild } from './child-protocol';
-import { createConsistencyJudge, judgementMetrics } from './consistency';
+import { createConsistencyJudge } from './consistency';
 import { flushDurably as flushEvents } from './flush-durably';
 import { checkResume, clearResumePoint, readResumePoint, writeResumePoint } from './resume-point';
+import { resultHooks } from './result-hooks';
 import { PhaseTracker, type RunPhase } from './run-phase';
 
 const send = (m: FromChild) => process.send?.(m);
@@ -74,26 +75,29 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
       checkpointDir,
       runId: job.runId,
       log,
-      onMetrics: (rows) => events.emit({ kind: 'metrics', runId: job.runId, rows }),
-      onMuNorms: (step, norms) => events.emit({ kind: 'mu-norms', runId: job.runId, step, norms }),
+      ...resultHooks(
+        {
+          metrics: (rows) => events.emit({ kind: 'metrics', runId: job.runId, rows }),
+          muNorms: (step, norms) => events.emit({ kind: 'mu-norms', runId: job.runId, step, norms }),
+          judged: (j) => {
+            for (const r of j.judges) {
+              events.emit({ kind: 'confusion', runId: job.runId, step: j.step, sampleKind: j.kind, temperature: j.temperature, judge: r.name, matrix: r.confusion });
+            }
+            log.info({ step: j.step, kind: j.kind, temperature: j.temperature, classConsistency: j.consistency, agreement: j.agreement, samples: j.count }, 'class-consistency');
+          },
+          image: (img) => {
+            const uri = path.join(imageDir, `step-${String(img.step).padStart(8, '0')}-${img.kind}.png`);
+            writeFileSync(uri, img.png);
+            events.emit({ kind: 'artifact', runId: job.runId, step: img.step, artifact: img.kind, uri });
+          },
+        },
+        judge,
+      ),
       beforeCheckpoint: () => flushDurably(10 * 60_000),
       onCheckpoint: async (c) => {
         events.emit({ kind: 'checkpoint', runId: job.runId, step: c.step, uri: c.uri, bytes: c.bytes, sha256: c.sha256 });
         await flushDurably(10 * 60_000); // a checkpoint is a resume point: make sure the recorder hears of it
         await writeResumePoint(redis, env.prefix, job.runId, { step: c.step, uri: c.uri, sha256: c.sha256, host: start.host, at: Date.now() });
-      },
-      onSamples: async (samples) => {
-        const j = await judge(samples);
-        events.emit({ kind: 'metrics', runId: job.runId, rows: judgementMetrics(j) });
-        for (const r of j.judges) {
-          events.emit({ kind: 'confusion', runId: job.runId, step: j.step, sampleKind: j.kind, temperature: j.temperature, judge: r.name, matrix: r.confusion });
-        }
-        log.info({ step: j.step, kind: j.kind, temperature: j.temperature, classConsistency: j.consistency, agreement: j.agreement, samples: j.count }, 'class-consistency');
-      },
-      onImage: (img) => {
-        const uri = path.join(imageDir, `step-${String(img.step).padStart(8, '0')}-${img.kind}.png`);
-        writeFileSync(uri, img.png);
-        events.emit({ kind: 'artifact', runId: job.runId, step: img.step, artifact: img.kind, uri });
       },
       onProgress: (p) => {
         last = p;

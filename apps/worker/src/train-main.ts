@@ -9,7 +9,8 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createRunOutput } from './run-output';
-import { createConsistencyJudge, defaultClassifierDir, judgementMetrics } from './consistency';
+import { createConsistencyJudge, defaultClassifierDir } from './consistency';
+import { resultHooks } from './result-hooks';
 
 const USAGE = `usage: pnpm train --config <file.yaml> [--set key=value ...] [--out dir] [--backend auto|tensorflow|wasm|cpu]
 
@@ -78,18 +79,19 @@ async function main(argv: string[]): Promise<number> {
   const result = await train(cfg, {
     checkpointDir: out.checkpointDir,
     log,
-    onMetrics: (rows) => out.metrics(rows),
-    onMuNorms: (step, norms) => out.muNorms(step, norms),
+    ...resultHooks(
+      {
+        metrics: (rows) => out.metrics(rows),
+        muNorms: (step, norms) => out.muNorms(step, norms),
+        judged: (j) => log.info({ step: j.step, kind: j.kind, temperature: j.temperature, classConsistency: j.consistency, agreement: j.agreement, judges: j.judges.map((r) => ({ judge: r.name, consistency: r.consistency })) }, 'class-consistency'),
+        image: (img) => {
+          const p = out.image(img);
+          log.debug({ step: img.step, kind: img.kind, path: p }, 'image');
+        },
+      },
+      judge,
+    ),
     onEval: (e) => out.evalResult(e),
-    onSamples: async (samples) => {
-      const j = await judge(samples);
-      out.metrics(judgementMetrics(j));
-      log.info({ step: j.step, kind: j.kind, temperature: j.temperature, classConsistency: j.consistency, agreement: j.agreement, judges: j.judges.map((r) => ({ judge: r.name, consistency: r.consistency })) }, 'class-consistency');
-    },
-    onImage: (img) => {
-      const p = out.image(img);
-      log.debug({ step: img.step, kind: img.kind, path: p }, 'image');
-    },
     onProgress: (p) => {
       if (bar) {
         bar.update(p.step, { loss: p.loss.toFixed(4), ips: p.imagesPerSec.toFixed(0) });

@@ -4,7 +4,7 @@ export { FORBIDDEN_KEYS, forbiddenKeyIssues, parseOrThrow, SpecError, toSpecIssu
 export type { SpecIssue } from './spec-error';
 export { parseRunJobData, ProgramRunJobDataSchema, RunJobDataSchema } from './run-job';
 export type { BuiltinRunJobData, ProgramRunJobData, RunJobData, RunProgram } from './run-job';
-export { decodeEvent, encodeEvent, EVENT_FIELD, FINAL_STATUSES, parseRunEvent, RUN_EVENT_KINDS } from './run-event';
+export { decodeEvent, encodeEvent, EVENT_FIELD, FINAL_STATUSES, parseRunEvent, RUN_EVENT_KINDS, runFailedEvent } from './run-event';
 export type {
   ArtifactEvent,
   CheckpointEvent,

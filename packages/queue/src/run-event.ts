@@ -8,6 +8,11 @@ export type { ArtifactEvent, CheckpointEvent, ConfusionEvent, MetricsEvent, Metr
 export const FINAL_STATUSES = ['succeeded', 'failed', 'cancelled', 'diverged'] as const satisfies readonly RunStatusFinal[];
 export const RUN_EVENT_KINDS = ['run-started', 'metrics', 'mu-norms', 'confusion', 'checkpoint', 'artifact', 'run-released', 'run-finished'] as const satisfies readonly RunEventKind[];
 
+/** The run-finished event of a run that failed outside its training (a bad payload, a crash, its last attempt used up). */
+export function runFailedEvent(runId: string, error: string): RunFinishedEvent {
+  return { kind: 'run-finished', runId, status: 'failed', finalStep: 0, error, at: Date.now() };
+}
+
 // ---- zod schemas (the recorder's edge) ----
 
 const str = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });

@@ -103,9 +103,8 @@ export async function train(cfg: RunConfig, hooks: TrainHooks): Promise<TrainRes
   }
 }
 
-async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult> {
-  const log = hooks.log ?? NOOP_LOG;
-  const now = hooks.now ?? (() => performance.now());
+/** The run's data, its model at init and the optimizer: AdamW over two groups, the flow and the class prior (its own lr scale, no weight decay). */
+function setUp(cfg: RunConfig) {
   const { train: trainSet, test } = loadDataset(toDataConfig(cfg.data));
   const tcfg = toTarflowConfig(cfg.model, trainSet);
   const model = initModel(tcfg, { seed: cfg.seed, muInit: toMuInit(cfg, () => pickOneImagePerClass(trainSet, subStreamSeed(cfg.seed, 0xda7a))) });
@@ -121,7 +120,49 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
     ],
     { beta1: cfg.train.beta1, beta2: cfg.train.beta2, eps: cfg.train.eps },
   );
-  const allVars = Object.values(named);
+  return { trainSet, test, tcfg, model, named, allVars: Object.values(named), opt };
+}
+
+interface StepValues {
+  loss: number;
+  gradNorm: number;
+  priorTerm: number;
+  logdetTerm: number;
+}
+
+/**
+ * One optimizer step on `batch` towards step `step + 1`: the loss and its gradients, clipped, then AdamW. A loss or
+ * gradient norm that is not finite leaves the weights as they were (`ok: false`): the run diverged.
+ */
+async function trainStep(
+  cfg: RunConfig,
+  run: ReturnType<typeof setUp>,
+  batch: { images: Float32Array; labels: Int32Array },
+  step: number,
+  lr: number,
+): Promise<StepValues & { ok: boolean }> {
+  const { model, opt, tcfg } = run;
+  const aux: tf.Scalar[] = [];
+  const { value, grads } = tf.variableGrads(() => {
+    const { x, y } = toInputs(tcfg, batch.images, batch.labels, cfg.train.noise_std, subStreamSeed(cfg.seed, step + 1, 0x401e));
+    const out = nll(model, x, y);
+    aux.push(tf.keep(out.priorTerm), tf.keep(out.logdetTerm));
+    return out.loss;
+  }, run.allVars);
+  const { grads: clipped, norm } = clipByGlobalNorm(grads, cfg.train.grad_clip);
+  const read = tf.tidy(() => tf.stack([value, norm, ...aux]));
+  const [loss = NaN, gradNorm = NaN, priorTerm = NaN, logdetTerm = NaN] = await read.data();
+  const ok = Number.isFinite(loss) && Number.isFinite(gradNorm);
+  if (ok) opt.apply(clipped, lr);
+  tf.dispose([value, norm, read, ...aux, ...Object.values(grads), ...Object.values(clipped)]);
+  return { ok, loss, gradNorm, priorTerm, logdetTerm };
+}
+
+async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult> {
+  const log = hooks.log ?? NOOP_LOG;
+  const now = hooks.now ?? (() => performance.now());
+  const run = setUp(cfg);
+  const { trainSet, test, model, named, opt } = run;
   try {
     const resume = findNewestValidCheckpoint(hooks.checkpointDir, (err) => log.warn({ err: { message: err.message } }, 'skipping invalid checkpoint'), { runId: hooks.runId, config: cfg });
     let step = 0;
@@ -203,25 +244,13 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
     while (step < cfg.train.steps) {
       const batch = batches.next();
       const lr = lrAt(schedule, step + 1);
-      const aux: tf.Scalar[] = [];
-      const { value, grads } = tf.variableGrads(() => {
-        const { x, y } = toInputs(tcfg, batch.images, batch.labels, cfg.train.noise_std, subStreamSeed(cfg.seed, step + 1, 0x401e));
-        const out = nll(model, x, y);
-        aux.push(tf.keep(out.priorTerm), tf.keep(out.logdetTerm));
-        return out.loss;
-      }, allVars);
-      const { grads: clipped, norm } = clipByGlobalNorm(grads, cfg.train.grad_clip);
-      const read = tf.tidy(() => tf.stack([value, norm, ...aux]));
-      const [loss = NaN, gradNorm = NaN, priorTerm = NaN, logdetTerm = NaN] = await read.data();
-      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-        tf.dispose([value, norm, read, ...aux, ...Object.values(grads), ...Object.values(clipped)]);
+      const { ok, loss, gradNorm, priorTerm, logdetTerm } = await trainStep(cfg, run, batch, step, lr);
+      if (!ok) {
         const message = `diverged at step ${step + 1}: loss is ${loss}, gradient norm is ${gradNorm}`;
         log.warn({ step: step + 1, loss, gradNorm }, 'diverged');
         await hooks.onMetrics?.([{ step: step + 1, name: 'diverged', value: 1 }]);
         return { status: 'diverged', step, message, resumedFrom, elapsedMs: elapsed(), final: null };
       }
-      opt.apply(clipped, lr);
-      tf.dispose([value, norm, read, ...aux, ...Object.values(grads), ...Object.values(clipped)]);
       step += 1;
       lastLoss = loss;
       windowImages += cfg.train.batch_size;

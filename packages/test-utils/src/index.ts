@@ -2,44 +2,12 @@
  * Test helpers shared by the packages' and apps' tests (a devDependency; never imported by non-test code). Kept free of
  * the packages under test (only ioredis and the event types), so any of them, the queue and the store included, can use it.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import type { RunEvent } from '@ablate/events';
 
-/** The real Redis the tests use: REDIS_URL, else @ablate/queue's DEFAULT_REDIS_URL (not imported: see above). */
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-export function newRedis(): Redis {
-  return new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-}
-
-/** A fresh `test-<uuid>` queue prefix, so tests never see each other's keys. */
-export function testPrefix(): string {
-  return `test-${randomUUID()}`;
-}
-
-/** Deletes every key under `prefix:`. */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}
-
-/** Deletes every key under `prefix:` with a connection of its own. */
-export async function deletePrefix(prefix: string, url = REDIS_URL): Promise<void> {
-  const redis = new Redis(url);
-  try {
-    await deleteKeys(redis, prefix);
-  } finally {
-    redis.disconnect();
-  }
-}
+export { deleteKeys, deletePrefix, newRedis, REDIS_URL, testPrefix } from './redis';
 
 /** Polls `fn` every `everyMs` until it returns something (not undefined, null or false); throws after `timeoutMs`. */
 export async function waitFor<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 60_000, everyMs = 200): Promise<T> {
@@ -93,4 +61,30 @@ export function scriptedRun(runId: string, opts: { steps?: number; attempt?: num
   ev.push({ kind: 'artifact', runId, step: steps, artifact: 'samples', uri: `/a/${runId}/samples.png` });
   ev.push({ kind: 'run-finished', runId, status: 'succeeded', finalStep: steps, elapsedMs: 1234, at: at + 1234 });
   return ev;
+}
+export { createWorld, destroyWorld, REPO, run, SCRIPTS, start } from './processes';
+export type { Proc, World } from './processes';
+
+/** A seeded generator of numbers in [0, 1) (mulberry32): a test's random choices, replayable from its seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The seed of a test suite's random choices: `env[name]` (an integer) to replay a run, else a fresh one. Printed on
+ * stderr either way, so a failure can be replayed with `<name>=<seed>`.
+ */
+export function suiteSeed(name: string, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[name];
+  const seed = raw === undefined || raw === '' ? Math.floor(Math.random() * 2 ** 32) : Number(raw);
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new Error(`${name}: expected an integer in [0, 2^32), got "${raw}"`);
+  process.stderr.write(`${name}=${seed} (set it to replay this run's random choices)\n`);
+  return seed;
 }

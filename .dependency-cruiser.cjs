@@ -50,6 +50,13 @@ module.exports = {
       to: { path: pkg('queue') },
     },
     {
+      name: 'test-utils-in-tests-only',
+      comment: '@ablate/test-utils is a devDependency: tests and their helpers only.',
+      severity: 'error',
+      from: { pathNot: ['\\.test\\.ts$', '\\.faults\\.ts$', '/test-utils/', '^packages/test-utils/'] },
+      to: { path: pkg('test-utils') },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

@@ -125,7 +125,7 @@ bench_batch() {
   for preset in tiny small paper; do
     if [ "$QUICK" = 1 ]; then steps=1; samples=$([ "$batch" = 64 ] && [ "$preset" = tiny ] && echo 2 || echo 0); limit=60; [ "$preset" = tiny ] || continue; batch_=8
     else steps=$([ "$preset" = tiny ] && echo 20 || echo 10); samples=$([ "$batch" = 64 ] && echo 20 || echo 0); limit=$([ "$preset" = paper ] && echo 75 || echo 50); batch_=$batch; fi
-    step "bench-$preset-$batch" "$limit" node apps/worker/dist/bench-train.js --json --presets "$preset" --backends "$BACKEND" --batch "$batch_" --steps "$steps" --samples "$samples"
+    step "bench-$preset-$batch" "$limit" node apps/worker/dist/bench/bench-train.js --json --presets "$preset" --backends "$BACKEND" --batch "$batch_" --steps "$steps" --samples "$samples"
   done
 }
 bench_batch 64
@@ -156,7 +156,7 @@ for p in "${PIDS[@]}"; do pkill -KILL -P "$p" 2>/dev/null; kill -KILL "$p" 2>/de
 bench_batch 256
 
 # --- the reference: paper on wasm, one CPU core -------------------------------------------------------------------
-if [ "$QUICK" != 1 ]; then step wasm-paper 60 node apps/worker/dist/bench-train.js --json --presets paper --backends wasm --batch 16 --steps 1 --samples 0; fi
+if [ "$QUICK" != 1 ]; then step wasm-paper 60 node apps/worker/dist/bench/bench-train.js --json --presets paper --backends wasm --batch 16 --steps 1 --samples 0; fi
 
 # --- one results file ---------------------------------------------------------------------------------------------
 node - "$W" "$OUTDIR/gpu-check.json" "$BACKEND" "$BUDGET" "$(($(date +%s) - START))" <<'EOF'

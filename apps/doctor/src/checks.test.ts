@@ -2,9 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { REDIS_URL } from '@ablate/test-utils';
 import { checkDataset, checkNode, checkRedis, checkSqlitePath, checkWebgpu } from './checks';
-
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 describe('doctor checks', () => {
   it('node: 20 passes, 18 fails with a fix', () => {

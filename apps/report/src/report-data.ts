@@ -1,4 +1,17 @@
-import { getSweep, runResultsBySweep, runStatusCounts, variantComparisonsBySweep, variantResultsBySweep, type RunResultRow, type Store, type SweepRow, type VariantComparisonRow, type VariantResultRow } from '@ablate/store';
+import {
+  findSweepId,
+  getSweep,
+  judgeAccuraciesBySweep,
+  latestConfusionOfRun,
+  metricSeries,
+  muNormSeries,
+  newestArtifactsBySweep,
+  runResultsBySweep,
+  runStatusCounts,
+  variantComparisonsBySweep,
+  variantResultsBySweep,
+  type RunResultRow, type Store, type SweepRow, type VariantComparisonRow, type VariantResultRow,
+} from '@ablate/store';
 import { summarize } from '@ablate/stats';
 
 /** A series point of one run. */
@@ -86,22 +99,14 @@ function consistencySeries(now: Point[], older: () => Point[]): Point[] {
  * it is not there; the caller turns that into a usage error.
  */
 export function loadSweepReport(store: Store, sweepRef: string): SweepReport | null {
-  const db = store.sqlite;
-  const byName = () => db.prepare('SELECT id FROM sweeps WHERE name = ? ORDER BY created_at DESC LIMIT 1').get(sweepRef) as { id: string } | undefined;
-  const full = getSweep(store, sweepRef) ?? getSweep(store, byName()?.id ?? '');
+  const id = findSweepId(store, sweepRef); // by id, else the newest sweep of that name
+  const full = id === undefined ? undefined : getSweep(store, id);
   if (full === undefined) return null;
 
   const results = runResultsBySweep(store, full.id);
-  const series = db.prepare('SELECT step, value FROM metrics WHERE run_id = ? AND name = ? ORDER BY step');
-  const mu = db.prepare('SELECT step, avg(norm) AS value FROM mu_norms WHERE run_id = ? GROUP BY step ORDER BY step');
-  const images = db.prepare(
-    'SELECT kind, step, uri FROM artifacts a WHERE run_id = ? AND step = (SELECT max(step) FROM artifacts b WHERE b.run_id = a.run_id AND b.kind = a.kind)',
-  );
-  const confusionStep = db.prepare('SELECT max(step) AS step FROM confusion WHERE run_id = ?');
-  // The main judge on raw samples at T = 1 where recorded (two-judge runs), else what the run has (one-judge era: denoised).
-  const confusionCells = db.prepare(`SELECT true_class AS t, predicted_class AS p, count FROM confusion c WHERE run_id = ? AND step = ?
-    AND (kind, temperature, judge) = (SELECT kind, temperature, judge FROM confusion WHERE run_id = c.run_id AND step = c.step
-         ORDER BY (kind = 'raw' AND temperature = 1 AND judge = 'deep') DESC, kind DESC, temperature DESC, judge LIMIT 1)`);
+  const series = (runId: string, name: string): Point[] => metricSeries(store, runId, name);
+  const newestImages = new Map<string, Partial<Record<string, ImageRef>>>();
+  for (const a of newestArtifactsBySweep(store, full.id)) newestImages.set(a.runId, { ...newestImages.get(a.runId), [a.kind]: { step: a.step, uri: a.uri } });
 
   const axisOrder: string[] = [];
   const axisValues = new Map<string, string[]>();
@@ -118,33 +123,19 @@ export function loadSweepReport(store: Store, sweepRef: string): SweepReport | n
       const vs = axisValues.get(key) ?? [];
       if (!vs.includes(label)) vs.push(label);
     }
-    const imgs: Partial<Record<string, ImageRef>> = {};
-    for (const r of images.all(result.runId) as { kind: string; step: number; uri: string }[]) imgs[r.kind] = { step: r.step, uri: r.uri };
-    const cStep = (confusionStep.get(result.runId) as { step: number | null }).step;
-    let confusion: RunReport['confusion'] = null;
-    if (cStep !== null) {
-      const cells = confusionCells.all(result.runId, cStep) as { t: number; p: number; count: number }[];
-      const n = Math.max(...cells.map((c) => Math.max(c.t, c.p))) + 1;
-      const matrix = Array.from({ length: n }, () => new Array<number>(n).fill(0));
-      for (const c of cells) {
-        const row = matrix[c.t];
-        if (row) row[c.p] = c.count;
-      }
-      confusion = { step: cStep, matrix };
-    }
     return {
       result,
       axes,
-      loss: series.all(result.runId, 'loss') as Point[],
-      evalNll: series.all(result.runId, 'eval/nll') as Point[],
-      classConsistency: consistencySeries(series.all(result.runId, 'eval/consistency/raw/t1.0') as Point[], () => series.all(result.runId, 'eval/class_consistency') as Point[]),
-      muNorm: mu.all(result.runId) as Point[],
-      images: imgs,
-      confusion,
+      loss: series(result.runId, 'loss'),
+      evalNll: series(result.runId, 'eval/nll'),
+      classConsistency: consistencySeries(series(result.runId, 'eval/consistency/raw/t1.0'), () => series(result.runId, 'eval/class_consistency')),
+      muNorm: muNormSeries(store, result.runId),
+      images: newestImages.get(result.runId) ?? {},
+      confusion: latestConfusionOfRun(store, result.runId),
     };
   });
   const { total, ...byStatus } = runStatusCounts(store, full.id);
-  const stats = seedStats(store, full.id, results, (runId, name) => (name === 'mu_norm' ? (mu.all(runId) as Point[]) : (series.all(runId, name) as Point[])));
+  const stats = seedStats(store, full.id, results, (runId, name) => (name === 'mu_norm' ? muNormSeries(store, runId) : series(runId, name)));
   return { sweep: full, stats, axes: axisOrder.map((key) => ({ key, values: axisValues.get(key) ?? [] })), runs, counts: { ...byStatus, total } };
 }
 
@@ -164,10 +155,7 @@ function seedStats(store: Store, sweepId: string, results: RunResultRow[], serie
   const perVariant = new Map<string, number>();
   for (const r of results) if (r.status === 'succeeded') perVariant.set(r.variantGroup, (perVariant.get(r.variantGroup) ?? 0) + 1);
   const seeded = [...perVariant.values()].some((n) => n >= 2);
-  const judgeRows = store.sqlite
-    .prepare(`SELECT substr(m.name, length('eval/judge_accuracy/') + 1) AS name, max(m.value) AS accuracy FROM metrics m JOIN sweep_runs sr ON sr.run_id = m.run_id
-              WHERE sr.sweep_id = ? AND m.name LIKE 'eval/judge_accuracy/%' GROUP BY m.name ORDER BY m.name`)
-    .all(sweepId) as { name: string; accuracy: number }[];
+  const judgeRows = judgeAccuraciesBySweep(store, sweepId);
   const rank = (name: string) => {
     const i = ['deep', 'shallow'].indexOf(name); // the main judge first
     return i < 0 ? Number.MAX_SAFE_INTEGER : i;

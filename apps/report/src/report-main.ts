@@ -1,6 +1,6 @@
 import { runMain, sweepDbPath, UsageError } from '@ablate/cli';
 import { createLogger } from '@ablate/log';
-import { listSweeps, openStore, StoreError, type Store } from '@ablate/store';
+import { listSweeps, openStore, type Store } from '@ablate/store';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -68,4 +68,4 @@ async function writeComparison(store: Store, dbPath: string, refA: string, refB:
   return 0;
 }
 
-runMain(() => main(process.argv.slice(2)), [StoreError]);
+runMain(() => main(process.argv.slice(2)));

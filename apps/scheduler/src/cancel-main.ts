@@ -2,7 +2,7 @@ import { cancelSweep } from '@ablate/queue';
 import { openStore, runsBySweep } from '@ablate/store';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runMain, UsageError } from './cli-util';
+import { runMain, UsageError } from '@ablate/cli';
 import { connectRedis } from './connect';
 import { schedulerEnv } from './env';
 

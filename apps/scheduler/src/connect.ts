@@ -3,7 +3,7 @@ import { openStore, type Store } from '@ablate/store';
 import { Redis } from 'ioredis';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError } from './cli-util';
+import { UsageError } from '@ablate/cli';
 
 /**
  * A Redis client for BullMQ and the recorder, after checking that the server answers (a client with

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { RUN_QUEUE, redisOptionsFromUrl } from '@ablate/queue';
 import { QueueEvents } from 'bullmq';
-import path from 'node:path';
 import { createWorld, destroyWorld, REDIS_URL, sql, submitWithOneWorker, waitFor, writeSweep, type World } from './test-utils/harness';
 import { progressInfo } from './watch-sweep';
 

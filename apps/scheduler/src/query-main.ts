@@ -3,7 +3,7 @@ import { stringify } from 'csv-stringify/sync';
 import Table from 'cli-table3';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runMain, UsageError } from './cli-util';
+import { runMain, UsageError } from '@ablate/cli';
 import { schedulerEnv } from './env';
 import { QuerySqlError, QueryTimeoutError, runReadOnlyQuery } from './query-runner';
 

@@ -1,9 +1,9 @@
 import { createLogger } from '@ablate/log';
 import { redactRedisUrl } from '@ablate/queue';
-import { createRecorder } from '@ablate/store';
+import { createRecorder } from '@ablate/recorder';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { runMain } from './cli-util';
+import { runMain } from '@ablate/cli';
 import { connectRedisWaiting, openWritableStore } from './connect';
 import { schedulerEnv } from './env';
 

@@ -3,7 +3,7 @@ import Table from 'cli-table3';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runMain, UsageError } from './cli-util';
+import { runMain, UsageError } from '@ablate/cli';
 import { schedulerEnv } from './env';
 import { fmtEta } from './fmt-eta';
 

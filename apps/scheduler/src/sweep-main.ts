@@ -1,20 +1,21 @@
 import { createLogger, type Logger } from '@ablate/log';
 import { RUN_QUEUE, redisOptionsFromUrl, type RunJobData } from '@ablate/queue';
-import { createRecorder } from '@ablate/store';
+import { createRecorder } from '@ablate/recorder';
 import { loadSweepFile, type RunSpec } from '@ablate/sweep';
 import { Queue } from 'bullmq';
+import type { ChildProcess } from 'node:child_process';
 import Table from 'cli-table3';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { runMain, UsageError } from './cli-util';
+import { runMain, UsageError } from '@ablate/cli';
 import { connectRedis, openWritableStore } from './connect';
 import { schedulerEnv } from './env';
 import { readableLogLine } from './log-line';
 import { defaultWorkerCount, preflightLocalWorkers, startLocalWorkers, stopLocalWorkers, type PreflightResult } from './local-workers';
-import { submitSweep } from './submit-sweep';
+import { submitSweep, type SubmitResult } from './submit-sweep';
 import { survivingTerminalOutput } from './terminal';
 import { watchSweep } from './watch-sweep';
 
@@ -68,6 +69,36 @@ function explainUnfit(file: string, pre: PreflightResult, log: Logger): void {
   );
 }
 
+/** What the submission did: one line, and a warning for the runs that left the sweep. */
+function logSubmitted(log: Logger, specFile: string, name: string, result: SubmitResult, where: { db: string; artifacts: string }): void {
+  log.info(
+    { runs: result.total, created: result.created.length, enqueued: result.enqueued.length, finished: result.finished.length, active: result.active.length, failedKept: result.failedKept.length, ...where },
+    `sweep ${name}: ${result.total} runs, ${result.enqueued.length} enqueued, ${result.finished.length} already finished, ${result.active.length} already queued or running${result.failedKept.length ? `, ${result.failedKept.length} failed (re-run with --retry-failed)` : ''}`,
+  );
+  if (result.unlinked.length > 0) {
+    log.warn(
+      { unlinked: result.unlinked, stopped: result.stopped },
+      `${result.unlinked.length} run(s) no longer in ${specFile} left the sweep (their results stay in the runs table)${result.stopped.length ? `; ${result.stopped.length} of them, queued or running and in no other sweep, were cancelled` : ''}`,
+    );
+  }
+}
+
+/** Local workers' output to logs/<sweep>-worker-<i>.log; their warnings and errors also reach this terminal. */
+function pipeWorkerLogs(workers: ChildProcess[], logDir: string, name: string): void {
+  mkdirSync(logDir, { recursive: true });
+  workers.forEach((w, i) => {
+    const out = createWriteStream(path.join(logDir, `${name}-worker-${i}.log`), { flags: 'a' });
+    for (const stream of [w.stdout, w.stderr]) {
+      if (!stream) continue;
+      stream.pipe(out, { end: false });
+      createInterface({ input: stream }).on('line', (line) => {
+        const level = /"level":(\d+)/.exec(line)?.[1];
+        if (level === undefined ? line.trim() !== '' : Number(level) >= 50) process.stderr.write(`worker ${i}: ${process.stderr.isTTY ? readableLogLine(line) : line}\n`);
+      });
+    }
+  });
+}
+
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -114,16 +145,7 @@ async function main(): Promise<number> {
   }
   const store = openWritableStore(env.dbPath);
   const result = await submitSweep({ store, connection: redis, prefix: env.prefix, spec, runs, artifactDir: env.artifactDir, retryFailed: values['retry-failed'] === true });
-  log.info(
-    { runs: result.total, created: result.created.length, enqueued: result.enqueued.length, finished: result.finished.length, active: result.active.length, failedKept: result.failedKept.length, db: env.dbPath, artifacts: env.artifactDir },
-    `sweep ${spec.name}: ${result.total} runs, ${result.enqueued.length} enqueued, ${result.finished.length} already finished, ${result.active.length} already queued or running${result.failedKept.length ? `, ${result.failedKept.length} failed (re-run with --retry-failed)` : ''}`,
-  );
-  if (result.unlinked.length > 0) {
-    log.warn(
-      { unlinked: result.unlinked, stopped: result.stopped },
-      `${result.unlinked.length} run(s) no longer in ${spec.file} left the sweep (their results stay in the runs table)${result.stopped.length ? `; ${result.stopped.length} of them, queued or running and in no other sweep, were cancelled` : ''}`,
-    );
-  }
+  logSubmitted(log, spec.file, spec.name, result, { db: env.dbPath, artifacts: env.artifactDir });
   if (values.detach) {
     log.info('detached: start workers with `pnpm worker` on any machine that reaches Redis; follow with `pnpm status ' + spec.name + '`');
     store.close();
@@ -142,19 +164,7 @@ async function main(): Promise<number> {
   const logDir = path.join(path.dirname(env.dbPath), 'logs');
   const workers = n > 0 ? startLocalWorkers(n, { ...(values.backend ? { backend: values.backend } : {}) }) : [];
   if (workers.length > 0) {
-    mkdirSync(logDir, { recursive: true });
-    workers.forEach((w, i) => {
-      const out = createWriteStream(path.join(logDir, `${spec.name}-worker-${i}.log`), { flags: 'a' });
-      for (const stream of [w.stdout, w.stderr]) {
-        if (!stream) continue;
-        stream.pipe(out, { end: false });
-        // Warnings and errors of local workers also reach this terminal.
-        createInterface({ input: stream }).on('line', (line) => {
-          const level = /"level":(\d+)/.exec(line)?.[1];
-          if (level === undefined ? line.trim() !== '' : Number(level) >= 50) process.stderr.write(`worker ${i}: ${process.stderr.isTTY ? readableLogLine(line) : line}\n`);
-        });
-      }
-    });
+    pipeWorkerLogs(workers, logDir, spec.name);
     log.info({ workers: workers.length, pids: workers.map((w) => w.pid), logs: logDir }, `no worker was connected: started ${workers.length} local worker(s)`);
   } else if (connected > 0) log.info({ connected }, `${connected} worker(s) connected`);
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { createWorld, destroyWorld, REPO, SCRIPTS, start, waitFor, type World } from './test-utils/processes';
+import { createWorld, destroyWorld, REPO, SCRIPTS, start, waitFor, type World } from '@ablate/test-utils';
 
 /** Debian's chromium (`apt-get install chromium`; scripts/setup.sh installs it). Override with CHROMIUM_PATH. Never downloaded. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -16,10 +16,10 @@ afterEach(async () => {
 describe('pnpm ui in a real browser during a real sweep', () => {
   it('shows a run step advancing and its loss curve gaining points, pushed, without a reload', async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium (sudo apt-get install chromium) or set CHROMIUM_PATH`);
-    world = createWorld();
+    world = createWorld('ablate-ui-e2e-');
     // The sweep is submitted (runs queued, nobody training) before the page opens: all progress arrives live.
     const submit = start(world, SCRIPTS.sweep, [path.join(REPO, 'sweeps', 'smoke.yaml'), '--detach']);
-    expect(await submit.exited).toBe(0);
+    expect((await submit.exited).code).toBe(0);
     const ui = start(world, SCRIPTS.ui, ['--port', '0']);
     const url = await waitFor('the ui to listen', () => ui.output().match(/listening on (http:\/\/127\.0\.0\.1:\d+)/)?.[1], 30_000);
 

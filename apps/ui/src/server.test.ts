@@ -62,7 +62,7 @@ describe('pnpm ui server', () => {
     const { base } = await server();
     const res = await fetch(`${base}/api/sweeps/live/events`);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
-    const reader = res.body!.getReader(); // eslint-disable-line @typescript-eslint/no-non-null-assertion
+    const reader = res.body!.getReader();
     let text = '';
     const nextEvent = async (name: string): Promise<Record<string, unknown>> => {
       for (;;) {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { liveSweep, type UiFixture } from './test-utils/fixture';
-import { SCRIPTS, start, waitFor, type Proc } from './test-utils/processes';
+import { SCRIPTS, start, waitFor, type Proc } from '@ablate/test-utils';
 
 let f: UiFixture;
 let procs: Proc[] = [];
@@ -36,10 +36,10 @@ describe('pnpm ui', () => {
   it('a missing database or a bad port is a usage error, not a stack trace', async () => {
     f = liveSweep();
     const bad = start({ dir: f.dir, prefix: 'unused', procs: [], env: { ...process.env, SWEEP_DB: `${f.dir}/nope.db` } }, SCRIPTS.ui, []);
-    expect(await bad.exited).toBe(2);
+    expect((await bad.exited).code).toBe(2);
     expect(bad.output()).toContain('no sweep database at');
     const port = ui(['--port', 'x']);
-    expect(await port.exited).toBe(2);
+    expect((await port.exited).code).toBe(2);
     expect(port.output()).toContain('--port: expected a port number');
     expect(port.output()).not.toContain('    at ');
   });

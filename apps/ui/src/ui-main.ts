@@ -1,7 +1,6 @@
 import { runMain, sweepDbPath, UsageError } from '@ablate/cli';
 import { createLogger } from '@ablate/log';
 import { cancelSweep, queueEnv, redactRedisUrl, redisOptionsFromUrl } from '@ablate/queue';
-import { StoreError } from '@ablate/store';
 import { Redis } from 'ioredis';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -70,4 +69,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-runMain(() => main(process.argv.slice(2)), [StoreError]);
+runMain(() => main(process.argv.slice(2)));

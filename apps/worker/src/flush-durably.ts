@@ -1,12 +1,12 @@
 import type { Logger } from '@ablate/log';
-import type { RunEventEmitter } from '@ablate/queue';
+import type { RunEventWriter } from '@ablate/queue';
 
 /**
  * Every buffered event onto the stream, retrying while Redis is away (a restart, a partition) for up to `withinMs`.
  * Called before each checkpoint: a checkpoint is where the next attempt resumes, so the reports of the steps before
  * it must be on the stream first, or they would be lost with this process.
  */
-export async function flushDurably(events: RunEventEmitter, log: Logger, withinMs: number): Promise<void> {
+export async function flushDurably(events: RunEventWriter, log: Logger, withinMs: number): Promise<void> {
   const deadline = Date.now() + withinMs;
   for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
     try {

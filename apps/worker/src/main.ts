@@ -1,6 +1,6 @@
 import { BACKENDS, isBackendName } from '@ablate/backend';
 import { createLogger } from '@ablate/log';
-import { createEventEmitter, queueEnv, redactRedisUrl, redisOptionsFromUrl, RUN_QUEUE } from '@ablate/queue';
+import { createEventWriter, queueEnv, redactRedisUrl, redisOptionsFromUrl, RUN_QUEUE, runFailedEvent } from '@ablate/queue';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import os from 'node:os';
@@ -44,7 +44,7 @@ async function main(): Promise<number> {
   const workerId = `${host}-${process.pid}`;
   const log = createLogger({ name: 'worker' }).child({ workerId });
   const redis = new Redis(connection);
-  const events = createEventEmitter(redis, env.prefix, { onError: (err) => log.warn({ err }, 'event flush failed; will retry') });
+  const events = createEventWriter(redis, env.prefix, { onError: (err) => log.warn({ err }, 'event flush failed; will retry') });
   const runs = createRunProcessor({
     childScript: path.join(__dirname, 'run-child.js'),
     events,
@@ -69,7 +69,7 @@ async function main(): Promise<number> {
     log.warn({ jobId: job?.id, err: { message: err.message } }, 'job failed');
     // BullMQ fails a job that stalled too often (its worker died repeatedly) without calling our processor: say so.
     if (job && /stalled/i.test(err.message) && typeof (job.data as { runId?: unknown }).runId === 'string') {
-      events.emit({ kind: 'run-finished', runId: (job.data as { runId: string }).runId, status: 'failed', finalStep: 0, error: `job ${job.id}: ${err.message}`, at: Date.now() });
+      events.emit(runFailedEvent((job.data as { runId: string }).runId, `job ${job.id}: ${err.message}`));
     }
   });
   worker.on('lockRenewalFailed', (jobIds) => runs.abandon(jobIds));

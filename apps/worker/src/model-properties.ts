@@ -1,5 +1,5 @@
 import { resolveRunConfig } from '@ablate/config';
-import { createBatchIterator, deriveSeed, loadDataset } from '@ablate/data';
+import { createBatchIterator, subStreamSeed, loadDataset } from '@ablate/data';
 import { PRESETS, disposeModel, flowVariables, forward, initModel, namedVariables, nll, patchify, priorVariables, reverse, sample, unpatchify, type TarflowConfig, type TarflowModel } from '@ablate/tarflow';
 import { clipByGlobalNorm, createAdamW, toDataConfig, toInputs, toTarflowConfig } from '@ablate/train';
 import * as tf from '@tensorflow/tfjs-core';
@@ -215,7 +215,7 @@ export async function trainingLosses(preset: string, steps: number, batch = 64):
   for (let i = 0; i < steps; i++) {
     const b = it.next();
     const { value, grads } = tf.variableGrads(() => {
-      const { x, y } = toInputs(tcfg, b.images, b.labels, 0.1, deriveSeed(1, i + 1));
+      const { x, y } = toInputs(tcfg, b.images, b.labels, 0.1, subStreamSeed(1, i + 1));
       return nll(model, x, y).loss;
     }, vars);
     const { grads: clipped, norm } = clipByGlobalNorm(grads, 1);

@@ -22,10 +22,11 @@
  * folder fails the run at once, without retries. No event line for PROGRAM_SILENCE_MS (default 30 min) fails the attempt.
  */
 import { selectBackend } from '@ablate/backend';
+import { AblateError, errorMessage, isRetryable } from '@ablate/cli';
 import { ConfigError } from '@ablate/config';
-import { createLogger, type Logger } from '@ablate/log';
+import { createLogger } from '@ablate/log';
 import { flushDurably } from './flush-durably';
-import { cancelKeys, createEventEmitter, queueEnv, redisOptionsFromUrl, type ProgramRunJobData, type RunEventEmitter } from '@ablate/queue';
+import { cancelKeys, createEventWriter, queueEnv, redisOptionsFromUrl, type ProgramRunJobData } from '@ablate/queue';
 import type { GeneratedSamples, StopRequest } from '@ablate/train';
 import { Redis } from 'ioredis';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -43,12 +44,12 @@ const send = (m: FromChild) => process.send?.(m);
 const SETPRIV = '/usr/bin/setpriv';
 
 
-/** The attempt failed for the reason in the message; `retry: false` when no attempt can go better (a bad program). */
-export class ProgramRunError extends Error {
+/** The attempt failed for the reason in the message; `retryable: false` when no attempt can go better (a bad program). */
+export class ProgramRunError extends AblateError {
   override name = 'ProgramRunError';
   constructor(
     message: string,
-    readonly retry = true,
+    override readonly retryable = true,
   ) {
     super(message);
   }
@@ -106,7 +107,7 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
   const log = createLogger({ name: 'worker' }).child({ runId: job.runId, jobId: start.jobId, attempt: start.attempt, child: process.pid });
   const redis = new Redis(redisOptionsFromUrl(env.redisUrl));
   const lock = jobLockOf(env.prefix, start.jobId, start.lockToken);
-  const events = createEventEmitter(redis, env.prefix, { onError: (err) => log.warn({ err }, 'event flush failed; will retry') });
+  const events = createEventWriter(redis, env.prefix, { onError: (err) => log.warn({ err }, 'event flush failed; will retry') });
   const durably = (ms: number) => flushDurably(events, log, ms);
   const runDir = path.resolve(job.artifactDir);
   const logFile = path.join(runDir, 'program.log');
@@ -372,7 +373,7 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
       send({ type: 'error', message: err.message, retry: true, lostLock: true });
       return;
     }
-    const retry = !(err instanceof ProgramRunError && !err.retry);
+    const retry = isRetryable(err);
     log.error({ err, retry }, 'run failed');
     try {
       note(`failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -380,7 +381,7 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
       // the run folder itself may be what failed
     }
     await durably(60_000).catch(() => undefined);
-    send({ type: 'error', message: err instanceof ProgramRunError || err instanceof ResumeError || err instanceof ConfigError ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err), retry });
+    send({ type: 'error', message: errorMessage(err), retry });
   } finally {
     clearInterval(poll);
     await events.close().catch(() => undefined);

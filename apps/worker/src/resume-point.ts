@@ -1,5 +1,6 @@
 import { resumePointKey, RUN_QUEUE } from '@ablate/queue';
 import type { Redis } from 'ioredis';
+import { AblateError } from '@ablate/cli';
 
 /** Where a run must resume from, as its last worker recorded it in Redis after a checkpoint. */
 export interface ResumePoint {
@@ -13,7 +14,7 @@ export interface ResumePoint {
 }
 
 /** The run must resume from a checkpoint this worker cannot read: fail the attempt (another machine may see it). */
-export class ResumeError extends Error {
+export class ResumeError extends AblateError {
   override name = 'ResumeError';
 }
 

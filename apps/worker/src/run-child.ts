@@ -3,21 +3,20 @@
  * keeps the worker's BullMQ lock renewals running, and a native crash kills this process, not the worker.
  * Reports everything through the Redis event stream; talks to the parent over IPC only for progress and the result.
  */
-import { BackendError, selectBackend } from '@ablate/backend';
-import { DataError } from '@ablate/data';
-import { ConfigError } from '@ablate/config';
-import { TarflowConfigError } from '@ablate/tarflow';
+import { selectBackend } from '@ablate/backend';
+import { errorMessage, isRetryable } from '@ablate/cli';
 import { createLogger } from '@ablate/log';
-import { cancelKeys, createEventEmitter, queueEnv, redisOptionsFromUrl, type RunJobData } from '@ablate/queue';
-import { CheckpointError, findNewestValidCheckpoint, ForeignCheckpointError, OutOfMemoryError, train, type StopRequest } from '@ablate/train';
+import { cancelKeys, createEventWriter, queueEnv, redisOptionsFromUrl, type RunJobData } from '@ablate/queue';
+import { findNewestValidCheckpoint, train, type StopRequest } from '@ablate/train';
 import type { TrainProgress } from '@ablate/train';
 import { Redis } from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isToChild, type FromChild, type ToChild } from './child-protocol';
-import { createConsistencyJudge, judgementMetrics } from './consistency';
+import { createConsistencyJudge } from './consistency';
 import { flushDurably as flushEvents } from './flush-durably';
-import { checkResume, clearResumePoint, jobLockOf, LostLockError, ownsJob, readResumePoint, ResumeError, writeResumePoint } from './resume-point';
+import { checkResume, clearResumePoint, jobLockOf, LostLockError, ownsJob, readResumePoint, writeResumePoint } from './resume-point';
+import { resultHooks } from './result-hooks';
 import { PhaseTracker, type RunPhase } from './run-phase';
 
 const send = (m: FromChild) => process.send?.(m);
@@ -37,7 +36,7 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
   const log = createLogger({ name: 'worker' }).child({ runId: job.runId, jobId: start.jobId, attempt: start.attempt, child: process.pid });
   const redis = new Redis(redisOptionsFromUrl(env.redisUrl));
   const lock = jobLockOf(env.prefix, start.jobId, start.lockToken);
-  const events = createEventEmitter(redis, env.prefix, { onError: (err) => log.warn({ err }, 'event flush failed; will retry') });
+  const events = createEventWriter(redis, env.prefix, { onError: (err) => log.warn({ err }, 'event flush failed; will retry') });
   const flushDurably = (withinMs: number): Promise<void> => flushEvents(events, log, withinMs);
   const poll = setInterval(() => {
     redis.exists(...cancelKeys(env.prefix, { sweepId: job.sweepId, runId: job.runId })).then(
@@ -78,8 +77,24 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
       checkpointDir,
       runId: job.runId,
       log,
-      onMetrics: (rows) => events.emit({ kind: 'metrics', runId: job.runId, rows }),
-      onMuNorms: (step, norms) => events.emit({ kind: 'mu-norms', runId: job.runId, step, norms }),
+      ...resultHooks(
+        {
+          metrics: (rows) => events.emit({ kind: 'metrics', runId: job.runId, rows }),
+          muNorms: (step, norms) => events.emit({ kind: 'mu-norms', runId: job.runId, step, norms }),
+          judged: (j) => {
+            for (const r of j.judges) {
+              events.emit({ kind: 'confusion', runId: job.runId, step: j.step, sampleKind: j.kind, temperature: j.temperature, judge: r.name, matrix: r.confusion });
+            }
+            log.info({ step: j.step, kind: j.kind, temperature: j.temperature, classConsistency: j.consistency, agreement: j.agreement, samples: j.count }, 'class-consistency');
+          },
+          image: (img) => {
+            const uri = path.join(imageDir, `step-${String(img.step).padStart(8, '0')}-${img.kind}.png`);
+            writeFileSync(uri, img.png);
+            events.emit({ kind: 'artifact', runId: job.runId, step: img.step, artifact: img.kind, uri });
+          },
+        },
+        judge,
+      ),
       beforeCheckpoint: () => flushDurably(10 * 60_000),
       onCheckpoint: async (c) => {
         events.emit({ kind: 'checkpoint', runId: job.runId, step: c.step, uri: c.uri, bytes: c.bytes, sha256: c.sha256 });
@@ -87,19 +102,6 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
         if (!(await writeResumePoint(redis, env.prefix, job.runId, { step: c.step, uri: c.uri, sha256: c.sha256, host: start.host, at: Date.now() }, lock))) {
           throw new LostLockError(`lost the job lock (another worker has taken run ${job.runId} over): stopped this copy at its checkpoint of step ${c.step}`);
         }
-      },
-      onSamples: async (samples) => {
-        const j = await judge(samples);
-        events.emit({ kind: 'metrics', runId: job.runId, rows: judgementMetrics(j) });
-        for (const r of j.judges) {
-          events.emit({ kind: 'confusion', runId: job.runId, step: j.step, sampleKind: j.kind, temperature: j.temperature, judge: r.name, matrix: r.confusion });
-        }
-        log.info({ step: j.step, kind: j.kind, temperature: j.temperature, classConsistency: j.consistency, agreement: j.agreement, samples: j.count }, 'class-consistency');
-      },
-      onImage: (img) => {
-        const uri = path.join(imageDir, `step-${String(img.step).padStart(8, '0')}-${img.kind}.png`);
-        writeFileSync(uri, img.png);
-        events.emit({ kind: 'artifact', runId: job.runId, step: img.step, artifact: img.kind, uri });
       },
       onProgress: (p) => {
         last = p;
@@ -129,13 +131,13 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
       send({ type: 'error', message: err.message, retry: true, lostLock: true });
       return;
     }
-    // The config itself is wrong: no machine can run it. Anything else (a missing data mount, a backend that does not
-    // load here, a disk error, a bug) may go better on another attempt or another worker.
-    const retry = !(err instanceof ConfigError || err instanceof TarflowConfigError || err instanceof ForeignCheckpointError);
+    // The config itself is wrong, or the checkpoint folder is another run's: no machine can run it (retryable: false).
+    // Anything else (a missing data mount, a backend that does not load here, a disk error, a bug) may go better on
+    // another attempt or another worker.
+    const retry = isRetryable(err);
     log.error({ err, retry }, 'run failed');
     await flushDurably(60_000).catch(() => undefined);
-    const message = err instanceof ConfigError || err instanceof TarflowConfigError || err instanceof CheckpointError || err instanceof BackendError || err instanceof DataError || err instanceof ResumeError || err instanceof OutOfMemoryError ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    send({ type: 'error', message, retry });
+    send({ type: 'error', message: errorMessage(err), retry });
   } finally {
     clearInterval(poll);
     await events.close().catch(() => undefined);

@@ -1,5 +1,5 @@
 import type { Logger } from '@ablate/log';
-import { parseRunJobData, SpecError, type RunEventEmitter, type RunJobData } from '@ablate/queue';
+import { parseRunJobData, runFailedEvent, SpecError, type RunEventWriter, type RunJobData } from '@ablate/queue';
 import { isInside, realish } from '@ablate/config';
 import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import path from 'node:path';
@@ -19,7 +19,7 @@ export interface RunProcessorDeps {
   childScript: string;
   /** The compiled program-child.js, for jobs of a sweep's own program (default: beside childScript). */
   programScript?: string;
-  events: RunEventEmitter;
+  events: RunEventWriter;
   log: Logger;
   workerId: string;
   host: string;
@@ -56,21 +56,22 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
   // A job writes checkpoints and images only inside this worker's artifact folder (no `..` or symlink way out).
   const artifactRoot = realish(path.resolve(deps.artifactRoot ?? 'artifacts'));
 
+  /** Records the run failed (the recorder sets its status) before the job's error goes to BullMQ. */
+  const recordFailed = async (runId: string, error: string): Promise<void> => {
+    deps.events.emit(runFailedEvent(runId, error));
+    await deps.events.flush();
+  };
+
   /** The error of an attempt that failed but may go better elsewhere; on the last attempt the run is recorded failed. */
   const retryableFailure = async (runId: string | undefined, message: string, attempt: number, maxAttempts: number): Promise<Error> => {
-    if (runId !== undefined && attempt >= maxAttempts) {
-      deps.events.emit({ kind: 'run-finished', runId, status: 'failed', finalStep: 0, error: `${message} (attempt ${attempt} of ${maxAttempts})`, at: Date.now() });
-      await deps.events.flush();
-    }
+    if (runId !== undefined && attempt >= maxAttempts) await recordFailed(runId, `${message} (attempt ${attempt} of ${maxAttempts})`);
     return new Error(message);
   };
 
-  const processor: Processor<RunJobData, RunResult> = async (job: Job<RunJobData, RunResult>, token?: string) => {
-    const attempt = job.attemptsMade + 1;
-    const maxAttempts = job.opts.attempts ?? 1;
-    let data: RunJobData;
+  /** The job's payload; else throws: a retry when this worker is older than the scheduler, a failure without retries otherwise. */
+  const parseJob = async (job: Job<RunJobData, RunResult>, attempt: number, maxAttempts: number): Promise<RunJobData> => {
     try {
-      data = parseRunJobData(job.data, `job ${job.id ?? '?'}`);
+      return parseRunJobData(job.data, `job ${job.id ?? '?'}`);
     } catch (err: unknown) {
       if (!(err instanceof SpecError)) throw err;
       const runId = typeof (job.data as { runId?: unknown }).runId === 'string' ? (job.data as { runId: string }).runId : undefined;
@@ -86,20 +87,13 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
         throw await retryableFailure(runId, message, attempt, maxAttempts);
       }
       deps.log.error({ jobId: job.id, err: { message: err.message } }, 'bad job payload: failing without retries');
-      if (runId) {
-        deps.events.emit({ kind: 'run-finished', runId, status: 'failed', finalStep: 0, error: err.message, at: Date.now() });
-        await deps.events.flush();
-      }
+      if (runId) await recordFailed(runId, err.message);
       throw new UnrecoverableError(err.message);
     }
-    const log = deps.log.child({ runId: data.runId, jobId: job.id, attempt });
-    for (const [field, dir] of [['artifactDir', data.artifactDir], ['classifierDir', data.classifierDir]] as const) {
-      if (dir !== undefined && !isInside(realish(path.resolve(dir)), artifactRoot)) {
-        const message = `job ${job.id ?? data.runId} ${field}: expected a folder inside this worker's ARTIFACT_DIR (${artifactRoot}), got "${dir}". Set ARTIFACT_DIR on this worker to the shared artifact folder the scheduler uses.`;
-        log.error({ [field]: dir, artifactRoot }, message);
-        throw await retryableFailure(data.runId, message, attempt, maxAttempts); // a worker with the shared folder may take it
-      }
-    }
+  };
+
+  /** Forks the run's child process (run-child, or program-child for a sweep's own program), relays its progress, waits for it. */
+  const runInChild = async (job: Job<RunJobData, RunResult>, data: RunJobData, attempt: number, log: Logger, token: string | undefined): Promise<{ outcome: FromChild | null; code: number | null; signal: NodeJS.Signals | null; abandoned: boolean }> => {
     const gpu = freeGpus ? freeGpus.shift() : undefined;
     // CUDA_VISIBLE_DEVICES binds tfjs-node-gpu; ABLATE_GPU binds the webgpu backend (Dawn ignores CUDA's variable).
     const env: NodeJS.ProcessEnv = { ...process.env, ...(gpu === undefined ? {} : { CUDA_VISIBLE_DEVICES: gpu, ABLATE_GPU: gpu }) };
@@ -131,12 +125,26 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
     children.delete(child);
     byJob.delete(job.id ?? data.runId);
     if (gpu !== undefined) freeGpus?.push(gpu);
-    if (abandoned.delete(child)) {
+    return { outcome, code, signal, abandoned: abandoned.delete(child) };
+  };
+
+  const processor: Processor<RunJobData, RunResult> = async (job: Job<RunJobData, RunResult>, token?: string) => {
+    const attempt = job.attemptsMade + 1;
+    const maxAttempts = job.opts.attempts ?? 1;
+    const data = await parseJob(job, attempt, maxAttempts);
+    const log = deps.log.child({ runId: data.runId, jobId: job.id, attempt });
+    for (const [field, dir] of [['artifactDir', data.artifactDir], ['classifierDir', data.classifierDir]] as const) {
+      if (dir !== undefined && !isInside(realish(path.resolve(dir)), artifactRoot)) {
+        const message = `job ${job.id ?? data.runId} ${field}: expected a folder inside this worker's ARTIFACT_DIR (${artifactRoot}), got "${dir}". Set ARTIFACT_DIR on this worker to the shared artifact folder the scheduler uses.`;
+        log.error({ [field]: dir, artifactRoot }, message);
+        throw await retryableFailure(data.runId, message, attempt, maxAttempts); // a worker with the shared folder may take it
+      }
+    }
+    const { outcome: result, code, signal, abandoned: lost } = await runInChild(job, data, attempt, log, token);
+    if (lost) {
       // Not ours any more: report nothing (the job's new owner does), just leave.
       throw new Error(`lost the job lock; stopped this worker's copy of the run (${signal ?? code})`);
     }
-    const result = outcome as FromChild | null;
-
     if (result?.type === 'result') {
       if (result.status === 'interrupted') {
         log.info({ step: result.step }, 'run interrupted: released to resume elsewhere from its checkpoint');
@@ -151,8 +159,7 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
       throw new Error(result.message);
     }
     if (result?.type === 'error' && !result.retry) {
-      deps.events.emit({ kind: 'run-finished', runId: data.runId, status: 'failed', finalStep: 0, error: result.message, at: Date.now() });
-      await deps.events.flush();
+      await recordFailed(data.runId, result.message);
       throw new UnrecoverableError(result.message);
     }
     const message = result?.type === 'error' ? result.message : `training process exited with ${signal ? `signal ${signal}` : `code ${code}`} before finishing`;

@@ -1,27 +1,22 @@
-import { ConfigError, parseRunConfig, type RunConfig } from '@ablate/config';
-import { BackendError, describeBackend, selectBackend } from '@ablate/backend';
+import { parseRunConfig } from '@ablate/config';
+import { describeBackend, selectBackend } from '@ablate/backend';
 import { runMain, UsageError } from '@ablate/cli';
-import { DataError } from '@ablate/data';
 import { createLogger } from '@ablate/log';
-import { CheckpointError, findNewestValidCheckpoint, OutOfMemoryError, train, type StopRequest } from '@ablate/train';
+import { configHash, findNewestValidCheckpoint, train, type StopRequest } from '@ablate/train';
 import { MultiBar, Presets } from 'cli-progress';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createRunOutput } from './run-output';
-import { createConsistencyJudge, defaultClassifierDir, judgementMetrics } from './consistency';
+import { createConsistencyJudge, defaultClassifierDir } from './consistency';
+import { resultHooks } from './result-hooks';
 
 const USAGE = `usage: pnpm train --config <file.yaml> [--set key=value ...] [--out dir] [--backend auto|tensorflow|wasm|cpu]
 
 Trains one run in this process. Writes metrics (JSONL), checkpoints and PNG images to --out
 (default runs/<name>-<config hash>); running the same config again resumes from its newest checkpoint.
 Ctrl-C checkpoints and stops; a second Ctrl-C exits at once.`;
-
-export function configHash(cfg: RunConfig): string {
-  return createHash('sha256').update(JSON.stringify(cfg)).digest('hex').slice(0, 10);
-}
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -47,7 +42,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const cfg = parseRunConfig(src, values.config, values.set ?? []);
   const name = cfg.name ?? path.basename(values.config).replace(/\.ya?ml$/, '');
-  const out = createRunOutput(values.out ?? path.join('runs', `${name}-${configHash(cfg)}`));
+  // The checkpoints' config hash, shortened. Still sha256 of JSON.stringify (key order as parsed), not of canonicalJson:
+  // that would rename every existing runs/<name>-<hash> folder, and pnpm train would no longer resume them.
+  const out = createRunOutput(values.out ?? path.join('runs', `${name}-${configHash(cfg).slice(0, 10)}`));
 
   const tty = process.stderr.isTTY === true;
   const bars = tty ? new MultiBar({ format: ' {bar} {value}/{total} steps | loss {loss} | {ips} img/s | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic) : null;
@@ -82,18 +79,19 @@ async function main(argv: string[]): Promise<number> {
   const result = await train(cfg, {
     checkpointDir: out.checkpointDir,
     log,
-    onMetrics: (rows) => out.metrics(rows),
-    onMuNorms: (step, norms) => out.muNorms(step, norms),
+    ...resultHooks(
+      {
+        metrics: (rows) => out.metrics(rows),
+        muNorms: (step, norms) => out.muNorms(step, norms),
+        judged: (j) => log.info({ step: j.step, kind: j.kind, temperature: j.temperature, classConsistency: j.consistency, agreement: j.agreement, judges: j.judges.map((r) => ({ judge: r.name, consistency: r.consistency })) }, 'class-consistency'),
+        image: (img) => {
+          const p = out.image(img);
+          log.debug({ step: img.step, kind: img.kind, path: p }, 'image');
+        },
+      },
+      judge,
+    ),
     onEval: (e) => out.evalResult(e),
-    onSamples: async (samples) => {
-      const j = await judge(samples);
-      out.metrics(judgementMetrics(j));
-      log.info({ step: j.step, kind: j.kind, temperature: j.temperature, classConsistency: j.consistency, agreement: j.agreement, judges: j.judges.map((r) => ({ judge: r.name, consistency: r.consistency })) }, 'class-consistency');
-    },
-    onImage: (img) => {
-      const p = out.image(img);
-      log.debug({ step: img.step, kind: img.kind, path: p }, 'image');
-    },
     onProgress: (p) => {
       if (bar) {
         bar.update(p.step, { loss: p.loss.toFixed(4), ips: p.imagesPerSec.toFixed(0) });
@@ -111,4 +109,4 @@ async function main(argv: string[]): Promise<number> {
   return result.status === 'succeeded' ? 0 : result.status === 'interrupted' ? 130 : 1;
 }
 
-runMain(() => main(process.argv.slice(2)), [ConfigError, DataError, BackendError, CheckpointError, OutOfMemoryError]);
+runMain(() => main(process.argv.slice(2)));

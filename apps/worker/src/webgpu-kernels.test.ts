@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { selectBackend, webgpuErrors } from '@ablate/backend';
-import { DEEP_JUDGE, cnnLogits, disposeCnn, initCnn, predictClasses, trainClassifier } from '@ablate/classifier';
+import { DEEP_JUDGE, cnnLogits, disposeCnn, predictClasses, trainClassifier } from '@ablate/classifier';
 import { resolveRunConfig } from '@ablate/config';
-import { createBatchIterator, deriveSeed, loadDataset, type Dataset } from '@ablate/data';
+import { createBatchIterator, subStreamSeed, loadDataset, type Dataset } from '@ablate/data';
 import { classLogits, disposeModel, initModel, muNorms, namedVariables, nll, sample } from '@ablate/tarflow';
 import { clipByGlobalNorm, createAdamW, evaluate, renderImages, saveCheckpoint, toDataConfig, toInputs, toTarflowConfig } from '@ablate/train';
 import * as tf from '@tensorflow/tfjs-core';
@@ -39,7 +39,7 @@ describe('webgpu kernels (Dawn null adapter)', () => {
     // The trainer's step: forward + backward (tf.variableGrads), global-norm clipping, AdamW.
     const b = createBatchIterator(train, { batchSize: 8, seed: 1 }).next();
     const { value, grads } = tf.variableGrads(() => {
-      const { x, y } = toInputs(tcfg, b.images, b.labels, 0.1, deriveSeed(1, 1));
+      const { x, y } = toInputs(tcfg, b.images, b.labels, 0.1, subStreamSeed(1, 1));
       return nll(model, x, y).loss;
     }, vars);
     const { grads: clipped, norm } = clipByGlobalNorm(grads, 1);

@@ -2,6 +2,7 @@ import { BLAS_BACKEND_NAME, blasThreadsFromEnv, installBlasKernels, uninstallBla
 import { createLogger } from '@ablate/log';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadWebgpu } from './webgpu-loader';
+import { AblateError } from '@ablate/cli';
 
 /** The backends we offer, in the order we prefer them. */
 export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -26,7 +27,7 @@ export interface BackendChoice {
   attempts: BackendAttempt[];
 }
 
-export class BackendError extends Error {
+export class BackendError extends AblateError {
   override name = 'BackendError';
   constructor(message: string, readonly attempts: BackendAttempt[], options?: { cause?: unknown }) {
     super(message, options);

@@ -1,12 +1,15 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { isUserError, runMain, sweepDbPath, UsageError } from './index';
+import { AblateError, errorMessage, isRetryable, isUserError, runMain, sweepDbPath, UsageError } from './index';
 
-class ConfigishError extends Error {}
+class ConfigishError extends AblateError {
+  override readonly retryable = false;
+}
+class OutOfDiskishError extends AblateError {}
 
 /** Runs runMain with process.exit and stderr captured (in-process: the test needs no build). */
-async function run(main: () => Promise<number>, userErrors: readonly (new (m: string) => Error)[] = []): Promise<{ status: number; stderr: string }> {
+async function run(main: () => Promise<number>): Promise<{ status: number; stderr: string }> {
   let stderr = '';
   const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stderr += String(chunk);
@@ -19,7 +22,7 @@ async function run(main: () => Promise<number>, userErrors: readonly (new (m: st
     return undefined as never;
   }) as typeof process.exit);
   try {
-    runMain(main, userErrors);
+    runMain(main);
     return { status: await status, stderr };
   } finally {
     write.mockRestore();
@@ -28,7 +31,7 @@ async function run(main: () => Promise<number>, userErrors: readonly (new (m: st
 }
 
 describe('isUserError', () => {
-  it("knows UsageError, parseArgs' errors and the classes a command names; nothing else", () => {
+  it("knows UsageError, parseArgs' errors and every AblateError (or an error marked userError); nothing else", () => {
     let parseErr: unknown;
     try {
       parseArgs({ args: ['--nope'], options: {} });
@@ -37,10 +40,23 @@ describe('isUserError', () => {
     }
     expect(isUserError(new UsageError('x'))).toBe(true);
     expect(isUserError(parseErr)).toBe(true);
-    expect(isUserError(new ConfigishError('x'))).toBe(false);
-    expect(isUserError(new ConfigishError('x'), [ConfigishError])).toBe(true);
-    expect(isUserError(new TypeError('x'), [ConfigishError])).toBe(false);
+    expect(isUserError(new ConfigishError('x'))).toBe(true);
+    expect(isUserError(Object.assign(new Error('x'), { userError: true }))).toBe(true);
+    expect(isUserError(new TypeError('x'))).toBe(false);
     expect(isUserError('a string')).toBe(false);
+  });
+});
+
+describe('isRetryable and errorMessage', () => {
+  it('retries anything not marked retryable: false; a user error reads as its message, anything else with its class', () => {
+    expect(isRetryable(new ConfigishError('x'))).toBe(false);
+    expect(isRetryable(new UsageError('x'))).toBe(false);
+    expect(isRetryable(new OutOfDiskishError('x'))).toBe(true);
+    expect(isRetryable(new TypeError('x'))).toBe(true);
+    expect(isRetryable('a string')).toBe(true);
+    expect(errorMessage(new ConfigishError('run.yaml:1:1 lr: expected a number'))).toBe('run.yaml:1:1 lr: expected a number');
+    expect(errorMessage(new TypeError('x is not a function'))).toBe('TypeError: x is not a function');
+    expect(errorMessage(42)).toBe('42');
   });
 });
 
@@ -48,8 +64,8 @@ describe('runMain', () => {
   it('exit code of main; a user error prints its message alone and exits 2; a bug prints its stack and exits 1', async () => {
     expect(await run(async () => 3)).toEqual({ status: 3, stderr: '' });
     expect(await run(() => Promise.reject(new UsageError('--workers: expected an integer')))).toEqual({ status: 2, stderr: '--workers: expected an integer\n' });
-    expect(await run(() => Promise.reject(new ConfigishError('sweep.yaml:3:5 lr: expected a number')), [ConfigishError])).toEqual({ status: 2, stderr: 'sweep.yaml:3:5 lr: expected a number\n' });
-    const bug = await run(() => Promise.reject(new TypeError('undefined is not a function')), [ConfigishError]);
+    expect(await run(() => Promise.reject(new ConfigishError('sweep.yaml:3:5 lr: expected a number')))).toEqual({ status: 2, stderr: 'sweep.yaml:3:5 lr: expected a number\n' });
+    const bug = await run(() => Promise.reject(new TypeError('undefined is not a function')));
     expect(bug.status).toBe(1);
     expect(bug.stderr).toMatch(/^TypeError: undefined is not a function\n\s+at /);
   });

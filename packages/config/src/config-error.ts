@@ -1,3 +1,5 @@
+import { AblateError } from '@ablate/cli';
+
 /** One problem in a config file, located in the file. Lines and columns are 1-based. */
 export interface ConfigIssue {
   file: string;
@@ -9,8 +11,9 @@ export interface ConfigIssue {
 }
 
 /** Every problem of a config file at once, each as `file:line:col field: message`. */
-export class ConfigError extends Error {
+export class ConfigError extends AblateError {
   override name = 'ConfigError';
+  override readonly retryable = false; // no machine can run a wrong config
   constructor(
     readonly issues: ConfigIssue[],
     options?: { cause?: unknown },

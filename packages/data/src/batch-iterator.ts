@@ -1,6 +1,6 @@
 import { DataError } from './data-error';
 import type { Dataset } from './dataset';
-import { createRng, deriveSeed, permutation } from './prng';
+import { createRng, subStreamSeed, permutation } from './prng';
 
 /** Where a data stream is. {seed, epoch, cursor} determines every later batch; the trainer stores it in checkpoints. */
 export interface DataOrderState {
@@ -24,7 +24,7 @@ const STREAM_EPOCH = 0x45504f43; // 'EPOC': keeps these draws apart from other u
 
 /** The order of epoch `epoch`: a permutation of 0..n-1 that depends only on (seed, epoch, n). */
 export function epochPermutation(seed: number, epoch: number, n: number): Int32Array {
-  return permutation(n, createRng(deriveSeed(seed, STREAM_EPOCH, epoch)));
+  return permutation(n, createRng(subStreamSeed(seed, STREAM_EPOCH, epoch)));
 }
 
 function checkOptions(ds: Dataset, opts: { batchSize: number; seed: number; state?: DataOrderState }): DataOrderState {

@@ -1,8 +1,10 @@
+import { AblateError } from '@ablate/cli';
+
 /**
  * The one error class of @ablate/data. The message alone tells the user what to fix:
  * it starts with the file (when there is one) and says what was expected and what was found.
  */
-export class DataError extends Error {
+export class DataError extends AblateError {
   override name = 'DataError';
   /** The file or directory at fault; undefined for a bad option (seed, fraction, batch size). */
   readonly file: string | undefined;

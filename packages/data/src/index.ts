@@ -10,7 +10,7 @@ export type { Batch, BatchIterator, DataOrderState } from './batch-iterator';
 export { createBatchIterator, epochPermutation } from './batch-iterator';
 export { pickOneImagePerClass } from './pick-one-per-class';
 export type { Rng } from './prng';
-export { createRng, deriveSeed, permutation, randomInt, shuffleInPlace } from './prng';
+export { createRng, permutation, randomInt, shuffleInPlace, subStreamSeed } from './prng';
 export type { Split, SplitOptions } from './stratified-split';
 export { DEFAULT_SPLIT_SEED, DEFAULT_TEST_FRACTION, splitStratified } from './stratified-split';
 export type { CacheStatus, EmbeddedMnist } from './embedded-mnist';

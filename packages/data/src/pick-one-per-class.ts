@@ -1,6 +1,6 @@
 import { DataError } from './data-error';
 import { indicesByClass, type Dataset } from './dataset';
-import { createRng, deriveSeed, randomInt } from './prng';
+import { createRng, subStreamSeed, randomInt } from './prng';
 
 const STREAM_PICK = 0x5049434b; // 'PICK': keeps these draws apart from other uses of the same seed
 
@@ -10,7 +10,7 @@ export function pickOneImagePerClass(ds: Dataset, seed: number): Float32Array[] 
   const size = ds.height * ds.width;
   return indicesByClass(ds).map((ix, c) => {
     if (ix.length === 0) throw new DataError(undefined, `cannot pick an image of class ${c}: the data set has none`);
-    const i = ix[randomInt(createRng(deriveSeed(seed, STREAM_PICK, c)), ix.length)] ?? 0;
+    const i = ix[randomInt(createRng(subStreamSeed(seed, STREAM_PICK, c)), ix.length)] ?? 0;
     return ds.images.slice(i * size, (i + 1) * size);
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createRng, deriveSeed, permutation, randomInt, shuffleInPlace } from './prng';
+import { createRng, subStreamSeed, permutation, randomInt, shuffleInPlace } from './prng';
 
 const take = (seed: number, n: number): number[] => {
   const r = createRng(seed);
@@ -11,7 +11,7 @@ describe('createRng', () => {
     const r = createRng(42);
     expect([r(), r(), r()].map((x) => x * 2 ** 32)).toEqual([1140847691, 1611968055, 2692155434]);
     expect(Array.from(permutation(10, createRng(7)))).toEqual([4, 1, 0, 8, 9, 6, 2, 5, 7, 3]);
-    expect([deriveSeed(42, 0), deriveSeed(42, 1), deriveSeed(0)]).toEqual([3649598931, 281452163, 1601733804]);
+    expect([subStreamSeed(42, 0), subStreamSeed(42, 1), subStreamSeed(0)]).toEqual([3649598931, 281452163, 1601733804]);
   });
 
   it('same seed gives the same stream; other seeds (also negative and above 2^32) give other streams', () => {
@@ -29,17 +29,17 @@ describe('createRng', () => {
 
   it('rejects a seed that is not a safe integer', () => {
     expect(() => createRng(1.5)).toThrow('seed must be a safe integer, got 1.5');
-    expect(() => deriveSeed(0, Number.NaN)).toThrow(RangeError);
+    expect(() => subStreamSeed(0, Number.NaN)).toThrow(RangeError);
   });
 });
 
-describe('deriveSeed', () => {
+describe('subStreamSeed', () => {
   it('gives distinct uint32 seeds for distinct keys and depends on key order', () => {
     const seeds = new Set<number>();
-    for (let a = 0; a < 50; a++) for (let b = 0; b < 50; b++) seeds.add(deriveSeed(9, a, b));
+    for (let a = 0; a < 50; a++) for (let b = 0; b < 50; b++) seeds.add(subStreamSeed(9, a, b));
     expect(seeds.size).toBe(2500);
-    expect(deriveSeed(9, 1, 2)).not.toBe(deriveSeed(9, 2, 1));
-    expect(deriveSeed(9, 1)).not.toBe(deriveSeed(10, 1));
+    expect(subStreamSeed(9, 1, 2)).not.toBe(subStreamSeed(9, 2, 1));
+    expect(subStreamSeed(9, 1)).not.toBe(subStreamSeed(10, 1));
     for (const s of seeds) expect(Number.isInteger(s) && s >= 0 && s < 2 ** 32).toBe(true);
   });
 });

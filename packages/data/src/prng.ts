@@ -53,8 +53,8 @@ export function createRng(seed: number): Rng {
   return rng;
 }
 
-/** A child seed for a sub-stream, e.g. deriveSeed(seed, epoch) or deriveSeed(seed, classIndex). Result is a uint32. */
-export function deriveSeed(seed: number, ...keys: number[]): number {
+/** A child seed for a sub-stream, e.g. subStreamSeed(seed, epoch) or subStreamSeed(seed, classIndex). Result is a uint32. */
+export function subStreamSeed(seed: number, ...keys: number[]): number {
   const [lo, hi] = splitSeed(seed);
   let h = Math.imul(lo ^ 0x5bd1e995, 0x9e3779b1) ^ hi;
   for (const key of [hi, ...keys]) {

@@ -1,6 +1,6 @@
 import { DataError } from './data-error';
 import { indicesByClass, subsetDataset, type Dataset } from './dataset';
-import { createRng, deriveSeed, shuffleInPlace } from './prng';
+import { createRng, subStreamSeed, shuffleInPlace } from './prng';
 
 export const DEFAULT_TEST_FRACTION = 1 / 6;
 export const DEFAULT_SPLIT_SEED = 0;
@@ -17,7 +17,7 @@ export interface Split {
   testIndices: Int32Array;
 }
 
-// Sub-stream keys for deriveSeed, so the per-class draws and the final orders never share a stream.
+// Sub-stream keys for subStreamSeed, so the per-class draws and the final orders never share a stream.
 const STREAM_CLASS = 0x53504c43; // 'SPLC'
 const STREAM_ORDER = 0x53504c4f; // 'SPLO'
 
@@ -61,14 +61,14 @@ export function splitStratified(ds: Dataset, opts: SplitOptions = {}): Split {
   let t = 0;
   let r = 0;
   byClass.forEach((ix, c) => {
-    const shuffled = shuffleInPlace(Int32Array.from(ix), createRng(deriveSeed(seed, STREAM_CLASS, c)));
+    const shuffled = shuffleInPlace(Int32Array.from(ix), createRng(subStreamSeed(seed, STREAM_CLASS, c)));
     const k = nTest[c] ?? 0;
     testIndices.set(shuffled.subarray(0, k), t);
     trainIndices.set(shuffled.subarray(k), r);
     t += k;
     r += shuffled.length - k;
   });
-  shuffleInPlace(trainIndices, createRng(deriveSeed(seed, STREAM_ORDER, 0)));
-  shuffleInPlace(testIndices, createRng(deriveSeed(seed, STREAM_ORDER, 1)));
+  shuffleInPlace(trainIndices, createRng(subStreamSeed(seed, STREAM_ORDER, 0)));
+  shuffleInPlace(testIndices, createRng(subStreamSeed(seed, STREAM_ORDER, 1)));
   return { train: subsetDataset(ds, trainIndices), test: subsetDataset(ds, testIndices), trainIndices, testIndices };
 }

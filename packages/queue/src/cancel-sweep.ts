@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createEventEmitter } from './event-emitter';
+import { createEventWriter } from './event-writer';
 import { cancelKey, cancelRunKey, RUN_QUEUE } from './names';
 import type { RunJobData } from './run-job';
 
@@ -19,7 +19,7 @@ export interface CancelSweepResult {
 export async function cancelSweep(opts: { redis: Redis; prefix: string; sweepId: string; runs: readonly { id: string; status: string }[]; by: string }): Promise<CancelSweepResult> {
   const { redis, prefix, sweepId } = opts;
   const queue = new Queue<RunJobData>(RUN_QUEUE, { connection: redis, prefix });
-  const events = createEventEmitter(redis, prefix);
+  const events = createEventWriter(redis, prefix);
   try {
     await redis.set(cancelKey(prefix, sweepId), String(Date.now()));
     let removed = 0;

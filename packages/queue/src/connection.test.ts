@@ -5,7 +5,7 @@ import { resolveRunConfig } from '@ablate/config';
 import { redactRedisUrl, redisOptionsFromUrl } from './connection';
 import { queueEnv, RUN_QUEUE } from './names';
 import { parseRunJobData, type RunJobData } from './run-job';
-import { REDIS_URL, testPrefix } from './test-utils/redis';
+import { REDIS_URL, testPrefix } from '@ablate/test-utils';
 
 describe('redisOptionsFromUrl', () => {
   it('parses host, port and db, and sets maxRetriesPerRequest: null for BullMQ', () => {

@@ -4,7 +4,7 @@ export { FORBIDDEN_KEYS, forbiddenKeyIssues, parseOrThrow, SpecError, toSpecIssu
 export type { SpecIssue } from './spec-error';
 export { parseRunJobData, ProgramRunJobDataSchema, RunJobDataSchema } from './run-job';
 export type { BuiltinRunJobData, ProgramRunJobData, RunJobData, RunProgram } from './run-job';
-export { decodeEvent, encodeEvent, EVENT_FIELD, FINAL_STATUSES, parseRunEvent, RUN_EVENT_KINDS } from './run-event';
+export { decodeEvent, encodeEvent, EVENT_FIELD, FINAL_STATUSES, parseRunEvent, RUN_EVENT_KINDS, runFailedEvent } from './run-event';
 export type {
   ArtifactEvent,
   CheckpointEvent,
@@ -21,7 +21,7 @@ export type {
 } from './run-event';
 export { redactRedisUrl, redisOptionsFromUrl } from './connection';
 export type { RedisConnectionOptions } from './connection';
-export { createEventEmitter } from './event-emitter';
-export type { EventEmitterOptions, RunEventEmitter } from './event-emitter';
+export { createEventWriter } from './event-writer';
+export type { EventWriterOptions, RunEventWriter } from './event-writer';
 export { cancelSweep } from './cancel-sweep';
 export type { CancelSweepResult } from './cancel-sweep';

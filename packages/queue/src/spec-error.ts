@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { describeValue, formatPath } from '@ablate/config';
+import { AblateError } from '@ablate/cli';
 
 /** One problem of a job payload or stream event: the field path (`config.train.steps`, `rows[3].value`) and what is wrong. */
 export interface SpecIssue {
@@ -43,7 +44,7 @@ export function forbiddenKeyIssues(value: unknown): SpecIssue[] {
  * `<source> <field>: expected X, got Y`, where source says what was being read (`job runs/abc`, `event 1700000000000-0`).
  * The worker turns it into BullMQ's UnrecoverableError (bad input fails once); the recorder logs and skips the entry.
  */
-export class SpecError extends Error {
+export class SpecError extends AblateError {
   override name = 'SpecError';
   constructor(
     readonly source: string,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import type { RunEvent } from '@ablate/queue';
+import type { RunEvent } from '@ablate/events';
 import { applyEvents } from './apply-events';
 import type { Store } from './open-store';
 import { latestMetricsOfRun, metricSeries, runResultsBySweep, sweepResultsBySweep } from './results';

@@ -1,9 +1,9 @@
 import { and, eq, gt, Param, Placeholder, sql, type Query } from 'drizzle-orm';
 import type { Statement } from 'better-sqlite3';
-import type { RunEvent, RunFinishedEvent, RunReleasedEvent, RunStartedEvent, RunStatusFinal } from '@ablate/queue';
+import type { RunEvent, RunFinishedEvent, RunReleasedEvent, RunStatusFinal } from '@ablate/events';
 import type { Store } from './open-store';
 import { artifacts, checkpoints, confusion, metrics, muNorms, runs, type RunStatus } from './schema';
-import { compareStreamIds } from './stream-replies';
+import { compareStreamIds } from './stream-ids';
 
 /** What one applyEvents call did. */
 export interface ApplyResult {
@@ -106,6 +106,108 @@ function statements(store: Store): Statements {
   return s;
 }
 
+/** What an event handler works with: the store, its prepared statements, and the batch's result to count into. */
+interface Batch {
+  store: Store;
+  st: Statements;
+  result: ApplyResult;
+}
+
+/** Whether a row at `step` of an event with entry id `entryId` belongs to an attempt older than the newest start. */
+function isStale(b: Batch, s: RunState, entryId: string | undefined, step: number): boolean {
+  if (entryId === undefined || s.startedEntry === null || step <= (s.resumedFrom ?? -1)) return false;
+  if (compareStreamIds(entryId, s.startedEntry) >= 0) return false;
+  b.result.staleRows += 1;
+  return true;
+}
+
+/** Whether an event (a finish or a release) is older than the run's newest start: from an older attempt. */
+function olderThanStart(e: RunFinishedEvent | RunReleasedEvent, s: RunState, entryId: string | undefined): boolean {
+  return entryId !== undefined && s.startedEntry !== null ? compareStreamIds(entryId, s.startedEntry) < 0 : s.startedAt !== null && e.at < s.startedAt;
+}
+
+/** One handler per event kind: false when the event was ignored (stale, a replay, a transition not allowed). */
+type Handler<E extends RunEvent> = (b: Batch, e: E, s: RunState, entryId: string | undefined) => boolean;
+
+const HANDLERS: { [K in RunEvent['kind']]: Handler<Extract<RunEvent, { kind: K }>> } = {
+  metrics(b, e, s, entryId) {
+    for (const r of e.rows) {
+      if (!isStale(b, s, entryId, r.step)) b.result.rowsWritten += b.st.metric.run(e.runId, r.step, r.name, r.value).changes;
+    }
+    return true;
+  },
+  'mu-norms'(b, e, s, entryId) {
+    if (isStale(b, s, entryId, e.step)) {
+      b.result.staleRows += e.norms.length - 1;
+      return true;
+    }
+    e.norms.forEach((norm, c) => {
+      b.result.rowsWritten += b.st.muNorm.run(e.runId, e.step, c, norm).changes;
+    });
+    return true;
+  },
+  confusion(b, e, s, entryId) {
+    if (isStale(b, s, entryId, e.step)) return true;
+    e.matrix.forEach((row, c) =>
+      row.forEach((count, k) => {
+        b.result.rowsWritten += b.st.confusion.run(e.runId, e.step, e.sampleKind ?? 'denoised', e.temperature ?? 1, e.judge ?? 'cnn-v1', c, k, count).changes;
+      }),
+    );
+    return true;
+  },
+  checkpoint(b, e, s, entryId) {
+    if (!isStale(b, s, entryId, e.step)) b.result.rowsWritten += b.st.checkpoint.run({ runId: e.runId, step: e.step, uri: e.uri, bytes: e.bytes, sha256: e.sha256 }).changes;
+    return true;
+  },
+  artifact(b, e, s, entryId) {
+    if (!isStale(b, s, entryId, e.step)) b.result.rowsWritten += b.st.artifact.run({ runId: e.runId, step: e.step, kind: e.artifact, uri: e.uri }).changes;
+    return true;
+  },
+  'run-started'(b, e, s, entryId) {
+    const newer =
+      entryId !== undefined && s.startedEntry !== null
+        ? compareStreamIds(entryId, s.startedEntry) > 0
+        : s.startedAt === null || e.at > s.startedAt || (e.at === s.startedAt && e.attempt > s.attempts);
+    if (!newer) return false;
+    // Succeeded is final: its id is its config's hash and no sweep runs it again, so a start after it comes from a copy
+    // that lost its job (cut off from Redis past its lock) and must neither reopen the run nor delete its rows.
+    if (s.status === 'succeeded') return false;
+    for (const del of b.st.deleteAfter) b.result.rowsDeleted += del.run({ runId: e.runId, step: e.resumeFrom ?? -1 }).changes;
+    const status: RunStatus = s.status === 'cancelled' ? 'cancelled' : 'running';
+    b.result.rowsWritten += b.store.db
+      .update(runs)
+      .set({ status, attempts: e.attempt, workerHost: e.host, workerId: e.workerId, backend: e.backend, device: e.device, resumedFrom: e.resumeFrom, startedEntry: entryId ?? null, startedAt: e.at, finishedAt: null, error: null })
+      .where(eq(runs.id, e.runId))
+      .run().changes;
+    Object.assign(s, { status, attempts: e.attempt, startedAt: e.at, finishedAt: null, resumedFrom: e.resumeFrom, startedEntry: entryId ?? null });
+    return true;
+  },
+  /** A released run goes back to queued, unless a newer start (or a finish) has been recorded since. */
+  'run-released'(b, e, s, entryId) {
+    if (s.status !== 'running') return false;
+    if (olderThanStart(e, s, entryId)) return false;
+    b.result.rowsWritten += b.store.db.update(runs).set({ status: 'queued' }).where(eq(runs.id, e.runId)).run().changes;
+    s.status = 'queued';
+    return true;
+  },
+  'run-finished'(b, e, s, entryId) {
+    if (olderThanStart(e, s, entryId)) return false; // from an attempt older than the newest start
+    if (s.status === e.status && s.finishedAt === e.at) return false; // replay
+    if (!FINISH_ALLOWED[s.status].includes(e.status)) return false;
+    b.result.rowsWritten += b.store.db
+      .update(runs)
+      .set({ status: e.status, finalStep: e.finalStep, elapsedMs: e.elapsedMs ?? null, error: e.error ?? null, finishedAt: e.at })
+      .where(eq(runs.id, e.runId))
+      .run().changes;
+    Object.assign(s, { status: e.status, finishedAt: e.at });
+    return true;
+  },
+};
+
+function handle(b: Batch, e: RunEvent, s: RunState, entryId: string | undefined): boolean {
+  return (HANDLERS[e.kind] as Handler<RunEvent>)(b, e, s, entryId);
+}
+
 /**
  * The recorder's write path: applies a batch of events in ONE synchronous transaction (BEGIN IMMEDIATE), so the batch
  * is all in or all out, and is idempotent, so a batch replayed after a crash between COMMIT and XACK changes nothing:
@@ -138,6 +240,7 @@ export function applyEvents(store: Store, events: readonly RunEvent[], entryIds?
   if (entryIds !== undefined && entryIds.length !== events.length) throw new RangeError(`applyEvents: ${events.length} events but ${entryIds.length} entry ids`);
   const st = statements(store);
   const result: ApplyResult = { events: events.length, applied: 0, unknownRun: 0, unknownRunIds: [], ignored: 0, rowsWritten: 0, rowsDeleted: 0, staleRows: 0 };
+  const batch: Batch = { store, st, result };
   const known = new Map<string, RunState | null>();
   const stateOf = (runId: string): RunState | null => {
     let s = known.get(runId);
@@ -148,116 +251,16 @@ export function applyEvents(store: Store, events: readonly RunEvent[], entryIds?
     return s;
   };
 
-  /** Whether a row at `step` of an event with entry id `entryId` belongs to an attempt older than the newest start. */
-  const isStale = (s: RunState, entryId: string | undefined, step: number): boolean => {
-    if (entryId === undefined || s.startedEntry === null || step <= (s.resumedFrom ?? -1)) return false;
-    if (compareStreamIds(entryId, s.startedEntry) >= 0) return false;
-    result.staleRows += 1;
-    return true;
-  };
-
-  const runStarted = (e: RunStartedEvent, s: RunState, entryId: string | undefined): boolean => {
-    const newer =
-      entryId !== undefined && s.startedEntry !== null
-        ? compareStreamIds(entryId, s.startedEntry) > 0
-        : s.startedAt === null || e.at > s.startedAt || (e.at === s.startedAt && e.attempt > s.attempts);
-    if (!newer) return false;
-    // Succeeded is final: its id is its config's hash and no sweep runs it again, so a start after it comes from a copy
-    // that lost its job (cut off from Redis past its lock) and must neither reopen the run nor delete its rows.
-    if (s.status === 'succeeded') return false;
-    for (const del of st.deleteAfter) result.rowsDeleted += del.run({ runId: e.runId, step: e.resumeFrom ?? -1 }).changes;
-    const status: RunStatus = s.status === 'cancelled' ? 'cancelled' : 'running';
-    result.rowsWritten += store.db
-      .update(runs)
-      .set({ status, attempts: e.attempt, workerHost: e.host, workerId: e.workerId, backend: e.backend, device: e.device, resumedFrom: e.resumeFrom, startedEntry: entryId ?? null, startedAt: e.at, finishedAt: null, error: null })
-      .where(eq(runs.id, e.runId))
-      .run().changes;
-    Object.assign(s, { status, attempts: e.attempt, startedAt: e.at, finishedAt: null, resumedFrom: e.resumeFrom, startedEntry: entryId ?? null });
-    return true;
-  };
-
-  const runFinished = (e: RunFinishedEvent, s: RunState, entryId: string | undefined): boolean => {
-    const older = entryId !== undefined && s.startedEntry !== null ? compareStreamIds(entryId, s.startedEntry) < 0 : s.startedAt !== null && e.at < s.startedAt;
-    if (older) return false; // from an attempt older than the newest start
-    if (s.status === e.status && s.finishedAt === e.at) return false; // replay
-    if (!FINISH_ALLOWED[s.status].includes(e.status)) return false;
-    result.rowsWritten += store.db
-      .update(runs)
-      .set({ status: e.status, finalStep: e.finalStep, elapsedMs: e.elapsedMs ?? null, error: e.error ?? null, finishedAt: e.at })
-      .where(eq(runs.id, e.runId))
-      .run().changes;
-    Object.assign(s, { status: e.status, finishedAt: e.at });
-    return true;
-  };
-
-  /** A released run goes back to queued, unless a newer start (or a finish) has been recorded since. */
-  const runReleased = (e: RunReleasedEvent, s: RunState, entryId: string | undefined): boolean => {
-    if (s.status !== 'running') return false;
-    const older = entryId !== undefined && s.startedEntry !== null ? compareStreamIds(entryId, s.startedEntry) < 0 : s.startedAt !== null && e.at < s.startedAt;
-    if (older) return false;
-    result.rowsWritten += store.db.update(runs).set({ status: 'queued' }).where(eq(runs.id, e.runId)).run().changes;
-    s.status = 'queued';
-    return true;
-  };
-
   const apply = (): void => {
     events.forEach((e, i) => {
-      const id = entryIds?.[i];
       const s = stateOf(e.runId);
       if (s === null) {
         result.unknownRun += 1;
         if (result.unknownRunIds.length < 10 && !result.unknownRunIds.includes(e.runId)) result.unknownRunIds.push(e.runId);
         return;
       }
-      switch (e.kind) {
-        case 'metrics':
-          for (const r of e.rows) {
-            if (!isStale(s, id, r.step)) result.rowsWritten += st.metric.run(e.runId, r.step, r.name, r.value).changes;
-          }
-          break;
-        case 'mu-norms':
-          if (isStale(s, id, e.step)) {
-            result.staleRows += e.norms.length - 1;
-            break;
-          }
-          e.norms.forEach((norm, c) => {
-            result.rowsWritten += st.muNorm.run(e.runId, e.step, c, norm).changes;
-          });
-          break;
-        case 'confusion':
-          if (isStale(s, id, e.step)) break;
-          e.matrix.forEach((row, c) =>
-            row.forEach((count, k) => {
-              result.rowsWritten += st.confusion.run(e.runId, e.step, e.sampleKind ?? 'denoised', e.temperature ?? 1, e.judge ?? 'cnn-v1', c, k, count).changes;
-            }),
-          );
-          break;
-        case 'checkpoint':
-          if (!isStale(s, id, e.step)) result.rowsWritten += st.checkpoint.run({ runId: e.runId, step: e.step, uri: e.uri, bytes: e.bytes, sha256: e.sha256 }).changes;
-          break;
-        case 'artifact':
-          if (!isStale(s, id, e.step)) result.rowsWritten += st.artifact.run({ runId: e.runId, step: e.step, kind: e.artifact, uri: e.uri }).changes;
-          break;
-        case 'run-started':
-          if (!runStarted(e, s, id)) {
-            result.ignored += 1;
-            return;
-          }
-          break;
-        case 'run-released':
-          if (!runReleased(e, s, id)) {
-            result.ignored += 1;
-            return;
-          }
-          break;
-        case 'run-finished':
-          if (!runFinished(e, s, id)) {
-            result.ignored += 1;
-            return;
-          }
-          break;
-      }
-      result.applied += 1;
+      if (handle(batch, e, s, entryIds?.[i])) result.applied += 1;
+      else result.ignored += 1;
     });
   };
   store.sqlite.transaction(apply).immediate();

@@ -8,9 +8,8 @@ export { attachRuns, getRun, getSweep, insertRuns, runsBySweep, runStatusCounts,
 export type { AttachRunsResult, RunInput, RunInSweep, RunStatusCounts, SetRunStatusOptions, SweepInput } from './runs';
 export { applyEvents } from './apply-events';
 export type { ApplyResult } from './apply-events';
+export { compareStreamIds } from './stream-ids';
 export { latestMetricsOfRun, metricSeries, runResultsBySweep, sweepResultsBySweep } from './results';
-export { createRecorder } from './recorder';
-export type { Recorder, RecorderLog, RecorderOptions, RecorderStats } from './recorder';
 export { allSweepIds, refreshVariantStats, sweepIdsOfRuns, variantComparisonsBySweep, variantResultsBySweep } from './variant-stats';
-export { artifactsOfRun, checkpointsOfRun, dataVersion, estimateEtaSec, findArtifact, findSweepId, listSweeps, newestArtifactsBySweep, runProgressBySweep, metricSeriesOfRuns, muNormSeriesOfRuns, runIdsOfSweep, sweepSummary, variantStatusCounts } from './queries';
-export type { ArtifactRef, CheckpointRef, MetricPoint, RunProgress, RunProgressQuery, StatusCounts, SweepOverview, SweepSummary, VariantCounts } from './queries';
+export { artifactsOfRun, checkpointsOfRun, dataVersion, estimateEtaSec, findArtifact, findSweepId, judgeAccuraciesBySweep, latestConfusionOfRun, listSweeps, newestArtifactsBySweep, runProgressBySweep, metricSeriesOfRuns, muNormSeries, muNormSeriesOfRuns, runIdsOfSweep, sweepSummary, variantStatusCounts } from './queries';
+export type { ArtifactRef, CheckpointRef, ConfusionMatrix, MetricPoint, RunProgress, RunProgressQuery, StatusCounts, SweepOverview, SweepSummary, VariantCounts } from './queries';

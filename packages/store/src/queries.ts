@@ -248,3 +248,47 @@ export function checkpointsOfRun(store: Store, runId: string): CheckpointRef[] {
 export function artifactsOfRun(store: Store, runId: string): ArtifactRef[] {
   return store.sqlite.prepare('SELECT run_id AS runId, kind, step, uri FROM artifacts WHERE run_id = ? ORDER BY step, kind').all(runId) as ArtifactRef[];
 }
+
+/** Mean over classes of ‖μ_c‖ per step of one run. */
+export function muNormSeries(store: Store, runId: string): { step: number; value: number | null }[] {
+  return store.sqlite.prepare('SELECT step, avg(norm) AS value FROM mu_norms WHERE run_id = ? GROUP BY step ORDER BY step').all(runId) as { step: number; value: number | null }[];
+}
+
+export interface ConfusionMatrix {
+  step: number;
+  /** matrix[c][k]: class-c samples the judge labelled k. */
+  matrix: number[][];
+}
+
+/**
+ * A run's confusion matrix at the newest step that has one, or null: the main judge on raw samples at T = 1 where
+ * recorded (two-judge runs), else what the run has (one-judge era: denoised).
+ */
+export function latestConfusionOfRun(store: Store, runId: string): ConfusionMatrix | null {
+  const { step } = store.sqlite.prepare('SELECT max(step) AS step FROM confusion WHERE run_id = ?').get(runId) as { step: number | null };
+  if (step === null) return null;
+  const cells = store.sqlite
+    .prepare(
+      `SELECT true_class AS t, predicted_class AS p, count FROM confusion c WHERE run_id = ? AND step = ?
+       AND (kind, temperature, judge) = (SELECT kind, temperature, judge FROM confusion WHERE run_id = c.run_id AND step = c.step
+            ORDER BY (kind = 'raw' AND temperature = 1 AND judge = 'deep') DESC, kind DESC, temperature DESC, judge LIMIT 1)`,
+    )
+    .all(runId, step) as { t: number; p: number; count: number }[];
+  const n = Math.max(...cells.map((c) => Math.max(c.t, c.p))) + 1;
+  const matrix = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  for (const c of cells) {
+    const row = matrix[c.t];
+    if (row) row[c.p] = c.count;
+  }
+  return { step, matrix };
+}
+
+/** Each judge's held-out accuracy (metric eval/judge_accuracy/<judge>, its best over the sweep's runs), by judge name. */
+export function judgeAccuraciesBySweep(store: Store, sweepId: string): { name: string; accuracy: number }[] {
+  return store.sqlite
+    .prepare(
+      `SELECT substr(m.name, length('eval/judge_accuracy/') + 1) AS name, max(m.value) AS accuracy FROM metrics m JOIN sweep_runs sr ON sr.run_id = m.run_id
+       WHERE sr.sweep_id = ? AND m.name LIKE 'eval/judge_accuracy/%' GROUP BY m.name ORDER BY m.name`,
+    )
+    .all(sweepId) as { name: string; accuracy: number }[];
+}

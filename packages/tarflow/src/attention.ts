@@ -3,7 +3,7 @@ import { customOp, inputAt, savedAt } from './custom-op';
 import { initLayerNorm, layerNorm, type LayerNormParams } from './layer-norm';
 import { initLinear, linear, type LinearParams } from './linear';
 import { colSum, groupedMatmul, matMulT, nativeMatMul } from './matmul';
-import { deriveSeed } from './seed';
+import { paramSeed } from './seed';
 import { rank2, rank3, transposeMerged } from './tensor-util';
 
 /** ml-tarflow Attention: pre-LayerNorm, fused qkv projection, multi-head masked softmax attention, output projection. */
@@ -23,8 +23,8 @@ export interface KvCache {
 export function initAttention(width: number, headDim: number, seed: number): AttentionParams {
   return {
     norm: initLayerNorm(width),
-    qkv: initLinear(width, 3 * width, deriveSeed(seed, 1)),
-    proj: initLinear(width, width, deriveSeed(seed, 2)),
+    qkv: initLinear(width, 3 * width, paramSeed(seed, 1)),
+    proj: initLinear(width, width, paramSeed(seed, 2)),
     numHeads: width / headDim,
   };
 }

@@ -1,3 +1,5 @@
+import { AblateError } from '@ablate/cli';
+
 /** Every knob of the model. Plain JSON: stored verbatim in runs.config_json. */
 export interface TarflowConfig {
   imageSize: number; channels: number; // H = W, C
@@ -13,8 +15,9 @@ export interface TarflowConfig {
 }
 
 /** Thrown for a config (or init option) the model cannot be built from; the message names the field. */
-export class TarflowConfigError extends Error {
+export class TarflowConfigError extends AblateError {
   override name = 'TarflowConfigError';
+  override readonly retryable = false;
 }
 
 const BASE = { imageSize: 28, channels: 1, mlpRatio: 4, nvp: true, logScaleClip: 3, numClasses: 10 } as const;

@@ -3,7 +3,7 @@ import { type KvCache } from './attention';
 import { numTokens, tokenDim, type TarflowConfig } from './config';
 import { initLinear, linear, linearCols, type LinearParams } from './linear';
 import { blockMask, isFlipped, shiftToNext, tokenOrder } from './permutation';
-import { deriveSeed } from './seed';
+import { paramSeed } from './seed';
 import { makeVariable, rank2 } from './tensor-util';
 import { initLayer, layerForward, layerStep, type LayerParams } from './transformer-layer';
 
@@ -23,16 +23,16 @@ export interface FlowBlockParams {
 /** Block `index` of the stack, seeded from (seed, index). */
 export function initFlowBlock(cfg: TarflowConfig, index: number, seed: number): FlowBlockParams {
   const T = numTokens(cfg), D = tokenDim(cfg), W = cfg.width;
-  const s = deriveSeed(seed, index);
+  const s = paramSeed(seed, index);
   return {
     flip: isFlipped(index),
     nvp: cfg.nvp,
     logScaleClip: cfg.logScaleClip,
     tokenDim: D,
-    projIn: initLinear(D, W, deriveSeed(s, 1)),
-    posEmbed: makeVariable(() => tf.randomNormal<tf.Rank.R2>([T, W], 0, 0.01, 'float32', deriveSeed(s, 2))),
-    layers: Array.from({ length: cfg.layersPerBlock }, (_, l) => initLayer(W, cfg.headDim, cfg.mlpRatio, deriveSeed(s, 3, l))),
-    projOut: initLinear(W, cfg.nvp ? 2 * D : D, deriveSeed(s, 4), true),
+    projIn: initLinear(D, W, paramSeed(s, 1)),
+    posEmbed: makeVariable(() => tf.randomNormal<tf.Rank.R2>([T, W], 0, 0.01, 'float32', paramSeed(s, 2))),
+    layers: Array.from({ length: cfg.layersPerBlock }, (_, l) => initLayer(W, cfg.headDim, cfg.mlpRatio, paramSeed(s, 3, l))),
+    projOut: initLinear(W, cfg.nvp ? 2 * D : D, paramSeed(s, 4), true),
     mask: blockMask(T, isFlipped(index)),
   };
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { customOp, inputAt, savedAt } from './custom-op';
 import { initLinear, linear, type LinearParams } from './linear';
 import { initLayerNorm, layerNorm, type LayerNormParams } from './layer-norm';
-import { deriveSeed } from './seed';
+import { paramSeed } from './seed';
 
 /** ml-tarflow MLP: LayerNorm → Linear(W, r·W) → GELU → Linear(r·W, W). */
 export interface MlpParams {
@@ -14,8 +14,8 @@ export interface MlpParams {
 export function initMlp(width: number, ratio: number, seed: number): MlpParams {
   return {
     norm: initLayerNorm(width),
-    fc1: initLinear(width, ratio * width, deriveSeed(seed, 1)),
-    fc2: initLinear(ratio * width, width, deriveSeed(seed, 2)),
+    fc1: initLinear(width, ratio * width, paramSeed(seed, 1)),
+    fc2: initLinear(ratio * width, width, paramSeed(seed, 2)),
   };
 }
 

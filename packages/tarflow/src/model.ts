@@ -4,7 +4,7 @@ import { blockVariables, disposeFlowBlock, flowForward, flowReverse, initFlowBlo
 import { registerTarflowGradients } from './gradients';
 import { patchify, unpatchify } from './patchify';
 import { disposePrior, initPrior, muNormsOf, type MuInit, type PriorParams } from './prior';
-import { deriveSeed } from './seed';
+import { paramSeed } from './seed';
 
 /** The whole model: an unconditional TARFlow (no class input) plus one learned Gaussian prior per class. */
 export interface TarflowModel {
@@ -22,8 +22,8 @@ export function initModel(cfg: TarflowConfig, opts: { seed: number; muInit: MuIn
   registerTarflowGradients();
   return {
     config: { ...cfg },
-    blocks: Array.from({ length: cfg.numBlocks }, (_, i) => initFlowBlock(cfg, i, deriveSeed(opts.seed, 1))),
-    prior: initPrior(cfg, opts.muInit, deriveSeed(opts.seed, 2)),
+    blocks: Array.from({ length: cfg.numBlocks }, (_, i) => initFlowBlock(cfg, i, paramSeed(opts.seed, 1))),
+    prior: initPrior(cfg, opts.muInit, paramSeed(opts.seed, 2)),
   };
 }
 

@@ -2,7 +2,7 @@
  * Derives an independent integer seed from a base seed and a path (block, layer, parameter, ...), so each
  * parameter's init depends only on (seed, path), not on the order in which parameters are created.
  */
-export function deriveSeed(seed: number, ...path: number[]): number {
+export function paramSeed(seed: number, ...path: number[]): number {
   let h = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
   for (const p of [...path, path.length]) {
     h = Math.imul(h ^ (Math.floor(p) >>> 0), 0x85ebca6b) >>> 0;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { attention, attentionStep, initAttention, type AttentionParams, type KvCache } from './attention';
 import { initMlp, mlp, type MlpParams } from './mlp';
-import { deriveSeed } from './seed';
+import { paramSeed } from './seed';
 
 /** ml-tarflow AttentionBlock: x + attn(LN(x)), then x + mlp(LN(x)). */
 export interface LayerParams {
@@ -10,7 +10,7 @@ export interface LayerParams {
 }
 
 export function initLayer(width: number, headDim: number, mlpRatio: number, seed: number): LayerParams {
-  return { attn: initAttention(width, headDim, deriveSeed(seed, 1)), mlp: initMlp(width, mlpRatio, deriveSeed(seed, 2)) };
+  return { attn: initAttention(width, headDim, paramSeed(seed, 1)), mlp: initMlp(width, mlpRatio, paramSeed(seed, 2)) };
 }
 
 /** Full causal sequence: h (B·T, W) → (B·T, W). */

@@ -1,6 +1,6 @@
 import { installBlasKernels, loadAddon, uninstallBlasKernels } from '@ablate/blas';
 import { resolveRunConfig } from '@ablate/config';
-import { createBatchIterator, deriveSeed, loadDataset } from '@ablate/data';
+import { createBatchIterator, subStreamSeed, loadDataset } from '@ablate/data';
 import { disposeModel, initModel, namedVariables, nll } from '@ablate/tarflow';
 import { describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs-core';
@@ -22,7 +22,7 @@ function firstSteps(steps: number): { losses: number[]; params: Record<string, F
   for (let i = 0; i < steps; i++) {
     const b = it.next();
     const { value, grads } = tf.variableGrads(() => {
-      const { x, y } = toInputs(tcfg, b.images, b.labels, 0.1, deriveSeed(0, i));
+      const { x, y } = toInputs(tcfg, b.images, b.labels, 0.1, subStreamSeed(0, i));
       return nll(model, x, y).loss;
     }, vars);
     opt.apply(grads, 1e-3);

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import path from 'node:path';
 import type { RunConfig } from '@ablate/config';
 import type { DataOrderState } from '@ablate/data';
+import { AblateError } from '@ablate/cli';
 
 export const CHECKPOINT_FORMAT = 'ablate-checkpoint/1';
 
@@ -42,7 +43,7 @@ export interface LoadedCheckpoint {
   tensors: tf.NamedTensorMap;
 }
 
-export class CheckpointError extends Error {
+export class CheckpointError extends AblateError {
   override name = 'CheckpointError';
   constructor(
     message: string,
@@ -59,6 +60,7 @@ export class CheckpointError extends Error {
  */
 export class ForeignCheckpointError extends CheckpointError {
   override name = 'ForeignCheckpointError';
+  override readonly retryable = false;
 }
 
 /** Which run may resume from a checkpoint: its id (when known) and its config. */
@@ -67,7 +69,10 @@ export interface CheckpointOwner {
   config: RunConfig;
 }
 
-/** sha256 of the config's JSON, as written into each manifest. */
+/**
+ * sha256 of the config's JSON, as written into each manifest. JSON.stringify (the key order as parsed), not
+ * canonicalJson: every manifest already written holds this hash, and a different one would make them all foreign.
+ */
 export function configHash(config: RunConfig): string {
   return createHash('sha256').update(JSON.stringify(config)).digest('hex');
 }

@@ -1,10 +1,11 @@
 import type { RunConfig } from '@ablate/config';
+import { AblateError } from '@ablate/cli';
 
 /**
  * The backend ran out of memory for this model at this batch size. Not the run's fault in general (a GPU worker may run
  * it), so the worker retries it; `pnpm train` prints the message without a stack.
  */
-export class OutOfMemoryError extends Error {
+export class OutOfMemoryError extends AblateError {
   override name = 'OutOfMemoryError';
 }
 

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunConfig } from '@ablate/config';
-import { createBatchIterator, deriveSeed, loadDataset, permutation, createRng, pickOneImagePerClass, subsetDataset, type Dataset } from '@ablate/data';
+import { createBatchIterator, subStreamSeed, loadDataset, permutation, createRng, pickOneImagePerClass, subsetDataset, type Dataset } from '@ablate/data';
 import { initModel, muNorms, namedVariables, nll, priorVariables, disposeModel, type TarflowModel } from '@ablate/tarflow';
+import { canonicalJson } from '@ablate/sweep';
 import { clipByGlobalNorm, createAdamW, type AdamW } from './adamw';
-import { CheckpointError, findNewestValidCheckpoint, saveCheckpoint, type CheckpointRecord, type LoadedCheckpoint } from './checkpoint';
+import { CheckpointError, findNewestValidCheckpoint, ForeignCheckpointError, saveCheckpoint, type CheckpointRecord, type LoadedCheckpoint } from './checkpoint';
 import { evaluate, type EvalResult } from './evaluate';
 import { toInputs } from './inputs';
 import { lrAt } from './lr-schedule';
@@ -87,7 +88,7 @@ function nextTick(): Promise<void> {
 /** A fixed, class-stratified-by-chance subset of the test split for evaluation. */
 function evalSubset(test: Dataset, examples: number, seed: number): Dataset {
   if (examples === 0 || examples >= test.count) return test;
-  return subsetDataset(test, permutation(test.count, createRng(deriveSeed(seed, 0xe7a1))).subarray(0, examples));
+  return subsetDataset(test, permutation(test.count, createRng(subStreamSeed(seed, 0xe7a1))).subarray(0, examples));
 }
 
 /**
@@ -102,12 +103,11 @@ export async function train(cfg: RunConfig, hooks: TrainHooks): Promise<TrainRes
   }
 }
 
-async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult> {
-  const log = hooks.log ?? NOOP_LOG;
-  const now = hooks.now ?? (() => performance.now());
+/** The run's data, its model at init and the optimizer: AdamW over two groups, the flow and the class prior (its own lr scale, no weight decay). */
+function setUp(cfg: RunConfig) {
   const { train: trainSet, test } = loadDataset(toDataConfig(cfg.data));
   const tcfg = toTarflowConfig(cfg.model, trainSet);
-  const model = initModel(tcfg, { seed: cfg.seed, muInit: toMuInit(cfg, () => pickOneImagePerClass(trainSet, deriveSeed(cfg.seed, 0xda7a))) });
+  const model = initModel(tcfg, { seed: cfg.seed, muInit: toMuInit(cfg, () => pickOneImagePerClass(trainSet, subStreamSeed(cfg.seed, 0xda7a))) });
   const named = namedVariables(model);
   const priorSet = new Set(priorVariables(model));
   const flowVars: Record<string, tf.Variable> = {};
@@ -120,7 +120,49 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
     ],
     { beta1: cfg.train.beta1, beta2: cfg.train.beta2, eps: cfg.train.eps },
   );
-  const allVars = Object.values(named);
+  return { trainSet, test, tcfg, model, named, allVars: Object.values(named), opt };
+}
+
+interface StepValues {
+  loss: number;
+  gradNorm: number;
+  priorTerm: number;
+  logdetTerm: number;
+}
+
+/**
+ * One optimizer step on `batch` towards step `step + 1`: the loss and its gradients, clipped, then AdamW. A loss or
+ * gradient norm that is not finite leaves the weights as they were (`ok: false`): the run diverged.
+ */
+async function trainStep(
+  cfg: RunConfig,
+  run: ReturnType<typeof setUp>,
+  batch: { images: Float32Array; labels: Int32Array },
+  step: number,
+  lr: number,
+): Promise<StepValues & { ok: boolean }> {
+  const { model, opt, tcfg } = run;
+  const aux: tf.Scalar[] = [];
+  const { value, grads } = tf.variableGrads(() => {
+    const { x, y } = toInputs(tcfg, batch.images, batch.labels, cfg.train.noise_std, subStreamSeed(cfg.seed, step + 1, 0x401e));
+    const out = nll(model, x, y);
+    aux.push(tf.keep(out.priorTerm), tf.keep(out.logdetTerm));
+    return out.loss;
+  }, run.allVars);
+  const { grads: clipped, norm } = clipByGlobalNorm(grads, cfg.train.grad_clip);
+  const read = tf.tidy(() => tf.stack([value, norm, ...aux]));
+  const [loss = NaN, gradNorm = NaN, priorTerm = NaN, logdetTerm = NaN] = await read.data();
+  const ok = Number.isFinite(loss) && Number.isFinite(gradNorm);
+  if (ok) opt.apply(clipped, lr);
+  tf.dispose([value, norm, read, ...aux, ...Object.values(grads), ...Object.values(clipped)]);
+  return { ok, loss, gradNorm, priorTerm, logdetTerm };
+}
+
+async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult> {
+  const log = hooks.log ?? NOOP_LOG;
+  const now = hooks.now ?? (() => performance.now());
+  const run = setUp(cfg);
+  const { trainSet, test, model, named, opt } = run;
   try {
     const resume = findNewestValidCheckpoint(hooks.checkpointDir, (err) => log.warn({ err: { message: err.message } }, 'skipping invalid checkpoint'), { runId: hooks.runId, config: cfg });
     let step = 0;
@@ -133,7 +175,7 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
       dataOrder = resume.manifest.dataOrder;
       log.info({ step, uri: resume.record.uri }, 'resumed from checkpoint');
     }
-    const batches = createBatchIterator(trainSet, { batchSize: cfg.train.batch_size, seed: deriveSeed(cfg.seed, 0xba7c), ...(dataOrder ? { state: dataOrder } : {}) });
+    const batches = createBatchIterator(trainSet, { batchSize: cfg.train.batch_size, seed: subStreamSeed(cfg.seed, 0xba7c), ...(dataOrder ? { state: dataOrder } : {}) });
     const evalSet = evalSubset(test, cfg.eval.examples, cfg.seed);
     const schedule = { lr: cfg.train.lr, warmupSteps: cfg.train.warmup_steps, totalSteps: cfg.train.steps, minLrRatio: cfg.train.min_lr_ratio };
     const resumedFrom = resume ? step : null;
@@ -165,7 +207,7 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
 
     const evalAndImages = async (): Promise<EvalResult> => {
       hooks.onPhase?.('eval', step);
-      const e = await evaluate(model, evalSet, { step, batchSize: cfg.eval.batch_size, noiseStd: cfg.train.noise_std, seed: deriveSeed(cfg.seed, 0xe4a1), now });
+      const e = await evaluate(model, evalSet, { step, batchSize: cfg.eval.batch_size, noiseStd: cfg.train.noise_std, seed: subStreamSeed(cfg.seed, 0xe4a1), now });
       log.info({ phase: 'eval', ...e }, 'eval');
       await hooks.onEval?.(e);
       await hooks.onMetrics?.([
@@ -179,13 +221,13 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
       const extraPerClass = hooks.onSamples ? perClass : 0;
       const { images, samples } = await renderImages(model, {
         step, samplesPerClass: cfg.eval.samples_per_class, extraPerClass, chunk: cfg.eval.batch_size,
-        temperature: cfg.eval.temperature, noiseStd: cfg.train.noise_std, seed: deriveSeed(cfg.seed, step, 0x5a),
+        temperature: cfg.eval.temperature, noiseStd: cfg.train.noise_std, seed: subStreamSeed(cfg.seed, step, 0x5a),
       });
       for (const image of images) await hooks.onImage?.(image);
       if (samples) {
         await hooks.onSamples?.(samples.denoised);
         for (const [i, temperature] of cfg.eval.consistency_temperatures.entries()) {
-          const raw = temperature === cfg.eval.temperature ? samples.raw : await drawRawSamples(model, { step, perClass, temperature, chunk: cfg.eval.batch_size, seed: deriveSeed(cfg.seed, step, 0x7e, i) });
+          const raw = temperature === cfg.eval.temperature ? samples.raw : await drawRawSamples(model, { step, perClass, temperature, chunk: cfg.eval.batch_size, seed: subStreamSeed(cfg.seed, step, 0x7e, i) });
           await hooks.onSamples?.(raw);
         }
       }
@@ -202,25 +244,13 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
     while (step < cfg.train.steps) {
       const batch = batches.next();
       const lr = lrAt(schedule, step + 1);
-      const aux: tf.Scalar[] = [];
-      const { value, grads } = tf.variableGrads(() => {
-        const { x, y } = toInputs(tcfg, batch.images, batch.labels, cfg.train.noise_std, deriveSeed(cfg.seed, step + 1, 0x401e));
-        const out = nll(model, x, y);
-        aux.push(tf.keep(out.priorTerm), tf.keep(out.logdetTerm));
-        return out.loss;
-      }, allVars);
-      const { grads: clipped, norm } = clipByGlobalNorm(grads, cfg.train.grad_clip);
-      const read = tf.tidy(() => tf.stack([value, norm, ...aux]));
-      const [loss = NaN, gradNorm = NaN, priorTerm = NaN, logdetTerm = NaN] = await read.data();
-      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-        tf.dispose([value, norm, read, ...aux, ...Object.values(grads), ...Object.values(clipped)]);
+      const { ok, loss, gradNorm, priorTerm, logdetTerm } = await trainStep(cfg, run, batch, step, lr);
+      if (!ok) {
         const message = `diverged at step ${step + 1}: loss is ${loss}, gradient norm is ${gradNorm}`;
         log.warn({ step: step + 1, loss, gradNorm }, 'diverged');
         await hooks.onMetrics?.([{ step: step + 1, name: 'diverged', value: 1 }]);
         return { status: 'diverged', step, message, resumedFrom, elapsedMs: elapsed(), final: null };
       }
-      opt.apply(clipped, lr);
-      tf.dispose([value, norm, read, ...aux, ...Object.values(grads), ...Object.values(clipped)]);
       step += 1;
       lastLoss = loss;
       windowImages += cfg.train.batch_size;
@@ -275,8 +305,8 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
 
 function restore(ckpt: LoadedCheckpoint, model: TarflowModel, named: Record<string, tf.Variable>, opt: AdamW, cfg: RunConfig): void {
   try {
-    if (JSON.stringify(ckpt.manifest.config) !== JSON.stringify(cfg)) {
-      throw new CheckpointError('was written by a different run config; refusing to resume from it', ckpt.record.uri);
+    if (canonicalJson(ckpt.manifest.config) !== canonicalJson(cfg)) {
+      throw new ForeignCheckpointError('was written by a different run config; refusing to resume from it', ckpt.record.uri);
     }
     for (const [k, v] of Object.entries(named)) {
       const t = ckpt.tensors[`model/${k}`];

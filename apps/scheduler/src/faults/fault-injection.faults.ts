@@ -1,7 +1,8 @@
 /**
  * `pnpm test:faults`: sweeps under injected faults, on real Redis, real SQLite and real worker processes. For each case,
  * every run must end in the right state and no (run, step, metric) row may be lost or duplicated. Prints one table row
- * per case at the end.
+ * per case at the end. Its random choices (which worker dies, when) come from FAULT_SEED, printed at the start and in
+ * the table: `FAULT_SEED=<seed> pnpm test:faults` replays them.
  */
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -9,7 +10,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { seededRandom, suiteSeed } from '@ablate/test-utils';
 import { createWorld, destroyWorld, run, SCRIPTS, sql, start, submitWithOneWorker, trainingPid, waitFor, waitForCheckpoints, writeSweep, type Proc, type World } from '../test-utils/harness';
+
+const FAULT_SEED = suiteSeed('FAULT_SEED');
+const random = seededRandom(FAULT_SEED);
 
 interface CaseRow {
   name: string;
@@ -27,7 +32,7 @@ afterAll(() => {
   const rows = table.map((r) => [r.name, String(r.runs), r.expected, r.ended, r.rows, r.result, r.seconds.toFixed(0)]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  process.stdout.write(`\nfault injection\n${line(head)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.map(line).join('\n')}\n\n`);
+  process.stdout.write(`\nfault injection (FAULT_SEED=${FAULT_SEED})\n${line(head)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.map(line).join('\n')}\n\n`);
 });
 
 let world: World | undefined;
@@ -144,10 +149,10 @@ describe('fault injection (real Redis, SQLite and worker processes)', () => {
       expect((await run(w, SCRIPTS.sweep, [file, '--detach'])).code).toBe(0);
       await waitFor('a first checkpoint', () => sql(w, 'SELECT 1 FROM checkpoints').length > 0, 90_000, 100);
       for (let k = 0; k < 4; k++) {
-        const victim = workers[Math.floor(Math.random() * workers.length)];
+        const victim = workers[Math.floor(random() * workers.length)];
         victim?.child.kill('SIGKILL'); // its training child exits when the IPC channel closes
         workers = workers.filter((p) => p !== victim);
-        await sleep(1500 + Math.random() * 2500);
+        await sleep(1500 + random() * 2500);
         workers.push(start(w, SCRIPTS.worker));
       }
       await waitFor('every run to finish', () => runsOf(w).every((r) => r.status === 'succeeded') || undefined, 240_000, 500);
@@ -199,7 +204,7 @@ describe('fault injection (real Redis, SQLite and worker processes)', () => {
       for (let k = 0; k < 3; k++) {
         await waitFor('rows flowing', () => (sql<{ n: number }>(w, 'SELECT count(*) AS n FROM metrics')[0]?.n ?? 0) > 50 * (k + 1), 90_000, 100);
         recorder.child.kill('SIGKILL');
-        await sleep(1000 + Math.random() * 1500);
+        await sleep(1000 + random() * 1500);
         recorder = start(w, SCRIPTS.recorder);
       }
       await waitFor('every run to finish', () => runsOf(w).every((r) => r.status === 'succeeded') || undefined, 240_000, 500);

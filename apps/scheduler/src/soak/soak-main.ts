@@ -1,6 +1,6 @@
 import { createLogger } from '@ablate/log';
 import { writeFileSync } from 'node:fs';
-import { runMain, UsageError } from '../cli-util';
+import { runMain, UsageError } from '@ablate/cli';
 import { prerequisiteProblem } from './netns';
 import { cleanUp, runSoak } from './soak';
 import { parseSoakOptions, USAGE } from './soak-options';

@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import { decodeEvent, eventStreamKey, RECORDER_GROUP, type RunEvent } from '@ablate/queue';
-import { applyEvents, type ApplyResult } from './apply-events';
-import type { Store } from './open-store';
-import { allSweepIds, refreshVariantStats, sweepIdsOfRuns } from './variant-stats';
-import { compareStreamIds, entriesOfRead, pairs, parseAutoclaim, type StreamEntry } from './stream-replies';
+import { allSweepIds, applyEvents, refreshVariantStats, sweepIdsOfRuns, type ApplyResult, type Store } from '@ablate/store';
+import { createLease } from './lease';
+import { createStreamReader } from './reader';
+import type { StreamEntry } from './stream-replies';
 
 /** A pino-compatible logger (pino's Logger fits); the recorder never imports pino. */
 export interface RecorderLog {
@@ -117,8 +117,8 @@ export function createRecorder(opts: RecorderOptions): Recorder {
   const retryDelayMs = opts.retryDelayMs ?? 500;
   const now = opts.now ?? Date.now;
   const leaseMs = opts.leaseMs ?? 10_000;
-  const leaseKey = `${opts.prefix}:recorder:lease`;
-  const leaseToken = `${consumer}:${process.pid}:${Math.random().toString(36).slice(2, 10)}`;
+  const lease = createLease(redis, opts.prefix, consumer, leaseMs);
+  const reader = createStreamReader(redis, key, group, consumer, batchSize);
 
   const stats: RecorderStats = { batches: 0, entries: 0, events: 0, eventsApplied: 0, rowsWritten: 0, rowsDeleted: 0, staleRows: 0, skippedUnknownRun: 0, ignored: 0, rejected: 0, claimed: 0, errors: 0, leases: 0 };
   let stopping = false;
@@ -126,28 +126,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
   let wake: (() => void) | null = null;
 
   const ensureGroup = async (): Promise<void> => {
-    try {
-      await redis.xgroup('CREATE', key, group, '0', 'MKSTREAM');
-      log.info({ stream: key, group }, 'created consumer group');
-    } catch (err: unknown) {
-      const message = err !== null && typeof err === 'object' && 'message' in err ? err.message : undefined;
-      if (!(typeof message === 'string' && message.startsWith('BUSYGROUP'))) throw err;
-    }
-  };
-
-  /**
-   * Renews the lease if this recorder holds it, takes it if nobody does. 'renewed' | 'acquired' | the holder's token.
-   * Two recorders applying batches of one stream at once could interleave a run's start with its rows and lose rows.
-   */
-  const lease = async (): Promise<'renewed' | 'acquired' | string> => {
-    const r = (await redis.eval(
-      "local v = redis.call('GET', KEYS[1]) if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 'renewed' end if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 'acquired' end return v",
-      1, leaseKey, leaseToken, leaseMs,
-    )) as string;
-    return r;
-  };
-  const releaseLease = async (): Promise<void> => {
-    await redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, leaseKey, leaseToken);
+    if (await reader.ensureGroup()) log.info({ stream: key, group }, 'created consumer group');
   };
 
   const count = (r: ApplyResult): void => {
@@ -230,7 +209,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
       }
     }
     apply(events, eventIds); // COMMIT …
-    await redis.xack(key, group, ...entries.map(([id]) => id)); // … then XACK
+    await reader.ack(entries.map(([id]) => id)); // … then XACK
     stats.entries += entries.length;
     log.debug({ entries: entries.length, events: events.length, rowsWritten: stats.rowsWritten }, 'recorded batch');
   };
@@ -239,7 +218,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
     let n = 0;
     let from = '0';
     for (;;) {
-      const entries = entriesOfRead(await redis.xreadgroup('GROUP', group, consumer, 'COUNT', batchSize, 'STREAMS', key, from));
+      const entries = await reader.pending(from);
       if (entries.length === 0) return n;
       await processEntries(entries);
       n += entries.length;
@@ -252,7 +231,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
     let n = 0;
     let cursor = '0-0';
     do {
-      const r = parseAutoclaim(await redis.xautoclaim(key, group, consumer, minIdleMs, cursor, 'COUNT', batchSize));
+      const r = await reader.claim(minIdleMs, cursor);
       if (r.entries.length > 0) log.warn({ entries: r.entries.length, from: r.entries[0]?.[0] }, `claimed entries of ${whose}`);
       stats.claimed += r.entries.length;
       await processEntries(r.entries);
@@ -263,34 +242,9 @@ export function createRecorder(opts: RecorderOptions): Recorder {
   };
 
   const readNew = async (block: number | null): Promise<number> => {
-    const reply =
-      block === null
-        ? await redis.xreadgroup('GROUP', group, consumer, 'COUNT', batchSize, 'STREAMS', key, '>')
-        : await redis.xreadgroup('GROUP', group, consumer, 'COUNT', batchSize, 'BLOCK', block, 'STREAMS', key, '>');
-    const entries = entriesOfRead(reply);
+    const entries = await reader.readNew(block);
     await processEntries(entries);
     return entries.length;
-  };
-
-  /** XTRIM MINID ~ <the oldest entry any group has not acked or not yet read>. */
-  const trim = async (): Promise<void> => {
-    const groups = await redis.xinfo('GROUPS', key);
-    if (!Array.isArray(groups) || groups.length === 0) return;
-    let minId: string | null = null;
-    for (const g of groups) {
-      const info = pairs(g);
-      const name = info.name;
-      const last = info['last-delivered-id'];
-      if (typeof name !== 'string' || typeof last !== 'string') return; // unknown shape: do not trim
-      let keep = last;
-      if (Number(info.pending) > 0) {
-        const summary = await redis.xpending(key, name);
-        const smallest: unknown = summary[1];
-        if (typeof smallest === 'string' && compareStreamIds(smallest, keep) < 0) keep = smallest;
-      }
-      if (minId === null || compareStreamIds(keep, minId) < 0) minId = keep;
-    }
-    if (minId !== null) await redis.xtrim(key, 'MINID', '~', minId);
   };
 
   const sleep = (ms: number): Promise<void> =>
@@ -317,7 +271,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
     let takeover = false;
     while (!stopping) {
       try {
-        const l = await lease();
+        const l = await lease.renew();
         if (l !== 'renewed' && l !== 'acquired') {
           if (standingBy !== l) log.info({ holder: l }, 'another recorder holds the lease: standing by');
           standingBy = l;
@@ -352,7 +306,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
         refreshStats();
         if (trimAcked && now() - lastTrim >= trimEveryMs) {
           lastTrim = now();
-          await trim();
+          await reader.trim();
         }
         delay = retryDelayMs;
       } catch (err: unknown) {
@@ -363,7 +317,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
         delay = Math.min(delay * 2, 30_000);
       }
     }
-    await releaseLease().catch(() => undefined);
+    await lease.release().catch(() => undefined);
     log.info({ ...stats }, 'recorder stopped');
   };
 
@@ -384,7 +338,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
     },
     async drain() {
       await ensureGroup();
-      const l = await lease();
+      const l = await lease.renew();
       if (l !== 'renewed' && l !== 'acquired') return 0; // another recorder is recording
       if (l === 'acquired') stats.leases += 1;
       let n = await processPending();
@@ -394,9 +348,9 @@ export function createRecorder(opts: RecorderOptions): Recorder {
         if (got === 0) break;
         n += got;
       }
-      if (trimAcked) await trim();
+      if (trimAcked) await reader.trim();
       refreshStats(true);
-      await releaseLease();
+      await lease.release();
       return n;
     },
   };

@@ -18,8 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { deletePrefixKeys, sleep } from './bench-stats';
 
-export const TRAIN_MAIN = path.resolve(__dirname, '..', '..', 'worker', 'dist', 'train-main.js');
-export const SWEEP_MAIN = path.join(__dirname, 'sweep-main.js');
+export const TRAIN_MAIN = path.resolve(__dirname, '..', '..', '..', 'worker', 'dist', 'train-main.js');
+export const SWEEP_MAIN = path.join(__dirname, '..', 'sweep-main.js');
 
 export interface OverheadConfig {
   steps: number;

@@ -1,6 +1,6 @@
 import { selectBackend } from '@ablate/backend';
 import { resolveRunConfig } from '@ablate/config';
-import { createBatchIterator, deriveSeed, loadDataset } from '@ablate/data';
+import { createBatchIterator, subStreamSeed, loadDataset } from '@ablate/data';
 import { classLogits, disposeModel, initModel, namedVariables, nll, sample } from '@ablate/tarflow';
 import { createAdamW, toDataConfig, toInputs, toTarflowConfig } from '@ablate/train';
 import * as tf from '@tensorflow/tfjs-core';
@@ -52,7 +52,7 @@ async function benchOne(preset: string, backend: string, batch: number, steps: n
   const step = async (i: number) => {
     const b = it.next();
     const { value, grads } = tf.variableGrads(() => {
-      const { x, y } = toInputs(tcfg, b.images, b.labels, 0.1, deriveSeed(0, i));
+      const { x, y } = toInputs(tcfg, b.images, b.labels, 0.1, subStreamSeed(0, i));
       return nll(model, x, y).loss;
     }, vars);
     opt.apply(grads, 1e-4);

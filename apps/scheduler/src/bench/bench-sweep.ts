@@ -10,7 +10,7 @@
 import { createLogger } from '@ablate/log';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,10 +18,10 @@ import { parseDocument } from 'yaml';
 import Table from 'cli-table3';
 import { openStore } from '@ablate/store';
 import { deletePrefixKeys, machineInfo } from './bench-stats';
-import { connectRedis } from './connect';
-import { schedulerEnv } from './env';
+import { connectRedis } from '../connect';
+import { schedulerEnv } from '../env';
 
-const SWEEP_MAIN = path.join(__dirname, 'sweep-main.js');
+const SWEEP_MAIN = path.join(__dirname, '..', 'sweep-main.js');
 
 /** The sweep file with base.train.steps replaced (comments and layout kept), under a new name. */
 function variantOf(file: string, steps: number | null, name: string): string {

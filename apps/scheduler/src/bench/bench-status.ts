@@ -21,7 +21,7 @@ export interface StatusSample {
   allLines: number;
 }
 
-const STATUS_MAIN = path.join(__dirname, 'status-main.js');
+const STATUS_MAIN = path.join(__dirname, '..', 'status-main.js');
 
 function timeCommand(args: string[], env: NodeJS.ProcessEnv): { ms: number; stdout: string } {
   const t0 = performance.now();

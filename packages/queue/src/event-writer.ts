@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { encodeEvent, EVENT_FIELD, type RunEvent } from './run-event';
 import { eventStreamKey } from './names';
 
-export interface EventEmitterOptions {
+export interface EventWriterOptions {
   /** Flush at most this long after the first buffered event. Default 100 ms. */
   flushEveryMs?: number;
   /** Flush as soon as this many events are buffered. Default 200. */
@@ -12,7 +12,7 @@ export interface EventEmitterOptions {
 }
 
 /** How a worker reports to the recorder. `emit` never blocks; events reach the stream in emit order. */
-export interface RunEventEmitter {
+export interface RunEventWriter {
   /** Buffers the event; it is XADDed with the next flush. */
   emit(event: RunEvent): void;
   /** Writes every buffered event (one pipeline per batch). Rejects if Redis refused some; those stay buffered, in order. */
@@ -31,7 +31,7 @@ export interface RunEventEmitter {
  * Flushes never overlap, so entries land in emit order; an entry Redis refused is retried (before newer ones) on the
  * next flush, so an event can reach the stream twice but never zero times, which the recorder's idempotent writes absorb.
  */
-export function createEventEmitter(redis: Redis, prefix: string, opts: EventEmitterOptions = {}): RunEventEmitter {
+export function createEventWriter(redis: Redis, prefix: string, opts: EventWriterOptions = {}): RunEventWriter {
   const key = eventStreamKey(prefix);
   const flushEveryMs = opts.flushEveryMs ?? 100;
   const maxBatch = opts.maxBatch ?? 200;

@@ -16,8 +16,8 @@ import { benchPickup, type PickupResult } from './bench-pickup';
 import { benchStatus, type StatusSample } from './bench-status';
 import { machineInfo, median, quantile } from './bench-stats';
 import { benchSubmitOnce, type SubmitSample } from './bench-submit';
-import { runMain, UsageError } from './cli-util';
-import { connectRedis } from './connect';
+import { runMain, UsageError } from '@ablate/cli';
+import { connectRedis } from '../connect';
 
 const USAGE = `usage: pnpm bench:orchestrator [--only submit,status,ingest,pickup,overhead] [--json] [--json-file out.json]
   [--reps 5] [--side 10] [--ingest-rows 200000] [--pickup-jobs 200] [--pickup-gap-ms 20]

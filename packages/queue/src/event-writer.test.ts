@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { Redis } from 'ioredis';
-import { createEventEmitter } from './event-emitter';
+import { createEventWriter } from './event-writer';
 import { eventStreamKey } from './names';
 import { decodeEvent, type MetricsEvent } from './run-event';
-import { deleteKeys, newRedis, testPrefix } from './test-utils/redis';
+import { deleteKeys, newRedis, testPrefix } from '@ablate/test-utils';
 
 let redis: Redis;
 let prefix: string;
@@ -29,10 +29,10 @@ async function readAll(): Promise<MetricsEvent[]> {
   return entries.map(([id, fields]) => decodeEvent(fields, id) as MetricsEvent);
 }
 
-describe('createEventEmitter', () => {
+describe('createEventWriter', () => {
   it('delivers every event in order exactly once, with few round trips', async () => {
     const pipeline = jest.spyOn(redis, 'pipeline');
-    const em = createEventEmitter(redis, prefix, { maxBatch: 100, flushEveryMs: 50 });
+    const em = createEventWriter(redis, prefix, { maxBatch: 100, flushEveryMs: 50 });
     for (let i = 0; i < 1000; i++) em.emit(metrics(i));
     await em.close();
     expect(em.pending).toBe(0);
@@ -45,7 +45,7 @@ describe('createEventEmitter', () => {
   });
 
   it('flushes on its timer without being asked', async () => {
-    const em = createEventEmitter(redis, prefix, { flushEveryMs: 20 });
+    const em = createEventWriter(redis, prefix, { flushEveryMs: 20 });
     em.emit(metrics(0));
     em.emit(metrics(1));
     expect(await redis.xlen(eventStreamKey(prefix))).toBe(0);
@@ -57,7 +57,7 @@ describe('createEventEmitter', () => {
   it('keeps events Redis refused and writes them, still in order, on the next flush', async () => {
     await redis.set(eventStreamKey(prefix), 'not a stream'); // XADD → WRONGTYPE
     const errors: unknown[] = [];
-    const em = createEventEmitter(redis, prefix, { maxBatch: 4, flushEveryMs: 10_000, onError: (e) => errors.push(e) });
+    const em = createEventWriter(redis, prefix, { maxBatch: 4, flushEveryMs: 10_000, onError: (e) => errors.push(e) });
     for (let i = 0; i < 10; i++) em.emit(metrics(i));
     await expect(em.flush()).rejects.toThrow(/WRONGTYPE/);
     expect(em.pending).toBe(10);

@@ -1,13 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import type { Redis } from 'ioredis';
-import { createEventEmitter, decodeEvent, encodeEvent, eventStreamKey, RECORDER_GROUP, type MetricsEvent, type RunEvent } from '@ablate/queue';
-import { applyEvents } from './apply-events';
-import { openStore, type Store } from './open-store';
+import { createEventWriter, decodeEvent, encodeEvent, eventStreamKey, RECORDER_GROUP, type MetricsEvent, type RunEvent } from '@ablate/queue';
+import { applyEvents, getRun, openStore, type Store } from '@ablate/store';
+import { captureLog, deleteKeys, newRedis, scriptedRun, tempDir, testPrefix } from '@ablate/test-utils';
 import { createRecorder, type Recorder } from './recorder';
-import { getRun } from './runs';
 import { entriesOfRead } from './stream-replies';
-import { captureLog, deleteKeys, newRedis, scriptedRun, seedSweep, tempDir, testPrefix } from './test-utils/fixtures';
+import { seedSweep } from './test-utils/fixtures';
 
 let redis: Redis; // commands and emitter
 let reader: Redis; // the recorder's own connection (XREADGROUP BLOCK holds it)
@@ -50,7 +49,7 @@ function metricEvents(n: number, perEvent: number): MetricsEvent[] {
 }
 
 async function emitAll(events: readonly RunEvent[]): Promise<void> {
-  const em = createEventEmitter(redis, prefix, { maxBatch: 100 });
+  const em = createEventWriter(redis, prefix, { maxBatch: 100 });
   for (const e of events) em.emit(e);
   await em.close();
 }

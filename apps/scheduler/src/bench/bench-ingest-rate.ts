@@ -3,8 +3,9 @@
  * emitter (10 rows per event, as the trainer reports), then the recorder drains them into a fresh SQLite file
  * (XREADGROUP, decode + validate, one transaction per 1,000 entries, XACK) and only the drain is timed.
  */
-import { createEventEmitter, eventStreamKey, type MetricsEvent } from '@ablate/queue';
-import { createRecorder, insertRuns, openStore, upsertSweep } from '@ablate/store';
+import { createEventWriter, eventStreamKey, type MetricsEvent } from '@ablate/queue';
+import { createRecorder } from '@ablate/recorder';
+import { insertRuns, openStore, upsertSweep } from '@ablate/store';
 import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -37,7 +38,7 @@ export async function benchIngestOnce(opts: { redis: Redis; reader: Redis; rows:
     insertRuns(store, 'bench', runIds.map((id, i) => ({ id, idx: i, label: `seed=${i}`, variant: { seed: i }, config: {} })));
 
     const p0 = performance.now();
-    const em = createEventEmitter(opts.redis, prefix, { maxBatch: 1000 });
+    const em = createEventWriter(opts.redis, prefix, { maxBatch: 1000 });
     let events = 0;
     for (let written = 0, step = 0; written < opts.rows; step += 10) {
       for (const runId of runIds) {

@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { deletePrefixKeys } from './bench-stats';
-import { submitSweep } from './submit-sweep';
+import { submitSweep } from '../submit-sweep';
 
 export interface SubmitSample {
   runs: number;

@@ -1,0 +1,2 @@
+export { createRecorder } from './recorder';
+export type { Recorder, RecorderLog, RecorderOptions, RecorderStats } from './recorder';

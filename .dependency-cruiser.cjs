@@ -37,7 +37,7 @@ module.exports = {
     },
     {
       name: 'store-not-redis',
-      comment: 'The store is SQLite only: reading the event stream is @ablate/recorder\'s.',
+      comment: "The store is SQLite only: reading the event stream is @ablate/recorder's.",
       severity: 'error',
       from: { path: '^packages/store/' },
       to: { path: [pkg('queue'), pkg('recorder'), '(^|/)node_modules/ioredis/|^ioredis$'] },

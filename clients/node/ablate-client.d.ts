@@ -1,4 +1,6 @@
-export interface InitOptions { handleSigterm?: boolean }
+export interface InitOptions {
+  handleSigterm?: boolean;
+}
 export declare class Run {
   constructor(env?: NodeJS.ProcessEnv, opts?: InitOptions);
   readonly runId: string;

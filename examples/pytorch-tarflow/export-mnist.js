@@ -34,7 +34,10 @@ if (!outDir) {
 }
 const { train, test } = loadDataset({ source: 'mnist-embedded', testFraction: Number(f), splitSeed: Number(s) });
 fs.mkdirSync(outDir, { recursive: true });
-for (const [name, ds] of [['train', train], ['test', test]]) {
+for (const [name, ds] of [
+  ['train', train],
+  ['test', test],
+]) {
   const file = path.join(outDir, `mnist-${f}-${s}-${name}.bin`);
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, encode(ds));

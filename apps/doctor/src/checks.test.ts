@@ -46,7 +46,11 @@ describe('doctor checks', () => {
   });
 
   it("webgpu: lists Dawn's adapters, or says exactly why there is none", () => {
-    expect(checkWebgpu({ ...process.env, DAWNNODE_BACKEND: 'null' })).toMatchObject({ ok: true, required: false, detail: expect.stringMatching(/^Dawn adapters 0: Null backend \(null\); adapter 0: vendor/) });
+    expect(checkWebgpu({ ...process.env, DAWNNODE_BACKEND: 'null' })).toMatchObject({
+      ok: true,
+      required: false,
+      detail: expect.stringMatching(/^Dawn adapters 0: Null backend \(null\); adapter 0: vendor/),
+    });
     const real = checkWebgpu(process.env);
     expect(real.required).toBe(false);
     if (!real.ok) {

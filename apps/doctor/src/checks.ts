@@ -16,7 +16,6 @@ export interface Check {
   extra?: Record<string, unknown>;
 }
 
-
 export function checkNode(version = process.versions.node): Check {
   const major = Number(version.split('.')[0]);
   const ok = major >= 20;
@@ -53,9 +52,16 @@ export function checkWebgpu(env: NodeJS.ProcessEnv): Check {
     const names = probe.adapters.map((a) => a.name);
     const twins = names.some((n, i) => names.findIndex((m) => m.includes(n)) !== i);
     const layer = deviceLayerDir(env);
-    const note = !twins ? '' : layer ? `; identical names: --gpus uses the device-index layer (${layer})` : '; identical names: --gpus beyond the first needs the device-index layer';
+    const note = !twins
+      ? ''
+      : layer
+        ? `; identical names: --gpus uses the device-index layer (${layer})`
+        : '; identical names: --gpus beyond the first needs the device-index layer';
     return {
-      name: 'webgpu', ok: !twins || layer !== null, required: false, detail: `Dawn adapters ${list}${first}${note}`,
+      name: 'webgpu',
+      ok: !twins || layer !== null,
+      required: false,
+      detail: `Dawn adapters ${list}${first}${note}`,
       ...(twins && layer === null ? { fix: 'bash packages/backend/vk-layer/build.sh' } : {}),
       extra: { adapters: probe.adapters, first: f, deviceLayer: layer },
     };
@@ -73,9 +79,22 @@ export async function checkRedis(url: string, timeoutMs = 2000): Promise<Check> 
   try {
     options = redisOptionsFromUrl(url);
   } catch (err: unknown) {
-    return { name: 'redis', ok: false, required: true, detail: err instanceof Error ? err.message : String(err), fix: 'set REDIS_URL to redis://[user:password@]host[:port][/db] or rediss://…' };
+    return {
+      name: 'redis',
+      ok: false,
+      required: true,
+      detail: err instanceof Error ? err.message : String(err),
+      fix: 'set REDIS_URL to redis://[user:password@]host[:port][/db] or rediss://…',
+    };
   }
-  const redis = new Redis({ ...options, lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const redis = new Redis({
+    ...options,
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   redis.on('error', () => undefined); // reported below
   try {
     await redis.connect();
@@ -97,7 +116,6 @@ export async function checkRedis(url: string, timeoutMs = 2000): Promise<Check> 
   }
 }
 
-
 export function checkSqlitePath(dbPath: string): Check {
   const abs = path.resolve(dbPath);
   const dir = path.dirname(abs);
@@ -106,7 +124,13 @@ export function checkSqlitePath(dbPath: string): Check {
       accessSync(abs, constants.R_OK | constants.W_OK);
       return { name: 'sqlite', ok: true, required: false, detail: `${abs} (exists)` };
     } catch {
-      return { name: 'sqlite', ok: false, required: true, detail: `${abs} exists but is not readable and writable`, fix: `fix the permissions of ${abs} or set SWEEP_DB` };
+      return {
+        name: 'sqlite',
+        ok: false,
+        required: true,
+        detail: `${abs} exists but is not readable and writable`,
+        fix: `fix the permissions of ${abs} or set SWEEP_DB`,
+      };
     }
   }
   let probe = dir;

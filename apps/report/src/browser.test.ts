@@ -17,7 +17,10 @@ describe('the report in a real browser (headless Chromium)', () => {
     expect(runReport(['grid', '--out', out], { SWEEP_DB: f.db }).code).toBe(0); // by sweep id this time
     const file = path.join(out, 'prior-grid.html');
 
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    });
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       const problems: string[] = [];
@@ -31,7 +34,13 @@ describe('the report in a real browser (headless Chromium)', () => {
       await page.goto(`file://${file}`, { waitUntil: 'load' });
 
       // Every image decoded to real pixels.
-      const images = await page.$$eval('img', (els) => els.map((e) => ({ alt: e.getAttribute('alt') ?? '', ok: (e as HTMLImageElement).complete && (e as HTMLImageElement).naturalWidth > 0, w: e.getBoundingClientRect().width })));
+      const images = await page.$$eval('img', (els) =>
+        els.map((e) => ({
+          alt: e.getAttribute('alt') ?? '',
+          ok: (e as HTMLImageElement).complete && (e as HTMLImageElement).naturalWidth > 0,
+          w: e.getBoundingClientRect().width,
+        })),
+      );
       expect(images).toHaveLength(7);
       for (const img of images) expect({ alt: img.alt, ok: img.ok, visible: img.w > 0 }).toEqual({ alt: img.alt, ok: true, visible: true });
 
@@ -40,7 +49,12 @@ describe('the report in a real browser (headless Chromium)', () => {
         els.map((e) => {
           const svg = e.querySelector('svg');
           const box = svg?.getBoundingClientRect();
-          return { label: e.getAttribute('aria-label') ?? '', width: box?.width ?? 0, height: box?.height ?? 0, marks: svg?.querySelectorAll('[aria-roledescription="line mark"], [aria-roledescription="rect mark"]').length ?? 0 };
+          return {
+            label: e.getAttribute('aria-label') ?? '',
+            width: box?.width ?? 0,
+            height: box?.height ?? 0,
+            marks: svg?.querySelectorAll('[aria-roledescription="line mark"], [aria-roledescription="rect mark"]').length ?? 0,
+          };
         }),
       );
       expect(charts).toHaveLength(4 + 3);
@@ -69,7 +83,10 @@ describe('the report in a real browser (headless Chromium)', () => {
     const f = seededSweep();
     const out = path.join(f.dir, 'out');
     expect(runReport(['prior-seeds', '--out', out], { SWEEP_DB: f.db }).code).toBe(0);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    });
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       const problems: string[] = [];

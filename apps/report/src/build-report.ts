@@ -38,7 +38,12 @@ export async function buildReport(store: Store, sweepRef: string, opts: { comman
       return null;
     }
   };
-  const pick: Record<SweepChartDef['key'], (r: RunReport) => Point[]> = { muNorm: (r) => r.muNorm, loss: (r) => r.loss, nll: (r) => r.evalNll, consistency: (r) => r.classConsistency };
+  const pick: Record<SweepChartDef['key'], (r: RunReport) => Point[]> = {
+    muNorm: (r) => r.muNorm,
+    loss: (r) => r.loss,
+    nll: (r) => r.evalNll,
+    consistency: (r) => r.classConsistency,
+  };
   const chart = (key: SweepChartDef['key'], rows: SeriesRow[]) => {
     const def = SWEEP_CHARTS.find((c) => c.key === key);
     if (def === undefined) throw new Error(`no chart ${key}`);
@@ -56,8 +61,19 @@ export async function buildReport(store: Store, sweepRef: string, opts: { comman
   for (const r of report.runs) {
     if (r.confusion) confusion.set(r.result.runId, await renderSvg(confusionChart({ title: `step ${r.confusion.step}`, matrix: r.confusion.matrix })));
   }
-  const generic = await genericMetricCharts(store, report.runs.map((r) => ({ runId: r.result.runId, label: r.result.label })));
-  const page = buildPage({ report, image, charts: { muNorm, loss, nll, consistency }, seed, confusion, generatedAt: opts.now ?? new Date(), command: opts.command });
+  const generic = await genericMetricCharts(
+    store,
+    report.runs.map((r) => ({ runId: r.result.runId, label: r.result.label })),
+  );
+  const page = buildPage({
+    report,
+    image,
+    charts: { muNorm, loss, nll, consistency },
+    seed,
+    confusion,
+    generatedAt: opts.now ?? new Date(),
+    command: opts.command,
+  });
   const html = withGenericMetrics(page, genericMetricsSection(generic)); // metrics of a sweep's own program
   return { html, sweepId: report.sweep.id, sweepName: report.sweep.name, runs: report.runs.length, missingImages };
 }
@@ -84,7 +100,7 @@ async function seedCharts(report: SweepReport): Promise<{ dots: { metric: string
     mu_norm: ['‖μ‖ (mean over classes), mean over seeds ± 95% CI', '‖μ‖', true],
     loss: ['Training loss (NLL, nats/dim), mean over seeds ± 95% CI', 'nats/dim', false],
     'eval/nll': ['Held-out NLL (nats/dim), mean over seeds ± 95% CI', 'nats/dim', false],
-    'eval/consistency/raw/t1.0': ['Class-consistency of raw samples (T = 1, judges\' mean), mean over seeds ± 95% CI', 'share labelled as sampled', true],
+    'eval/consistency/raw/t1.0': ["Class-consistency of raw samples (T = 1, judges' mean), mean over seeds ± 95% CI", 'share labelled as sampled', true],
   };
   const bands: { metric: string; svg: string }[] = [];
   for (const [metric, points] of Object.entries(stats.bands)) {

@@ -17,10 +17,29 @@ function withSecondSweep(): ReturnType<typeof seededSweep> {
   const acc: Record<string, number> = { zero: 0.81, randn: 0.9, data: 0.7 };
   upsertSweep(store, { id: 'torch', name: 'prior-torch', file: 'sweeps/prior-torch.yaml', spec: {} }, 1_790_000_000_000);
   const inits = Object.keys(acc);
-  attachRuns(store, 'torch', inits.map((init, idx) => ({ id: `t-${init}`, idx, label: `mu_init=${init}`, variant: { prior: { mu_init: init } }, config: { program: { argv: ['python3'], cwd: '/' }, config: { prior: { mu_init: init } } } })), 1_790_000_000_000);
+  attachRuns(
+    store,
+    'torch',
+    inits.map((init, idx) => ({
+      id: `t-${init}`,
+      idx,
+      label: `mu_init=${init}`,
+      variant: { prior: { mu_init: init } },
+      config: { program: { argv: ['python3'], cwd: '/' }, config: { prior: { mu_init: init } } },
+    })),
+    1_790_000_000_000,
+  );
   const events: RunEvent[] = inits.flatMap((init): RunEvent[] => [
     { kind: 'run-started', runId: `t-${init}`, attempt: 1, host: 'h', workerId: 'w', backend: 'program', device: 'python3', resumeFrom: null, at: 1 },
-    { kind: 'metrics', runId: `t-${init}`, rows: [{ step: 50, name: 'eval/accuracy', value: 0.5 }, { step: 100, name: 'eval/accuracy', value: acc[init] ?? 0 }, { step: 100, name: 'eval/nll', value: 0.4 }] },
+    {
+      kind: 'metrics',
+      runId: `t-${init}`,
+      rows: [
+        { step: 50, name: 'eval/accuracy', value: 0.5 },
+        { step: 100, name: 'eval/accuracy', value: acc[init] ?? 0 },
+        { step: 100, name: 'eval/nll', value: 0.4 },
+      ],
+    },
     { kind: 'mu-norms', runId: `t-${init}`, step: 100, norms: [3, 5] },
     { kind: 'run-finished', runId: `t-${init}`, status: 'succeeded', finalStep: 100, elapsedMs: 10, at: 2 },
   ]);
@@ -49,7 +68,11 @@ describe('pnpm report --compare', () => {
       expect(s?.n).toBe(4);
       expect(s?.min).toBeCloseTo(0.85 + Math.sin(4.2) * 0.02 + 0.002, 10);
       expect(s?.max).toBeCloseTo(0.85 + Math.sin(2.1) * 0.02 + 0.001, 10);
-      expect(c.pairs.map((p) => placeAgainstSeeds(p.a.finals['eval/accuracy'], p.bSeeds['eval/accuracy'] ?? { n: 0, min: null, max: null }))).toEqual(['within', 'above', 'below']);
+      expect(c.pairs.map((p) => placeAgainstSeeds(p.a.finals['eval/accuracy'], p.bSeeds['eval/accuracy'] ?? { n: 0, min: null, max: null }))).toEqual([
+        'within',
+        'above',
+        'below',
+      ]);
     } finally {
       store.close();
     }

@@ -1,5 +1,14 @@
 import { summarize, type Summary } from '@ablate/stats';
-import { findSweepId, getSweep, metricSeriesOfRuns, muNormSeriesOfRuns, runResultsBySweep, type MetricPoint, type RunResultRow, type Store } from '@ablate/store';
+import {
+  findSweepId,
+  getSweep,
+  metricSeriesOfRuns,
+  muNormSeriesOfRuns,
+  runResultsBySweep,
+  type MetricPoint,
+  type RunResultRow,
+  type Store,
+} from '@ablate/store';
 import { lineChart, renderSvg } from './charts';
 import { escapeHtml, STYLE } from './html';
 
@@ -61,7 +70,14 @@ function seedOf(r: RunResultRow): number {
 function loadRuns(store: Store, sweepId: string): ComparedRun[] {
   const rows = runResultsBySweep(store, sweepId).filter((r) => r.status === 'succeeded');
   const ids = rows.map((r) => r.runId);
-  const points: MetricPoint[] = [...metricSeriesOfRuns(store, ids, COMPARED_METRICS.map((m) => m.name).filter((n) => n !== 'mu_norm')), ...muNormSeriesOfRuns(store, ids)];
+  const points: MetricPoint[] = [
+    ...metricSeriesOfRuns(
+      store,
+      ids,
+      COMPARED_METRICS.map((m) => m.name).filter((n) => n !== 'mu_norm'),
+    ),
+    ...muNormSeriesOfRuns(store, ids),
+  ];
   const byRun = new Map<string, MetricPoint[]>();
   for (const p of points) byRun.set(p.runId, [...(byRun.get(p.runId) ?? []), p]);
   return rows.map((row) => {
@@ -109,15 +125,29 @@ export function placeAgainstSeeds(v: number | undefined, s: { n: number; min: nu
 }
 
 function pairTable(c: Comparison): string {
-  const head = ['run', 'metric', c.a.name, `${c.b.name} (same seed)`, 'difference', `${c.b.name} over its seeds: mean [95% CI] (min–max)`, `${c.a.name} vs those seeds`];
+  const head = [
+    'run',
+    'metric',
+    c.a.name,
+    `${c.b.name} (same seed)`,
+    'difference',
+    `${c.b.name} over its seeds: mean [95% CI] (min–max)`,
+    `${c.a.name} vs those seeds`,
+  ];
   const rows = c.pairs.flatMap((p) =>
     COMPARED_METRICS.map((m, i) => {
       const a = p.a.finals[m.name];
       const b = p.b?.finals[m.name];
       const s = p.bSeeds[m.name] ?? { n: 0, mean: null, sd: null, ciLow: null, ciHigh: null, min: null, max: null };
       const diff = a !== undefined && b !== undefined ? a - b : null;
-      const diffText = diff === null ? '–' : m.percent ? `${diff >= 0 ? '+' : ''}${(diff * 100).toFixed(m.digits)} pt` : `${diff >= 0 ? '+' : ''}${diff.toFixed(m.digits)}`;
-      const seeds = s.n === 0 ? '–' : s.n === 1 ? `${show(m, s.mean)} (1 seed)` : `${show(m, s.mean)} [${show(m, s.ciLow)}, ${show(m, s.ciHigh)}] (${show(m, s.min)}–${show(m, s.max)}, n = ${s.n})`;
+      const diffText =
+        diff === null ? '–' : m.percent ? `${diff >= 0 ? '+' : ''}${(diff * 100).toFixed(m.digits)} pt` : `${diff >= 0 ? '+' : ''}${diff.toFixed(m.digits)}`;
+      const seeds =
+        s.n === 0
+          ? '–'
+          : s.n === 1
+            ? `${show(m, s.mean)} (1 seed)`
+            : `${show(m, s.mean)} [${show(m, s.ciLow)}, ${show(m, s.ciHigh)}] (${show(m, s.min)}–${show(m, s.max)}, n = ${s.n})`;
       const first = i === 0 ? `<td class="variant" rowspan="${COMPARED_METRICS.length}">${escapeHtml(p.label)}<br><small>seed ${p.seed}</small></td>` : '';
       return `<tr>${first}<td>${escapeHtml(m.title)}</td><td>${show(m, a)}</td><td>${p.b ? show(m, b) : 'no run'}</td><td>${diffText}</td><td>${seeds}</td><td>${placeAgainstSeeds(a, s)}</td></tr>`;
     }),
@@ -135,7 +165,17 @@ async function pairCharts(c: Comparison): Promise<string> {
         ...(p.b?.series[curve.name] ?? []).map((pt) => ({ variant: c.b.name, ...pt })),
       ];
       if (rows.length === 0) continue;
-      const svg = await renderSvg(lineChart({ title: `${p.label}, seed ${p.seed}: ${curve.title}`, yTitle: curve.title, rows, variants: names, width: 300, height: 170, points: curve.name !== 'mu_norm' }));
+      const svg = await renderSvg(
+        lineChart({
+          title: `${p.label}, seed ${p.seed}: ${curve.title}`,
+          yTitle: curve.title,
+          rows,
+          variants: names,
+          width: 300,
+          height: 170,
+          points: curve.name !== 'mu_norm',
+        }),
+      );
       cells.push(`<div class="chart" role="img" aria-label="${escapeHtml(`${curve.title}, ${p.label}`)}">${svg}</div>`);
     }
   }

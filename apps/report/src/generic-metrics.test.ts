@@ -14,7 +14,13 @@ function programSweep(extraNames: number): { dir: string; db: string; store: Sto
   const db = path.join(dir, 'ablate.db');
   const store = openStore(db);
   upsertSweep(store, { id: 'prog', name: 'prog', file: 'prog.yaml', spec: {} }, T0);
-  const runs = [0, 1].map((i) => ({ id: `r-${i}`, idx: i, label: `lr=${i}`, variant: { lr: i }, config: { program: { argv: ['x'], cwd: '/' }, config: { lr: i } } }));
+  const runs = [0, 1].map((i) => ({
+    id: `r-${i}`,
+    idx: i,
+    label: `lr=${i}`,
+    variant: { lr: i },
+    config: { program: { argv: ['x'], cwd: '/' }, config: { lr: i } },
+  }));
   attachRuns(store, 'prog', runs, T0);
   for (const r of runs) {
     applyEvents(store, [

@@ -28,7 +28,19 @@ function duration(ms: number | null): string {
 }
 
 function resultsTable(report: SweepReport): string {
-  const head = ['run', 'status', 'steps', 'NLL (nats/dim)', 'bits/8-bit pixel †', 'flow accuracy', 'class-consistency (raw, T = 1)', '‖μ‖ init', '‖μ‖ end', 'wall time', 'backend'];
+  const head = [
+    'run',
+    'status',
+    'steps',
+    'NLL (nats/dim)',
+    'bits/8-bit pixel †',
+    'flow accuracy',
+    'class-consistency (raw, T = 1)',
+    '‖μ‖ init',
+    '‖μ‖ end',
+    'wall time',
+    'backend',
+  ];
   const rows = report.runs.map(({ result: r }) => {
     const cells = [
       `<td class="variant">${escapeHtml(r.label)}</td>`,
@@ -116,7 +128,10 @@ function ciText(name: string, mean: number | null, lo: number | null, hi: number
 /** The judges and which consistency figure the report leads with, and why. */
 function judgesNote(report: SweepReport): string {
   const j = report.stats.judges;
-  const list = j.length === 0 ? 'no judge accuracy recorded' : j.map((x) => `<b>${escapeHtml(x.name)}</b> ${escapeHtml(formatMetric('accuracy', x.accuracy))} on held-out digits`).join(', ');
+  const list =
+    j.length === 0
+      ? 'no judge accuracy recorded'
+      : j.map((x) => `<b>${escapeHtml(x.name)}</b> ${escapeHtml(formatMetric('accuracy', x.accuracy))} on held-out digits`).join(', ');
   return `<p class="note">Judges (digit classifiers that label the generated samples): ${list}. The figure this report leads with is
 the <b>judges' mean class-consistency of raw samples</b> (no denoising) at T = 1: held-out accuracy does not validate a judge on
 generated digits (two CNNs of similar held-out accuracy can score the same samples many points apart), so no single judge's number
@@ -154,7 +169,8 @@ function seedSections(inputs: PageInputs): string {
             : c.verdict === 'too few pairs'
               ? `<span class="verdict none">too few paired seeds (n = ${c.nPairs})</span>`
               : `<span class="verdict none">no difference detected with n = ${c.nPairs} seeds (smallest detectable ≈ ${escapeHtml(formatDiff(m.name, c.minDetectableDiff, 4).replace(/^[+−±]/, ''))})</span>`;
-        const ci = c.ciLow === null || c.ciHigh === null ? '–' : `[${escapeHtml(formatDiff(m.name, c.ciLow, 4))}, ${escapeHtml(formatDiff(m.name, c.ciHigh, 4))}]`;
+        const ci =
+          c.ciLow === null || c.ciHigh === null ? '–' : `[${escapeHtml(formatDiff(m.name, c.ciLow, 4))}, ${escapeHtml(formatDiff(m.name, c.ciHigh, 4))}]`;
         return [
           `<tr${i === 0 ? ' class="group-start"' : ''}><td class="variant">${escapeHtml(label(v))}</td><td class="variant">${escapeHtml(metricTitle(m.name))}</td><td>${escapeHtml(formatDiff(m.name, c.meanDiff, 4))}</td><td>${ci}</td><td>${c.pValue === null ? '–' : c.pValue < 0.001 ? '&lt; 0.001' : c.pValue.toFixed(3)}</td><td>${c.nPairs}</td><td class="variant">${verdict}</td></tr>`,
         ];
@@ -194,7 +210,8 @@ export function buildPage(inputs: PageInputs): string {
     .filter(([k, n]) => k !== 'total' && n > 0)
     .map(([k, n]) => `${n} ${k}`)
     .join(', ');
-  const axesText = report.axes.length === 0 ? 'nothing (one run)' : report.axes.map((a) => `<code>${escapeHtml(a.key)}</code> (${a.values.length})`).join(' × ');
+  const axesText =
+    report.axes.length === 0 ? 'nothing (one run)' : report.axes.map((a) => `<code>${escapeHtml(a.key)}</code> (${a.values.length})`).join(' × ');
   const chart = (svg: string | null, label: string) => (svg === null ? '' : `<div class="chart" role="img" aria-label="${escapeHtml(label)}">${svg}</div>`);
   return `<!doctype html>
 <html lang="en">
@@ -239,7 +256,9 @@ ${variantGrid(report, (r) => imageCell(inputs, r, 'mu', 'prior means'))}
 <p class="note">Rows: the class a sample was drawn from; columns: the digit classifier's label; cells: sample counts, shaded by row share. Off-diagonal mass is mode mixing.</p>
 ${variantGrid(report, (r) => {
   const svg = inputs.confusion.get(r.result.runId);
-  return svg ? `<div class="chart" role="img" aria-label="${escapeHtml(`confusion matrix, ${r.result.label}`)}">${svg}</div>` : '<div class="missing">no confusion matrix recorded</div>';
+  return svg
+    ? `<div class="chart" role="img" aria-label="${escapeHtml(`confusion matrix, ${r.result.label}`)}">${svg}</div>`
+    : '<div class="missing">no confusion matrix recorded</div>';
 })}
 </body>
 </html>

@@ -10,7 +10,11 @@ import {
   runStatusCounts,
   variantComparisonsBySweep,
   variantResultsBySweep,
-  type RunResultRow, type Store, type SweepRow, type VariantComparisonRow, type VariantResultRow,
+  type RunResultRow,
+  type Store,
+  type SweepRow,
+  type VariantComparisonRow,
+  type VariantResultRow,
 } from '@ablate/store';
 import { summarize } from '@ablate/stats';
 
@@ -178,5 +182,14 @@ function seedStats(store: Store, sweepId: string, results: RunResultRow[], serie
       bands[metric] = out;
     }
   }
-  return { seeded, variants, labels, baseline: comparisons[0]?.baselineGroup ?? (seeded ? (variants[0] ?? null) : null), results: vr, comparisons, judges, bands };
+  return {
+    seeded,
+    variants,
+    labels,
+    baseline: comparisons[0]?.baselineGroup ?? (seeded ? (variants[0] ?? null) : null),
+    results: vr,
+    comparisons,
+    judges,
+    bands,
+  };
 }

@@ -19,7 +19,11 @@ same swept values and seed (say a PyTorch program's sweep and the built-in tfjs 
 over its seeds: <dir>/<sweep>-vs-<other>.html.`;
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string', default: 'reports' }, compare: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { out: { type: 'string', default: 'reports' }, compare: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -32,7 +36,9 @@ async function main(argv: string[]): Promise<number> {
   const store = openStore(dbPath, { readonly: true });
   try {
     if (values.compare !== undefined) return await writeComparison(store, dbPath, sweepRef, values.compare, values.out);
-    const built = await buildReport(store, sweepRef, { command: `pnpm report ${[sweepRef, ...(values.out === 'reports' ? [] : ['--out', values.out])].join(' ')}` });
+    const built = await buildReport(store, sweepRef, {
+      command: `pnpm report ${[sweepRef, ...(values.out === 'reports' ? [] : ['--out', values.out])].join(' ')}`,
+    });
     if (built === null) {
       const known = (store.sqlite.prepare('SELECT name FROM sweeps ORDER BY created_at').all() as { name: string }[]).map((r) => r.name);
       throw new UsageError(`no sweep "${sweepRef}" in ${dbPath}${known.length ? ` (sweeps there: ${known.join(', ')})` : ' (it has no sweeps yet)'}`);

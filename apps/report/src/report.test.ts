@@ -15,7 +15,15 @@ describe('pnpm report', () => {
     const file = path.join(out, 'prior-grid.html');
     expect(readdirSync(out)).toEqual(['prior-grid.html']); // no temporary left behind
     const html = readFileSync(file, 'utf8');
-    expect(JSON.parse(r.stdout.trim().split('\n').filter((l) => l.includes('report written')).at(-1) ?? '{}')).toMatchObject({ file, runs: 4 });
+    expect(
+      JSON.parse(
+        r.stdout
+          .trim()
+          .split('\n')
+          .filter((l) => l.includes('report written'))
+          .at(-1) ?? '{}',
+      ),
+    ).toMatchObject({ file, runs: 4 });
 
     // Self-contained: no script, nothing fetched from anywhere (the only URLs are SVG namespace declarations).
     expect(html).not.toMatch(/<script/i);
@@ -52,7 +60,12 @@ describe('pnpm report', () => {
     // One line per variant in the ‖μ‖ chart: vega draws each series as its own path in the line mark's group.
     const mu = html.slice(html.indexOf('aria-label="‖μ‖ over training'), html.indexOf('<h2>Loss curves'));
     const lines = mu.match(/<path aria-label="[^"]*variant: ([^"]+)" role="graphics-symbol" aria-roledescription="line mark"/g) ?? [];
-    expect(lines.map((l) => /variant: ([^"]+)"/.exec(l)?.[1])).toEqual(['mu_init=zero lr_scale=1', 'mu_init=zero lr_scale=0.1', 'mu_init=randn mu_std=1 lr_scale=1', 'mu_init=randn mu_std=1 lr_scale=0.1']);
+    expect(lines.map((l) => /variant: ([^"]+)"/.exec(l)?.[1])).toEqual([
+      'mu_init=zero lr_scale=1',
+      'mu_init=zero lr_scale=0.1',
+      'mu_init=randn mu_std=1 lr_scale=1',
+      'mu_init=randn mu_std=1 lr_scale=0.1',
+    ]);
     // The user's text is escaped.
     expect(html).toContain('μ init × prior lr scale &lt;test&gt;');
   });
@@ -100,9 +113,12 @@ describe('pnpm report', () => {
     expect(row('mu_init=randn', 'Flow accuracy (one pass, held-out digits)')).toContain('+5.2 pt');
     expect(row('mu_init=randn', 'Flow accuracy (one pass, held-out digits)')).toContain('<span class="verdict higher">higher</span>');
     // data − zero consistency: ±1 point alternating → mean 0, not detectable with 4 pairs.
-    expect(row('mu_init=data', 'Class-consistency, raw samples, T = 1.0, judges’ mean')).toMatch(/no difference detected with n = 4 seeds \(smallest detectable ≈ \d+\.\d pt\)/);
+    expect(row('mu_init=data', 'Class-consistency, raw samples, T = 1.0, judges’ mean')).toMatch(
+      /no difference detected with n = 4 seeds \(smallest detectable ≈ \d+\.\d pt\)/,
+    );
     // Curves with bands and one dot-and-interval chart per headline metric present in the data.
-    for (const label of ['mu_norm', 'loss', 'eval/nll', 'eval/consistency/raw/t1.0']) expect(html).toContain(`aria-label="${label} over training, mean and 95% band per variant"`);
+    for (const label of ['mu_norm', 'loss', 'eval/nll', 'eval/consistency/raw/t1.0'])
+      expect(html).toContain(`aria-label="${label} over training, mean and 95% band per variant"`);
     expect(count(html, /per seed, mean and 95% CI per variant"/g)).toBe(9);
   });
 });

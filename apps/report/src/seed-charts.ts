@@ -5,14 +5,29 @@ import type { BandPoint } from './report-data';
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 function colorOf(variants: string[], legend = true) {
-  return { field: 'variant', type: 'nominal' as const, title: 'variant', sort: variants, scale: { domain: variants, scheme: variants.length <= 10 ? 'tableau10' : 'category20' }, legend: legend ? { orient: 'bottom' as const, columns: 2 } : null };
+  return {
+    field: 'variant',
+    type: 'nominal' as const,
+    title: 'variant',
+    sort: variants,
+    scale: { domain: variants, scheme: variants.length <= 10 ? 'tableau10' : 'category20' },
+    legend: legend ? { orient: 'bottom' as const, columns: 2 } : null,
+  };
 }
 
 /**
  * One variant's mean over seeds per step as a line, with its 95% CI as a band (only where the variant has two or more
  * seeds at that step).
  */
-export function bandChart(opts: { title: string; yTitle: string; points: BandPoint[]; variants: string[]; yZero?: boolean; width?: number; height?: number }): TopLevelSpec {
+export function bandChart(opts: {
+  title: string;
+  yTitle: string;
+  points: BandPoint[];
+  variants: string[];
+  yZero?: boolean;
+  width?: number;
+  height?: number;
+}): TopLevelSpec {
   const values = opts.points.map((p) => ({ variant: p.variant, step: p.step, mean: p.mean, lo: p.lo ?? p.mean, hi: p.hi ?? p.mean, n: p.n }));
   const x = { field: 'step', type: 'quantitative' as const, title: 'step', axis: { format: 'd' } };
   return {
@@ -23,7 +38,10 @@ export function bandChart(opts: { title: string; yTitle: string; points: BandPoi
     data: { values },
     encoding: { x, color: colorOf(opts.variants) },
     layer: [
-      { mark: { type: 'area', opacity: 0.18 }, encoding: { y: { field: 'lo', type: 'quantitative', title: opts.yTitle, scale: { zero: opts.yZero ?? false } }, y2: { field: 'hi' } } },
+      {
+        mark: { type: 'area', opacity: 0.18 },
+        encoding: { y: { field: 'lo', type: 'quantitative', title: opts.yTitle, scale: { zero: opts.yZero ?? false } }, y2: { field: 'hi' } },
+      },
       { mark: { type: 'line', strokeWidth: 1.8 }, encoding: { y: { field: 'mean', type: 'quantitative', title: opts.yTitle } } },
     ],
     config: CONFIG,
@@ -43,7 +61,13 @@ export function seedDotChart(opts: {
   percent?: boolean;
   width?: number;
 }): TopLevelSpec {
-  const y = (field: string) => ({ field, type: 'quantitative' as const, title: opts.yTitle, scale: { zero: false }, ...(opts.percent ? { axis: { format: '.0%' } } : {}) });
+  const y = (field: string) => ({
+    field,
+    type: 'quantitative' as const,
+    title: opts.yTitle,
+    scale: { zero: false },
+    ...(opts.percent ? { axis: { format: '.0%' } } : {}),
+  });
   const x = { field: 'variant', type: 'nominal' as const, sort: opts.variants, title: null, axis: { labelAngle: 0, labelLimit: 160 } };
   return {
     $schema: SCHEMA,
@@ -64,7 +88,13 @@ export function seedDotChart(opts: {
       {
         data: { values: opts.seeds },
         mark: { type: 'point', filled: true, size: 26, opacity: 0.75, description: 'seed' },
-        encoding: { x, xOffset: { field: 'seed', type: 'nominal' }, y: y('value'), color: colorOf(opts.variants, false), tooltip: [{ field: 'seed' }, { field: 'value', format: '.4f' }] },
+        encoding: {
+          x,
+          xOffset: { field: 'seed', type: 'nominal' },
+          y: y('value'),
+          color: colorOf(opts.variants, false),
+          tooltip: [{ field: 'seed' }, { field: 'value', format: '.4f' }],
+        },
       },
     ],
     config: CONFIG,

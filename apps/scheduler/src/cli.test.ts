@@ -84,9 +84,16 @@ describe('scheduler commands', () => {
     writeSweep(world, 'edit', testSweep('edit', { steps: 5, values: ['randn'], checkpointEvery: 0 }));
     const again = await run(world, SCRIPTS.sweep, [file, '--detach']);
     expect(again.code).toBe(0);
-    expect(again.output).toContain(`1 run(s) no longer in ${file} left the sweep (their results stay in the runs table); 1 of them, queued or running and in no other sweep, were cancelled`);
+    expect(again.output).toContain(
+      `1 run(s) no longer in ${file} left the sweep (their results stay in the runs table); 1 of them, queued or running and in no other sweep, were cancelled`,
+    );
     expect(sql(world, "SELECT run_id, idx FROM sweep_runs WHERE sweep_id = 'edit'")).toEqual([{ run_id: kept, idx: 0 }]);
-    expect(sql(world, 'SELECT id, status FROM runs ORDER BY id')).toEqual([{ id: dropped, status: 'cancelled' }, { id: kept, status: 'queued' }].sort((a, b) => (a.id ?? '').localeCompare(b.id ?? '')));
+    expect(sql(world, 'SELECT id, status FROM runs ORDER BY id')).toEqual(
+      [
+        { id: dropped, status: 'cancelled' },
+        { id: kept, status: 'queued' },
+      ].sort((a, b) => (a.id ?? '').localeCompare(b.id ?? '')),
+    );
     const queue = new Queue(RUN_QUEUE, { connection: redisOptionsFromUrl(REDIS_URL), prefix: world.prefix });
     expect((await queue.getJobs(['waiting'])).map((j) => j.id)).toEqual([kept]);
     await queue.close();
@@ -104,7 +111,7 @@ describe('scheduler commands', () => {
     const write = await run(world, SCRIPTS.query, ['DELETE FROM runs']);
     expect(write.code).toBe(2);
     expect(write.output).toContain('read-only');
-    const sneaky = await run(world, SCRIPTS.query, ["SELECT 1; DELETE FROM runs"]);
+    const sneaky = await run(world, SCRIPTS.query, ['SELECT 1; DELETE FROM runs']);
     expect(sneaky.code).toBe(2);
     expect(sql<{ n: number }>(world, 'SELECT count(*) AS n FROM runs')[0]?.n).toBe(2);
     const bad = await run(world, SCRIPTS.query, ['SELECT nope FROM runs']);
@@ -114,9 +121,15 @@ describe('scheduler commands', () => {
     expect(runtime.code).toBe(2);
     expect(runtime.output).toBe('SQL error: malformed JSON\n');
     // A runaway statement (a recursive CTE with no end) is stopped at --timeout, with a clear error, exit 2.
-    const runaway = await run(world, SCRIPTS.query, ['WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n', '--timeout', '1']);
+    const runaway = await run(world, SCRIPTS.query, [
+      'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n',
+      '--timeout',
+      '1',
+    ]);
     expect(runaway.code).toBe(2);
-    expect(runaway.output).toBe('query timed out: the statement ran longer than 1 s and was stopped (--timeout 1). Narrow it (a WHERE, a LIMIT; a recursive CTE needs a condition that ends it) or raise --timeout.\n');
+    expect(runaway.output).toBe(
+      'query timed out: the statement ran longer than 1 s and was stopped (--timeout 1). Narrow it (a WHERE, a LIMIT; a recursive CTE needs a condition that ends it) or raise --timeout.\n',
+    );
     const badTimeout = await run(world, SCRIPTS.query, ['SELECT 1', '--timeout', 'soon']);
     expect(badTimeout.code).toBe(2);
     expect(badTimeout.output).toBe('--timeout: expected a number of seconds ≥ 0 (0: no limit), got "soon"\n');
@@ -130,7 +143,10 @@ describe('scheduler commands', () => {
     expect(summary.output).toContain('per variant (2;');
     expect(summary.output).toContain('nothing has started');
     const all = await run(world, SCRIPTS.status, ['smoke', '--all', '--json']);
-    expect((JSON.parse(all.output) as { status: string; step: number }[]).map((r) => [r.status, r.step])).toEqual([['queued', 0], ['queued', 0]]);
+    expect((JSON.parse(all.output) as { status: string; step: number }[]).map((r) => [r.status, r.step])).toEqual([
+      ['queued', 0],
+      ['queued', 0],
+    ]);
     const allText = await run(world, SCRIPTS.status, ['smoke', '--all']);
     expect(allText.output.trim().split('\n')).toHaveLength(3); // header + one line per run
     const status = await run(world, SCRIPTS.status, ['nosuch']);

@@ -11,7 +11,14 @@ import { UsageError } from '@ablate/cli';
  */
 export async function connectRedis(url: string, timeoutMs = 3000): Promise<Redis> {
   const options = redisOptionsFromUrl(url);
-  const probe = new Redis({ ...options, lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const probe = new Redis({
+    ...options,
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   probe.on('error', () => undefined);
   try {
     await probe.connect();

@@ -25,15 +25,21 @@ function processesOf(w: World): number[] {
   return pids;
 }
 
-const lossSteps = (w: World, runId: string) => sql<{ step: number }>(w, "SELECT step FROM metrics WHERE run_id = ? AND name = 'loss' ORDER BY step", runId).map((r) => r.step);
+const lossSteps = (w: World, runId: string) =>
+  sql<{ step: number }>(w, "SELECT step FROM metrics WHERE run_id = ? AND name = 'loss' ORDER BY step", runId).map((r) => r.step);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** Both runs of the world's sweep training on the sweep's two local workers, each past step 10 in SQLite. */
 async function bothRunsTraining(w: World): Promise<string[]> {
-  return waitFor('both runs training on local workers', () => {
-    const ids = sql<{ id: string }>(w, "SELECT id FROM runs WHERE status = 'running'").map((r) => r.id);
-    return ids.length === 2 && ids.every((id) => lossSteps(w, id).length >= 10) && ids;
-  }, 150_000, 100);
+  return waitFor(
+    'both runs training on local workers',
+    () => {
+      const ids = sql<{ id: string }>(w, "SELECT id FROM runs WHERE status = 'running'").map((r) => r.id);
+      return ids.length === 2 && ids.every((id) => lossSteps(w, id).length >= 10) && ids;
+    },
+    150_000,
+    100,
+  );
 }
 
 async function queueCounts(w: World): Promise<Record<string, number>> {
@@ -52,7 +58,10 @@ describe('local workers die with their sweep (real pty, real Redis, real process
     // `script` (util-linux) gives the sweep a real terminal, as a user's shell would: the sweep is its session's leader.
     // Killing `script` closes the terminal's master side: the kernel hangs the terminal up, as when a window closes or
     // an SSH session drops.
-    const terminal = spawn('script', ['-qfec', `exec ${process.execPath} ${SCRIPTS.sweep} ${file} --workers 2`, '/dev/null'], { env: { ...world.env, SHELL: '/bin/sh', LOG_FORMAT: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const terminal = spawn('script', ['-qfec', `exec ${process.execPath} ${SCRIPTS.sweep} ${file} --workers 2`, '/dev/null'], {
+      env: { ...world.env, SHELL: '/bin/sh', LOG_FORMAT: '' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     world.procs.push(terminal);
     let screen = '';
     terminal.stdout?.on('data', (d: Buffer) => void (screen += d.toString('utf8')));

@@ -33,7 +33,10 @@ export interface PreflightResult {
  * train. Rejects with the worker's message when it cannot even pick a backend. Started early, it runs while the
  * sweep connects to Redis.
  */
-export function preflightLocalWorkers(runs: { label: string; config: unknown }[], opts: { backend?: string; env?: NodeJS.ProcessEnv } = {}): Promise<PreflightResult> {
+export function preflightLocalWorkers(
+  runs: { label: string; config: unknown }[],
+  opts: { backend?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<PreflightResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [PREFLIGHT_MAIN], { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
@@ -60,11 +63,22 @@ export function preflightLocalWorkers(runs: { label: string; config: unknown }[]
  * outlive their sweep. Chosen over polling the parent pid (a delay, and pids are reused) and over Linux's
  * PR_SET_PDEATHSIG (native code, and it fires when the parent *thread* that forked exits, not the process).
  */
-export function startLocalWorkers(n: number, opts: { backend?: string; env?: NodeJS.ProcessEnv; logFile?: (i: number) => NodeJS.WritableStream | undefined } = {}): ChildProcess[] {
+export function startLocalWorkers(
+  n: number,
+  opts: { backend?: string; env?: NodeJS.ProcessEnv; logFile?: (i: number) => NodeJS.WritableStream | undefined } = {},
+): ChildProcess[] {
   const gpus = detectGpus();
   return Array.from({ length: n }, (_, i) => {
-    const args = [WORKER_MAIN, ...(gpus[i] === undefined ? ['--concurrency', '1'] : ['--gpus', gpus[i] ?? '0']), ...(opts.backend ? ['--backend', opts.backend] : [])];
-    return spawn(process.execPath, args, { env: { LOG_FORMAT: 'json', ...(opts.env ?? process.env) }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+    const args = [
+      WORKER_MAIN,
+      ...(gpus[i] === undefined ? ['--concurrency', '1'] : ['--gpus', gpus[i] ?? '0']),
+      ...(opts.backend ? ['--backend', opts.backend] : []),
+    ];
+    return spawn(process.execPath, args, {
+      env: { LOG_FORMAT: 'json', ...(opts.env ?? process.env) },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: true,
+    });
   });
 }
 

@@ -37,7 +37,8 @@ function netnsUnavailable(): string | null {
 const UNAVAILABLE = netnsUnavailable();
 if (UNAVAILABLE !== null) process.stderr.write(`multihost.test.ts: skipped: network namespaces are unavailable here (${UNAVAILABLE})\n`);
 
-const inNs = (ns: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess => spawn('ip', ['netns', 'exec', ns, cmd, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+const inNs = (ns: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess =>
+  spawn('ip', ['netns', 'exec', ns, cmd, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 
 let world: World;
 const procs: ChildProcess[] = [];
@@ -74,33 +75,55 @@ afterAll(async () => {
 
 describe('across hosts (network namespaces)', () => {
   const maybe = UNAVAILABLE === null ? it : it.skip;
-  maybe(`Redis in one namespace, two workers in two others over veth: the smoke sweep completes and every metric arrives${UNAVAILABLE === null ? '' : ` (skipped: ${UNAVAILABLE})`}`, async () => {
-    world = createWorld({ REDIS_URL: `redis://127.0.0.1:${PORT}` });
-    track(inNs(NS.redis, 'redis-server', ['--port', String(PORT), '--bind', '127.0.0.1', ...LINKS.map((l) => l.redisIp), '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], world.env));
-    await waitFor('redis in its namespace', () => spawnSync('ip', ['netns', 'exec', NS.redis, 'redis-cli', '-p', String(PORT), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG', 10_000, 50);
-    // The worker namespaces have no route to anything but their link: the machine's own Redis is out of reach.
-    const probe = spawnSync('ip', ['netns', 'exec', NS.w1, 'redis-cli', '-h', '127.0.0.1', '-p', '6379', 'ping'], { encoding: 'utf8', timeout: 5000 });
-    expect(probe.stdout.trim()).not.toBe('PONG');
+  maybe(
+    `Redis in one namespace, two workers in two others over veth: the smoke sweep completes and every metric arrives${UNAVAILABLE === null ? '' : ` (skipped: ${UNAVAILABLE})`}`,
+    async () => {
+      world = createWorld({ REDIS_URL: `redis://127.0.0.1:${PORT}` });
+      track(
+        inNs(
+          NS.redis,
+          'redis-server',
+          ['--port', String(PORT), '--bind', '127.0.0.1', ...LINKS.map((l) => l.redisIp), '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
+          world.env,
+        ),
+      );
+      await waitFor(
+        'redis in its namespace',
+        () => spawnSync('ip', ['netns', 'exec', NS.redis, 'redis-cli', '-p', String(PORT), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG',
+        10_000,
+        50,
+      );
+      // The worker namespaces have no route to anything but their link: the machine's own Redis is out of reach.
+      const probe = spawnSync('ip', ['netns', 'exec', NS.w1, 'redis-cli', '-h', '127.0.0.1', '-p', '6379', 'ping'], { encoding: 'utf8', timeout: 5000 });
+      expect(probe.stdout.trim()).not.toBe('PONG');
 
-    const workers = LINKS.map((l) => track(inNs(l.ns, process.execPath, [SCRIPTS.worker], { ...world.env, REDIS_URL: `redis://${l.redisIp}:${PORT}` })));
-    await waitFor('both workers ready', () => workers.every((w) => (outputs.get(w) ?? '').includes('worker ready')), 30_000, 100);
-    const sweepFile = path.resolve(__dirname, '..', '..', '..', 'sweeps', 'smoke.yaml');
-    const sweep = track(inNs(NS.redis, process.execPath, [SCRIPTS.sweep, sweepFile], { ...world.env, CLASSIFIER_EPOCHS: '1' }));
-    const code = await new Promise<number | null>((resolve) => sweep.on('exit', (c) => resolve(c)));
-    expect({ code, tail: code === 0 ? '' : (outputs.get(sweep) ?? '').slice(-2000) }).toEqual({ code: 0, tail: '' });
+      const workers = LINKS.map((l) => track(inNs(l.ns, process.execPath, [SCRIPTS.worker], { ...world.env, REDIS_URL: `redis://${l.redisIp}:${PORT}` })));
+      await waitFor('both workers ready', () => workers.every((w) => (outputs.get(w) ?? '').includes('worker ready')), 30_000, 100);
+      const sweepFile = path.resolve(__dirname, '..', '..', '..', 'sweeps', 'smoke.yaml');
+      const sweep = track(inNs(NS.redis, process.execPath, [SCRIPTS.sweep, sweepFile], { ...world.env, CLASSIFIER_EPOCHS: '1' }));
+      const code = await new Promise<number | null>((resolve) => sweep.on('exit', (c) => resolve(c)));
+      expect({ code, tail: code === 0 ? '' : (outputs.get(sweep) ?? '').slice(-2000) }).toEqual({ code: 0, tail: '' });
 
-    const runs = sql<{ id: string; status: string; worker_id: string }>(world, 'SELECT id, status, worker_id FROM runs ORDER BY id');
-    expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
-    // Each worker host ran one of the two runs.
-    const workerIds = workers.map((w) => /"workerId":"([^"]+)"/.exec(outputs.get(w) ?? '')?.[1]);
-    expect(new Set(runs.map((r) => r.worker_id))).toEqual(new Set(workerIds));
-    for (const r of runs) {
-      expect(sql<{ step: number }>(world, "SELECT step FROM metrics WHERE run_id = ? AND name = 'loss' ORDER BY step", r.id).map((x) => x.step)).toEqual([5, 10, 15, 20]);
-      expect(sql<{ step: number }>(world, "SELECT step FROM metrics WHERE run_id = ? AND name = 'eval/accuracy' ORDER BY step", r.id).map((x) => x.step)).toEqual([10, 20]);
-      expect(sql<{ n: number }>(world, 'SELECT count(*) AS n FROM mu_norms WHERE run_id = ?', r.id)[0]?.n).toBe(5 * 10);
-      // Each judge labelled 50 samples per class at step 10 and 100 at the final eval, raw (T = 1, 0.7) and denoised.
-      expect(sql<{ n: number }>(world, "SELECT sum(count) AS n FROM confusion WHERE run_id = ? AND judge = 'deep' AND kind = 'raw' AND temperature = 1", r.id)[0]?.n).toBe(500 + 1000);
-      expect(sql<{ n: number }>(world, 'SELECT sum(count) AS n FROM confusion WHERE run_id = ?', r.id)[0]?.n).toBe(2 * 3 * (500 + 1000));
-    }
-  });
+      const runs = sql<{ id: string; status: string; worker_id: string }>(world, 'SELECT id, status, worker_id FROM runs ORDER BY id');
+      expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+      // Each worker host ran one of the two runs.
+      const workerIds = workers.map((w) => /"workerId":"([^"]+)"/.exec(outputs.get(w) ?? '')?.[1]);
+      expect(new Set(runs.map((r) => r.worker_id))).toEqual(new Set(workerIds));
+      for (const r of runs) {
+        expect(sql<{ step: number }>(world, "SELECT step FROM metrics WHERE run_id = ? AND name = 'loss' ORDER BY step", r.id).map((x) => x.step)).toEqual([
+          5, 10, 15, 20,
+        ]);
+        expect(
+          sql<{ step: number }>(world, "SELECT step FROM metrics WHERE run_id = ? AND name = 'eval/accuracy' ORDER BY step", r.id).map((x) => x.step),
+        ).toEqual([10, 20]);
+        expect(sql<{ n: number }>(world, 'SELECT count(*) AS n FROM mu_norms WHERE run_id = ?', r.id)[0]?.n).toBe(5 * 10);
+        // Each judge labelled 50 samples per class at step 10 and 100 at the final eval, raw (T = 1, 0.7) and denoised.
+        expect(
+          sql<{ n: number }>(world, "SELECT sum(count) AS n FROM confusion WHERE run_id = ? AND judge = 'deep' AND kind = 'raw' AND temperature = 1", r.id)[0]
+            ?.n,
+        ).toBe(500 + 1000);
+        expect(sql<{ n: number }>(world, 'SELECT sum(count) AS n FROM confusion WHERE run_id = ?', r.id)[0]?.n).toBe(2 * 3 * (500 + 1000));
+      }
+    },
+  );
 });

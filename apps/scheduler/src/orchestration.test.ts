@@ -4,7 +4,22 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { createWorld, destroyWorld, REDIS_URL, run, SCRIPTS, sql, start, submitWithOneWorker, testSweep, trainingPid, waitFor, waitForCheckpoints, writeSweep, type World } from './test-utils/harness';
+import {
+  createWorld,
+  destroyWorld,
+  REDIS_URL,
+  run,
+  SCRIPTS,
+  sql,
+  start,
+  submitWithOneWorker,
+  testSweep,
+  trainingPid,
+  waitFor,
+  waitForCheckpoints,
+  writeSweep,
+  type World,
+} from './test-utils/harness';
 import { redisOptionsFromUrl } from '@ablate/queue';
 
 let world: World;
@@ -13,7 +28,8 @@ afterEach(async () => {
 });
 
 const statusOf = (w: World, runId: string) => sql<{ status: string }>(w, 'SELECT status FROM runs WHERE id = ?', runId)[0]?.status;
-const metricSteps = (w: World, runId: string, name = 'loss') => sql<{ step: number }>(w, 'SELECT step FROM metrics WHERE run_id = ? AND name = ? ORDER BY step', runId, name).map((r) => r.step);
+const metricSteps = (w: World, runId: string, name = 'loss') =>
+  sql<{ step: number }>(w, 'SELECT step FROM metrics WHERE run_id = ? AND name = ? ORDER BY step', runId, name).map((r) => r.step);
 const range = (from: number, to: number, by = 1) => Array.from({ length: Math.floor((to - from) / by) + 1 }, (_, i) => from + i * by);
 
 describe('orchestration end to end (real Redis, real SQLite, real worker processes)', () => {
@@ -34,27 +50,59 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
       expect(sql(world, 'SELECT step FROM checkpoints WHERE run_id = ? ORDER BY step', r.id)).toEqual([{ step: 10 }, { step: 20 }]);
       expect(sql<{ n: number }>(world, 'SELECT count(*) AS n FROM artifacts WHERE run_id = ?', r.id)[0]?.n).toBe(6); // 3 images × 2 evals
       // Two judges labelled the denoised samples (T = 1) and raw samples at T = 1 and 0.7: 50 per class at step 10, 100 at the final eval.
-      expect(sql(world, 'SELECT step, kind, temperature, judge, count(*) AS cells, sum(count) AS samples FROM confusion WHERE run_id = ? GROUP BY step, kind, temperature, judge ORDER BY step, kind, temperature, judge', r.id)).toEqual(
+      expect(
+        sql(
+          world,
+          'SELECT step, kind, temperature, judge, count(*) AS cells, sum(count) AS samples FROM confusion WHERE run_id = ? GROUP BY step, kind, temperature, judge ORDER BY step, kind, temperature, judge',
+          r.id,
+        ),
+      ).toEqual(
         [10, 20].flatMap((step) =>
-          [['denoised', 1], ['raw', 0.7], ['raw', 1]].flatMap(([kind, temperature]) =>
+          [
+            ['denoised', 1],
+            ['raw', 0.7],
+            ['raw', 1],
+          ].flatMap(([kind, temperature]) =>
             ['deep', 'shallow'].map((judge) => ({ step, kind, temperature, judge, cells: 100, samples: step === 10 ? 500 : 1000 })),
           ),
         ),
       );
       // The lead figure is the judges' mean, stored beside each judge's own and their held-out accuracy.
-      const [res] = sql<{ c: number; hits: number }>(world, "SELECT final_consistency_t1 AS c, (SELECT sum(count) FROM confusion WHERE run_id = ? AND step = 20 AND kind = 'raw' AND temperature = 1 AND true_class = predicted_class) AS hits FROM run_results WHERE run_id = ?", r.id, r.id);
+      const [res] = sql<{ c: number; hits: number }>(
+        world,
+        "SELECT final_consistency_t1 AS c, (SELECT sum(count) FROM confusion WHERE run_id = ? AND step = 20 AND kind = 'raw' AND temperature = 1 AND true_class = predicted_class) AS hits FROM run_results WHERE run_id = ?",
+        r.id,
+        r.id,
+      );
       expect(res?.c).toBeCloseTo((res?.hits ?? NaN) / 2000, 12);
-      const names = sql<{ name: string }>(world, "SELECT DISTINCT name FROM metrics WHERE run_id = ? AND (name LIKE 'eval/consistency/%' OR name LIKE 'eval/judge_%') ORDER BY name", r.id).map((m) => m.name);
+      const names = sql<{ name: string }>(
+        world,
+        "SELECT DISTINCT name FROM metrics WHERE run_id = ? AND (name LIKE 'eval/consistency/%' OR name LIKE 'eval/judge_%') ORDER BY name",
+        r.id,
+      ).map((m) => m.name);
       expect(names).toEqual([
-        'eval/consistency/denoised/t1.0', 'eval/consistency/denoised/t1.0/deep', 'eval/consistency/denoised/t1.0/shallow',
-        'eval/consistency/raw/t0.7', 'eval/consistency/raw/t0.7/deep', 'eval/consistency/raw/t0.7/shallow',
-        'eval/consistency/raw/t1.0', 'eval/consistency/raw/t1.0/deep', 'eval/consistency/raw/t1.0/shallow',
-        'eval/judge_accuracy/deep', 'eval/judge_accuracy/shallow',
-        'eval/judge_agreement/denoised/t1.0', 'eval/judge_agreement/raw/t0.7', 'eval/judge_agreement/raw/t1.0',
+        'eval/consistency/denoised/t1.0',
+        'eval/consistency/denoised/t1.0/deep',
+        'eval/consistency/denoised/t1.0/shallow',
+        'eval/consistency/raw/t0.7',
+        'eval/consistency/raw/t0.7/deep',
+        'eval/consistency/raw/t0.7/shallow',
+        'eval/consistency/raw/t1.0',
+        'eval/consistency/raw/t1.0/deep',
+        'eval/consistency/raw/t1.0/shallow',
+        'eval/judge_accuracy/deep',
+        'eval/judge_accuracy/shallow',
+        'eval/judge_agreement/denoised/t1.0',
+        'eval/judge_agreement/raw/t0.7',
+        'eval/judge_agreement/raw/t1.0',
       ]);
     }
     // One classifier per judge for the dataset, in the shared artifact store, trained once (the lock), no lock left.
-    expect(readdirSync(path.join(world.dir, 'artifacts', 'classifiers')).filter((n) => !n.includes('.tmp-')).sort()).toEqual([expect.stringMatching(/^digit-cnn-[0-9a-f]{16}$/), expect.stringMatching(/^digit-cnn-[0-9a-f]{16}$/)]);
+    expect(
+      readdirSync(path.join(world.dir, 'artifacts', 'classifiers'))
+        .filter((n) => !n.includes('.tmp-'))
+        .sort(),
+    ).toEqual([expect.stringMatching(/^digit-cnn-[0-9a-f]{16}$/), expect.stringMatching(/^digit-cnn-[0-9a-f]{16}$/)]);
     // Two workers on a fresh artifact folder: each judge trained once in all (the other worker waited for it and loaded it).
     const trainings = (w1.output() + w2.output()).match(/training the digit classifier \(once per dataset\)/g) ?? [];
     expect(trainings).toHaveLength(2);
@@ -82,7 +130,12 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
     world = createWorld();
     const file = writeSweep(world, 'long', testSweep('long', { steps: 120, values: ['randn'], checkpointEvery: 20 }));
     const { recorder, worker: first, runId } = await submitWithOneWorker(world, file);
-    await waitFor('a checkpoint past step 20', () => sql(world, 'SELECT 1 FROM checkpoints WHERE run_id = ? AND step >= 20', runId).length > 0 && metricSteps(world, runId).length > 30, 90_000, 50);
+    await waitFor(
+      'a checkpoint past step 20',
+      () => sql(world, 'SELECT 1 FROM checkpoints WHERE run_id = ? AND step >= 20', runId).length > 0 && metricSteps(world, runId).length > 30,
+      90_000,
+      50,
+    );
     first.child.kill('SIGKILL'); // the worker; its training child exits when the IPC channel closes
     const killedAt = Math.max(...metricSteps(world, runId));
     expect(killedAt).toBeLessThan(120);
@@ -123,7 +176,9 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
     const before = metricSteps(world, runId);
     await waitFor('the run to fail after its retries', () => statusOf(world, runId) === 'failed', 120_000);
     const row = sql<{ error: string; attempts: number }>(world, 'SELECT error, attempts FROM runs WHERE id = ?', runId)[0];
-    expect(row?.error).toMatch(/^cannot read the checkpoint this run must resume from \(step \d+, .*\): no valid checkpoint in .*Refusing to restart from step 0\. \(attempt 3 of 3\)$/);
+    expect(row?.error).toMatch(
+      /^cannot read the checkpoint this run must resume from \(step \d+, .*\): no valid checkpoint in .*Refusing to restart from step 0\. \(attempt 3 of 3\)$/,
+    );
     // No attempt started over: the metrics of the first attempt are untouched and nothing past them was written.
     expect(metricSteps(world, runId)).toEqual(before);
     expect(worker.output().match(/"msg":"run started"/g)).toHaveLength(1);
@@ -170,7 +225,11 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
     await rec1.exited;
     await new Promise((r) => setTimeout(r, 1500)); // the workers go on reporting while no recorder runs
     start(world, SCRIPTS.recorder); // restarted: same consumer name, so it first re-reads what the dead one had not acked
-    await waitFor('both runs recorded as succeeded', () => sql<{ n: number }>(world, "SELECT count(*) AS n FROM runs WHERE status = 'succeeded'")[0]?.n === 2, 120_000);
+    await waitFor(
+      'both runs recorded as succeeded',
+      () => sql<{ n: number }>(world, "SELECT count(*) AS n FROM runs WHERE status = 'succeeded'")[0]?.n === 2,
+      120_000,
+    );
     for (const { id } of sql<{ id: string }>(world, 'SELECT id FROM runs')) expect(metricSteps(world, id)).toEqual(range(1, 60));
   });
 
@@ -199,7 +258,11 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
     const worker = start(world, SCRIPTS.worker);
     await waitFor('worker ready', () => worker.output().includes('worker ready'));
     const queue = new Queue(RUN_QUEUE, { connection: redisOptionsFromUrl(REDIS_URL), prefix: world.prefix });
-    const job = await queue.add('bad', { runId: 'r-bad', sweepId: 's', label: 'x', artifactDir: path.join(world.dir, 'a'), config: { train: { steps: 'many' } } }, { jobId: 'r-bad', attempts: 3, backoff: { type: 'fixed', delay: 100 } });
+    const job = await queue.add(
+      'bad',
+      { runId: 'r-bad', sweepId: 's', label: 'x', artifactDir: path.join(world.dir, 'a'), config: { train: { steps: 'many' } } },
+      { jobId: 'r-bad', attempts: 3, backoff: { type: 'fixed', delay: 100 } },
+    );
     const state = await waitForAsync(async () => ((await job.getState()) === 'failed' ? 'failed' : undefined), 30_000);
     expect(state).toBe('failed');
     const reloaded = await queue.getJob('r-bad');
@@ -207,29 +270,69 @@ describe('orchestration end to end (real Redis, real SQLite, real worker process
     expect(reloaded?.failedReason).toBe('job r-bad config.train.steps: expected a positive integer, got "many"');
 
     // A payload from a newer scheduler, with a config key this worker does not know: refused, retried for another worker.
-    const newer = await queue.add('newer', { runId: 'r-newer', sweepId: 's', label: 'x', artifactDir: path.join(world.env.ARTIFACT_DIR ?? '', 'runs', 'r-newer'), config: { eval: { future_knob: 1 } } }, { jobId: 'r-newer', attempts: 2, backoff: { type: 'fixed', delay: 100 } });
+    const newer = await queue.add(
+      'newer',
+      {
+        runId: 'r-newer',
+        sweepId: 's',
+        label: 'x',
+        artifactDir: path.join(world.env.ARTIFACT_DIR ?? '', 'runs', 'r-newer'),
+        config: { eval: { future_knob: 1 } },
+      },
+      { jobId: 'r-newer', attempts: 2, backoff: { type: 'fixed', delay: 100 } },
+    );
     expect(await waitForAsync(async () => ((await newer.getState()) === 'failed' ? 'failed' : undefined), 30_000)).toBe('failed');
     const newerJob = await queue.getJob('r-newer');
     expect(newerJob?.attemptsMade).toBe(2); // retried: another (updated) worker could have taken it
-    expect(newerJob?.failedReason).toBe('job r-newer: this worker does not know the config key(s) config.eval.future_knob; it is older than the scheduler that submitted the run. Update it (git pull && pnpm build) and restart it.');
+    expect(newerJob?.failedReason).toBe(
+      'job r-newer: this worker does not know the config key(s) config.eval.future_knob; it is older than the scheduler that submitted the run. Update it (git pull && pnpm build) and restart it.',
+    );
 
     // A crafted payload (a prototype-pollution key in its config) is invalid, not version skew: it fails once.
-    const hostileData = JSON.parse(JSON.stringify({ runId: 'r-proto', sweepId: 's', label: 'x', artifactDir: path.join(world.env.ARTIFACT_DIR ?? '', 'runs', 'r-proto'), config: { train: { PROTO: { steps: 1 } } } }).replace('"PROTO"', '"__proto__"')) as Record<string, unknown>;
+    const hostileData = JSON.parse(
+      JSON.stringify({
+        runId: 'r-proto',
+        sweepId: 's',
+        label: 'x',
+        artifactDir: path.join(world.env.ARTIFACT_DIR ?? '', 'runs', 'r-proto'),
+        config: { train: { PROTO: { steps: 1 } } },
+      }).replace('"PROTO"', '"__proto__"'),
+    ) as Record<string, unknown>;
     const hostile = await queue.add('proto', hostileData, { jobId: 'r-proto', attempts: 3, backoff: { type: 'fixed', delay: 100 } });
     expect(await waitForAsync(async () => ((await hostile.getState()) === 'failed' ? 'failed' : undefined), 30_000)).toBe('failed');
     const hostileJob = await queue.getJob('r-proto');
     expect(hostileJob?.attemptsMade).toBe(1);
-    expect(hostileJob?.failedReason).toBe('job r-proto config.train.__proto__: forbidden key "__proto__": no valid payload has it (a prototype-pollution attempt?); the payload is invalid');
+    expect(hostileJob?.failedReason).toBe(
+      'job r-proto config.train.__proto__: forbidden key "__proto__": no valid payload has it (a prototype-pollution attempt?); the payload is invalid',
+    );
     expect(sql(world, "SELECT status, error FROM runs WHERE id = 'r-proto'")).toEqual([]); // never a run of ours: nothing recorded
 
     // A payload that would write outside this worker's ARTIFACT_DIR, or read data outside DATA_ROOTS, never runs.
     const escape = path.join(world.env.ARTIFACT_DIR ?? '', '..', 'elsewhere');
-    const out = await queue.add('out', { runId: 'r-out', sweepId: 's', label: 'x', artifactDir: escape, config: {} }, { jobId: 'r-out', attempts: 2, backoff: { type: 'fixed', delay: 100 } });
+    const out = await queue.add(
+      'out',
+      { runId: 'r-out', sweepId: 's', label: 'x', artifactDir: escape, config: {} },
+      { jobId: 'r-out', attempts: 2, backoff: { type: 'fixed', delay: 100 } },
+    );
     expect(await waitForAsync(async () => ((await out.getState()) === 'failed' ? 'failed' : undefined), 30_000)).toBe('failed');
-    expect((await queue.getJob('r-out'))?.failedReason).toBe(`job r-out artifactDir: expected a folder inside this worker's ARTIFACT_DIR (${world.env.ARTIFACT_DIR}), got "${escape}". Set ARTIFACT_DIR on this worker to the shared artifact folder the scheduler uses.`);
-    const data = await queue.add('data', { runId: 'r-data', sweepId: 's', label: 'x', artifactDir: path.join(world.env.ARTIFACT_DIR ?? '', 'runs', 'r-data'), config: { data: { source: 'idx', dir: '/etc' } } }, { jobId: 'r-data', attempts: 3 });
+    expect((await queue.getJob('r-out'))?.failedReason).toBe(
+      `job r-out artifactDir: expected a folder inside this worker's ARTIFACT_DIR (${world.env.ARTIFACT_DIR}), got "${escape}". Set ARTIFACT_DIR on this worker to the shared artifact folder the scheduler uses.`,
+    );
+    const data = await queue.add(
+      'data',
+      {
+        runId: 'r-data',
+        sweepId: 's',
+        label: 'x',
+        artifactDir: path.join(world.env.ARTIFACT_DIR ?? '', 'runs', 'r-data'),
+        config: { data: { source: 'idx', dir: '/etc' } },
+      },
+      { jobId: 'r-data', attempts: 3 },
+    );
     expect(await waitForAsync(async () => ((await data.getState()) === 'failed' ? 'failed' : undefined), 30_000)).toBe('failed');
-    expect((await queue.getJob('r-data'))?.failedReason).toMatch(/^job r-data config\.data\.dir: expected a folder inside the allowed data folders \(.*\), got "\/etc"$/);
+    expect((await queue.getJob('r-data'))?.failedReason).toMatch(
+      /^job r-data config\.data\.dir: expected a folder inside the allowed data folders \(.*\), got "\/etc"$/,
+    );
     expect(existsSync(escape)).toBe(false);
     await queue.close();
     const good = writeSweep(world, 'good', testSweep('good', { steps: 3, values: ['zero'], checkpointEvery: 0 }));
@@ -246,20 +349,34 @@ describe('checkpoints belong to one run', () => {
     const { runId } = await submitWithOneWorker(world, file);
     await waitFor('the run to succeed', () => statusOf(world, runId) === 'succeeded', 120_000);
     const folder = path.join(world.env.ARTIFACT_DIR ?? '', 'runs', runId);
-    const checkpoints = () => readdirSync(path.join(folder, 'checkpoints')).map((d) => readFileSync(path.join(folder, 'checkpoints', d, 'manifest.json'), 'utf8'));
+    const checkpoints = () =>
+      readdirSync(path.join(folder, 'checkpoints')).map((d) => readFileSync(path.join(folder, 'checkpoints', d, 'manifest.json'), 'utf8'));
     const before = checkpoints();
     expect(before.map((m) => (JSON.parse(m) as { runId: string }).runId)).toEqual([runId, runId]);
-    const config = JSON.parse(sql<{ config_json: string }>(world, 'SELECT config_json FROM runs WHERE id = ?', runId)[0]?.config_json ?? '{}') as Record<string, unknown>;
+    const config = JSON.parse(sql<{ config_json: string }>(world, 'SELECT config_json FROM runs WHERE id = ?', runId)[0]?.config_json ?? '{}') as Record<
+      string,
+      unknown
+    >;
 
     // Another run id (same config, as a crafted or mistaken payload would have) pointed at that run's folder.
     const queue = new Queue(RUN_QUEUE, { connection: redisOptionsFromUrl(REDIS_URL), prefix: world.prefix });
-    const intruder = await queue.add('intruder', { runId: 'r-intruder', sweepId: 'own', label: 'x', artifactDir: folder, config }, { jobId: 'r-intruder', attempts: 3, backoff: { type: 'fixed', delay: 100 } });
+    const intruder = await queue.add(
+      'intruder',
+      { runId: 'r-intruder', sweepId: 'own', label: 'x', artifactDir: folder, config },
+      { jobId: 'r-intruder', attempts: 3, backoff: { type: 'fixed', delay: 100 } },
+    );
     expect(await waitForAsync(async () => ((await intruder.getState()) === 'failed' ? 'failed' : undefined), 60_000)).toBe('failed');
     const failed = await queue.getJob('r-intruder');
     expect(failed?.attemptsMade).toBe(1); // retrying cannot help
-    expect(failed?.failedReason).toBe(`${path.join(folder, 'checkpoints', 'step-00000020')}: was written by run ${runId}, not by r-intruder (two jobs point at one checkpoint folder); refusing to resume from it`);
+    expect(failed?.failedReason).toBe(
+      `${path.join(folder, 'checkpoints', 'step-00000020')}: was written by run ${runId}, not by r-intruder (two jobs point at one checkpoint folder); refusing to resume from it`,
+    );
     // And another config in the same folder.
-    const reconfigured = await queue.add('reconfigured', { runId: 'r-other', sweepId: 'own', label: 'x', artifactDir: folder, config: { ...config, seed: 99 } }, { jobId: 'r-other', attempts: 3 });
+    const reconfigured = await queue.add(
+      'reconfigured',
+      { runId: 'r-other', sweepId: 'own', label: 'x', artifactDir: folder, config: { ...config, seed: 99 } },
+      { jobId: 'r-other', attempts: 3 },
+    );
     expect(await waitForAsync(async () => ((await reconfigured.getState()) === 'failed' ? 'failed' : undefined), 60_000)).toBe('failed');
     expect((await queue.getJob('r-other'))?.failedReason).toMatch(/^.*step-00000020: was written by run .*, not by r-other/);
     await queue.close();

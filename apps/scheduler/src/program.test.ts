@@ -3,7 +3,21 @@ import { loadDataset } from '@ablate/data';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { createWorld, destroyWorld, run, SCRIPTS, sql, start, submitWithOneWorker, trainingPid, waitFor, waitForCheckpoints, writeSweep, type Proc, type World } from './test-utils/harness';
+import {
+  createWorld,
+  destroyWorld,
+  run,
+  SCRIPTS,
+  sql,
+  start,
+  submitWithOneWorker,
+  trainingPid,
+  waitFor,
+  waitForCheckpoints,
+  writeSweep,
+  type Proc,
+  type World,
+} from './test-utils/harness';
 
 /**
  * A sweep's own training program, run by real workers as external processes (README, "Your own training program"):
@@ -32,7 +46,8 @@ ${parameters}`;
 
 type RunRow = { id: string; status: string; error: string | null; attempts: number; resumed_from: number | null; backend: string; config_json: string };
 const runRow = (w: World, id: string) => sql<RunRow>(w, 'SELECT id, status, error, attempts, resumed_from, backend, config_json FROM runs WHERE id = ?', id)[0];
-const lossRows = (w: World, id: string) => sql<{ step: number; value: number }>(w, "SELECT step, value FROM metrics WHERE run_id = ? AND name = 'loss' ORDER BY step", id);
+const lossRows = (w: World, id: string) =>
+  sql<{ step: number; value: number }>(w, "SELECT step, value FROM metrics WHERE run_id = ? AND name = 'loss' ORDER BY step", id);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 /** The pid of the program the worker started last ("programPid" in its log). */
 const programPid = (worker: Proc): number => {
@@ -64,11 +79,18 @@ describe.each(['python', 'node'] as const)('a %s program', (lang) => {
     expect(r?.backend).toBe('program');
     expect(r?.attempts).toBe(2);
     expect(r?.resumed_from).toBeGreaterThanOrEqual(20);
-    expect(JSON.parse(r?.config_json ?? '{}')).toEqual({ program: { argv: [...LANGS[lang]], cwd: world.dir }, config: { steps, checkpoint_every: 10, sleep_s: 0.05 } });
+    expect(JSON.parse(r?.config_json ?? '{}')).toEqual({
+      program: { argv: [...LANGS[lang]], cwd: world.dir },
+      config: { steps, checkpoint_every: 10, sleep_s: 0.05 },
+    });
     // exactly once, with the values the program computes whatever attempt reported them
     expect(lossRows(world, runId)).toEqual(range(1, steps).map((step) => ({ step, value: 1 / (step + 1) })));
     expect(sql(world, "SELECT count(*) AS n FROM metrics WHERE run_id = ? AND name = 'eval/acc'", runId)).toEqual([{ n: steps }]);
-    const checkpoints = sql<{ step: number; bytes: number; sha256: string }>(world, 'SELECT step, bytes, sha256 FROM checkpoints WHERE run_id = ? ORDER BY step', runId);
+    const checkpoints = sql<{ step: number; bytes: number; sha256: string }>(
+      world,
+      'SELECT step, bytes, sha256 FROM checkpoints WHERE run_id = ? ORDER BY step',
+      runId,
+    );
     expect(checkpoints.map((c) => c.step)).toEqual([10, 20, 30, 40, 50, 60]);
     expect(checkpoints.every((c) => c.bytes > 0 && /^[0-9a-f]{64}$/.test(c.sha256))).toBe(true);
     // The client asks to keep 2; the worker deleted the older ones, each once a newer resume point was in Redis.
@@ -87,7 +109,7 @@ describe.each(['python', 'node'] as const)('a %s program', (lang) => {
     // Submitting the same file again runs nothing.
     const again = await run(world, SCRIPTS.sweep, [file, '--detach']);
     expect(again.code).toBe(0);
-    expect(again.output).toContain("0 enqueued, 1 already finished");
+    expect(again.output).toContain('0 enqueued, 1 already finished');
   }, 150_000);
 });
 
@@ -102,14 +124,19 @@ describe('an attached sweep of a program', () => {
   }, 120_000);
 });
 
-describe('a program\'s samples', () => {
+describe("a program's samples", () => {
   it('are labelled by the two digit judges: consistency metrics per judge, their agreement and the confusion counts', async () => {
     world = createWorld(CLIENT_ENV);
     // 20 held-out digits per class, class-major, in [-1, 1]: as "raw" under their own classes (consistent), and as
     // "denoised" under the next class (slot c holds digits of c + 1: every judge should see c → c + 1).
     const { test } = loadDataset({ source: 'mnist-embedded', testFraction: 1 / 6, splitSeed: 0 });
-    const perClass = 20, px = test.height * test.width;
-    const byClass = Array.from({ length: 10 }, (_, c) => range(0, test.count - 1).filter((i) => test.labels[i] === c).slice(0, perClass));
+    const perClass = 20,
+      px = test.height * test.width;
+    const byClass = Array.from({ length: 10 }, (_, c) =>
+      range(0, test.count - 1)
+        .filter((i) => test.labels[i] === c)
+        .slice(0, perClass),
+    );
     const write = (name: string, shift: number) => {
       const buf = Buffer.alloc(10 * perClass * px * 4);
       let o = 0;
@@ -127,7 +154,10 @@ describe('a program\'s samples', () => {
     ];
     const file = writeSweep(world, 'judged', programSweep('judged', 'node', { steps: 3, checkpoint_every: 10, sleep_s: 0.01, samples }));
     const { worker, runId } = await submitWithOneWorker(world, file);
-    await waitFor('the run to succeed', () => runRow(world, runId)?.status === 'succeeded', 120_000).catch((e) => { console.log(worker.output().slice(-4000)); throw e; });
+    await waitFor('the run to succeed', () => runRow(world, runId)?.status === 'succeeded', 120_000).catch((e) => {
+      console.log(worker.output().slice(-4000));
+      throw e;
+    });
 
     const metric = (name: string) => sql<{ step: number; value: number }>(world, 'SELECT step, value FROM metrics WHERE run_id = ? AND name = ?', runId, name);
     for (const judge of ['deep', 'shallow']) {
@@ -137,18 +167,25 @@ describe('a program\'s samples', () => {
     }
     expect(metric('eval/consistency/raw/t1.0')[0]?.step).toBe(3);
     expect(metric('eval/judge_agreement/raw/t1.0')[0]?.value).toBeGreaterThan(0.8);
-    const sets = sql<{ judge: string; kind: string; temperature: number; n: number }>(world, 'SELECT kind, temperature, judge, sum(count) AS n FROM confusion WHERE run_id = ? GROUP BY 1, 2, 3 ORDER BY kind, judge', runId);
+    const sets = sql<{ judge: string; kind: string; temperature: number; n: number }>(
+      world,
+      'SELECT kind, temperature, judge, sum(count) AS n FROM confusion WHERE run_id = ? GROUP BY 1, 2, 3 ORDER BY kind, judge',
+      runId,
+    );
     expect(sets.map((c) => [c.kind, c.temperature, c.judge, c.n])).toEqual([
       ['denoised', 0.7, 'deep', 200],
       ['denoised', 0.7, 'shallow', 200],
       ['raw', 1, 'deep', 200],
       ['raw', 1, 'shallow', 200],
     ]);
-    const shifted = sql<{ n: number }>(world, "SELECT sum(count) AS n FROM confusion WHERE run_id = ? AND kind = 'denoised' AND judge = 'deep' AND predicted_class = (true_class + 1) % 10", runId);
+    const shifted = sql<{ n: number }>(
+      world,
+      "SELECT sum(count) AS n FROM confusion WHERE run_id = ? AND kind = 'denoised' AND judge = 'deep' AND predicted_class = (true_class + 1) % 10",
+      runId,
+    );
     expect(shifted[0]?.n).toBeGreaterThan(160);
   }, 180_000);
 });
-
 
 describe('program runs: stopping and bad programs', () => {
   it('a worker stopped with SIGTERM releases its Python program (it checkpoints on SIGTERM) and another worker resumes it', async () => {
@@ -201,7 +238,12 @@ describe('program runs: stopping and bad programs', () => {
     const file = writeSweep(
       world,
       'bad',
-      programSweep('bad', 'python', { steps: 6, checkpoint_every: 3, sleep_s: 0.01 }, 'parameters:\n  fault: { values: [{ bad_lines: 1 }, { bad_lines: 2 }, { outside: true }] }\n'),
+      programSweep(
+        'bad',
+        'python',
+        { steps: 6, checkpoint_every: 3, sleep_s: 0.01 },
+        'parameters:\n  fault: { values: [{ bad_lines: 1 }, { bad_lines: 2 }, { outside: true }] }\n',
+      ),
     );
     start(world, SCRIPTS.recorder);
     start(world, SCRIPTS.worker, ['--concurrency', '3']);
@@ -222,11 +264,15 @@ describe('program runs: stopping and bad programs', () => {
     // A second one fails the run, once (a bad program is not retried), naming the line.
     expect(two?.status).toBe('failed');
     expect(two?.attempts).toBe(1);
-    expect(two?.error).toBe('event line 5: expected one JSON object per line, got "this is not json"; more than 1 malformed event lines (PROGRAM_MAX_BAD_LINES): failing the run');
+    expect(two?.error).toBe(
+      'event line 5: expected one JSON object per line, got "this is not json"; more than 1 malformed event lines (PROGRAM_MAX_BAD_LINES): failing the run',
+    );
     // A checkpoint outside ABLATE_RUN_DIR is refused and fails the run.
     expect(outside?.status).toBe('failed');
     expect(outside?.attempts).toBe(1);
-    expect(outside?.error).toMatch(/^event line 3: checkpoint: refused ".*\/runs\/r-[0-9a-f]+\/\.\.\/escape\.json": it is outside the run folder .* \(ABLATE_RUN_DIR\); write checkpoints and artifacts inside it$/);
+    expect(outside?.error).toMatch(
+      /^event line 3: checkpoint: refused ".*\/runs\/r-[0-9a-f]+\/\.\.\/escape\.json": it is outside the run folder .* \(ABLATE_RUN_DIR\); write checkpoints and artifacts inside it$/,
+    );
     expect(sql(world, 'SELECT 1 FROM checkpoints WHERE run_id = ?', outside?.id ?? '')).toEqual([]);
   }, 90_000);
 
@@ -238,8 +284,12 @@ describe('program runs: stopping and bad programs', () => {
     start(world, SCRIPTS.worker, ['--concurrency', '2']);
     for (const f of [missing, silent]) expect((await run(world, SCRIPTS.sweep, [f, '--detach'])).code).toBe(0);
     await waitFor('both failed', () => sql(world, "SELECT 1 FROM runs WHERE status = 'failed'").length === 2, 60_000);
-    const errorOf = (sweep: string) => sql<{ error: string; attempts: number }>(world, 'SELECT error, attempts FROM runs JOIN sweep_runs ON run_id = id WHERE sweep_id = ?', sweep)[0];
-    expect(errorOf('missing')).toEqual({ attempts: 3, error: `cannot start the program "ablate-no-such-program --x" on ${hostname()}: "ablate-no-such-program" is not on PATH (ENOENT) (attempt 3 of 3)` });
+    const errorOf = (sweep: string) =>
+      sql<{ error: string; attempts: number }>(world, 'SELECT error, attempts FROM runs JOIN sweep_runs ON run_id = id WHERE sweep_id = ?', sweep)[0];
+    expect(errorOf('missing')).toEqual({
+      attempts: 3,
+      error: `cannot start the program "ablate-no-such-program --x" on ${hostname()}: "ablate-no-such-program" is not on PATH (ENOENT) (attempt 3 of 3)`,
+    });
     expect(errorOf('silent')).toEqual({ attempts: 3, error: 'the program reported nothing on fd 3 for 2 s (PROGRAM_SILENCE_MS); stopped it (attempt 3 of 3)' });
   }, 90_000);
 });

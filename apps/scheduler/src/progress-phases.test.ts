@@ -23,9 +23,15 @@ afterEach(async () => {
 describe('progress says what a run is doing', () => {
   it('a bar names the phase, how long a non-training phase has lasted, and whether the ETA counts the evals', () => {
     const base = { step: 10, totalSteps: 20, loss: 1.25, imagesPerSec: 300, etaSec: 75, workerId: 'w1' };
-    expect(progressInfo({ ...base, phase: 'training', phaseLabel: 'training', phaseSince: 0, etaIncludesEvals: false }, 60_000)).toBe('training | loss 1.2500 | 300 img/s | ETA 1m15s + evals | w1');
-    expect(progressInfo({ ...base, phase: 'eval-sampling', phaseLabel: 'eval: sampling images', phaseSince: 0, etaIncludesEvals: true }, 12_000)).toBe('eval: sampling images 12s | loss 1.2500 | 300 img/s | ETA 1m15s | w1');
-    expect(progressInfo({ ...base, loss: NaN, imagesPerSec: 0, phase: 'starting', phaseLabel: 'starting (backend, data, model)', phaseSince: 0 }, 500)).toBe('starting (backend, data, model) | ETA 1m15s | w1');
+    expect(progressInfo({ ...base, phase: 'training', phaseLabel: 'training', phaseSince: 0, etaIncludesEvals: false }, 60_000)).toBe(
+      'training | loss 1.2500 | 300 img/s | ETA 1m15s + evals | w1',
+    );
+    expect(progressInfo({ ...base, phase: 'eval-sampling', phaseLabel: 'eval: sampling images', phaseSince: 0, etaIncludesEvals: true }, 12_000)).toBe(
+      'eval: sampling images 12s | loss 1.2500 | 300 img/s | ETA 1m15s | w1',
+    );
+    expect(progressInfo({ ...base, loss: NaN, imagesPerSec: 0, phase: 'starting', phaseLabel: 'starting (backend, data, model)', phaseSince: 0 }, 500)).toBe(
+      'starting (backend, data, model) | ETA 1m15s | w1',
+    );
   });
 
   it('a real worker reports starting, training, each part of an eval, and checkpoints through job progress', async () => {
@@ -39,7 +45,11 @@ describe('progress says what a run is doing', () => {
     try {
       await events.waitUntilReady();
       await submitWithOneWorker(world, writeSweep(world, 'phases', ONE_RUN));
-      const final = await waitFor('the run to end', () => sql<{ status: string; error: string | null }>(world, "SELECT status, error FROM runs WHERE status NOT IN ('queued', 'running')")[0], 240_000);
+      const final = await waitFor(
+        'the run to end',
+        () => sql<{ status: string; error: string | null }>(world, "SELECT status, error FROM runs WHERE status NOT IN ('queued', 'running')")[0],
+        240_000,
+      );
       expect(final).toEqual({ status: 'succeeded', error: null });
       await new Promise((r) => setTimeout(r, 500));
     } finally {

@@ -19,12 +19,18 @@ export function formatRows(rows: Record<string, unknown>[], columns: string[], f
   if (format === 'json') return `${JSON.stringify(rows, null, 2)}\n`;
   if (format === 'csv') return stringify(rows, { header: true, columns, cast: { number: (n) => String(n) } });
   const table = new Table({ style: process.stdout.isTTY ? {} : { head: [], border: [] }, head: columns });
-  for (const r of rows) table.push(columns.map((c) => (r[c] === null || r[c] === undefined ? '' : typeof r[c] === 'number' ? Number((r[c] as number).toPrecision(6)) : String(r[c]))));
+  for (const r of rows)
+    table.push(
+      columns.map((c) => (r[c] === null || r[c] === undefined ? '' : typeof r[c] === 'number' ? Number((r[c] as number).toPrecision(6)) : String(r[c]))),
+    );
   return `${table.toString()}\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`;
 }
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { format: { type: 'string', default: 'table' }, timeout: { type: 'string', default: '30' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { format: { type: 'string', default: 'table' }, timeout: { type: 'string', default: '30' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -34,7 +40,8 @@ async function main(): Promise<number> {
   const format = values.format as (typeof FORMATS)[number];
   if (!FORMATS.includes(format)) throw new UsageError(`--format: expected one of ${FORMATS.join(', ')}, got "${values.format}"`);
   const timeoutSec = Number(values.timeout);
-  if (values.timeout.trim() === '' || !Number.isFinite(timeoutSec) || timeoutSec < 0) throw new UsageError(`--timeout: expected a number of seconds ≥ 0 (0: no limit), got "${values.timeout}"`);
+  if (values.timeout.trim() === '' || !Number.isFinite(timeoutSec) || timeoutSec < 0)
+    throw new UsageError(`--timeout: expected a number of seconds ≥ 0 (0: no limit), got "${values.timeout}"`);
   const { dbPath } = schedulerEnv();
   if (!existsSync(dbPath)) throw new UsageError(`no sweep database at ${dbPath} (set SWEEP_DB, or run a sweep first)`);
   const store = openStore(dbPath, { readonly: true });
@@ -53,7 +60,10 @@ async function main(): Promise<number> {
   try {
     result = await runReadOnlyQuery({ dbPath, sql }, timeoutSec * 1000);
   } catch (err: unknown) {
-    if (err instanceof QueryTimeoutError) throw new UsageError(`query timed out: ${err.message} (--timeout ${values.timeout}). Narrow it (a WHERE, a LIMIT; a recursive CTE needs a condition that ends it) or raise --timeout.`);
+    if (err instanceof QueryTimeoutError)
+      throw new UsageError(
+        `query timed out: ${err.message} (--timeout ${values.timeout}). Narrow it (a WHERE, a LIMIT; a recursive CTE needs a condition that ends it) or raise --timeout.`,
+      );
     if (err instanceof QuerySqlError) throw new UsageError(`SQL error: ${err.message}`);
     throw err;
   }

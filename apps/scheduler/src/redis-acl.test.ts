@@ -28,7 +28,16 @@ async function freePort(): Promise<number> {
 }
 
 function client(port: number, username: string | undefined, password: string | undefined): Redis {
-  const c = new Redis({ port, host: '127.0.0.1', ...(username ? { username } : {}), ...(password ? { password } : {}), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableReadyCheck: false });
+  const c = new Redis({
+    port,
+    host: '127.0.0.1',
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableReadyCheck: false,
+  });
   c.on('error', () => undefined);
   return c;
 }
@@ -54,7 +63,14 @@ describe('least privilege on Redis (docker/redis/users.acl on a real Redis)', ()
     const dir = path.join(world.dir, 'redis');
     mkdirSync(dir);
     const server = spawn('sh', [START_SH, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-      env: { ...process.env, QUEUE_PREFIX: world.prefix, REDIS_PASSWORD: PASSWORDS.admin, REDIS_WORKER_PASSWORD: PASSWORDS.worker, REDIS_RECORDER_PASSWORD: PASSWORDS.recorder, ACL_FILE: path.join(dir, 'users.acl') },
+      env: {
+        ...process.env,
+        QUEUE_PREFIX: world.prefix,
+        REDIS_PASSWORD: PASSWORDS.admin,
+        REDIS_WORKER_PASSWORD: PASSWORDS.worker,
+        REDIS_RECORDER_PASSWORD: PASSWORDS.recorder,
+        ACL_FILE: path.join(dir, 'users.acl'),
+      },
       stdio: 'ignore',
     });
     world.procs.push(server);

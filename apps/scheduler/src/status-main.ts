@@ -1,4 +1,14 @@
-import { findSweepId, listSweeps, openStore, RUN_STATUSES, runProgressBySweep, sweepSummary, type RunProgress, type StatusCounts, type Store } from '@ablate/store';
+import {
+  findSweepId,
+  listSweeps,
+  openStore,
+  RUN_STATUSES,
+  runProgressBySweep,
+  sweepSummary,
+  type RunProgress,
+  type StatusCounts,
+  type Store,
+} from '@ablate/store';
 import Table from 'cli-table3';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,7 +29,11 @@ Reads SWEEP_DB read-only (the recorder keeps it current).`;
 const STATUS_ORDER = RUN_STATUSES;
 
 function countsLine(c: StatusCounts): string {
-  return STATUS_ORDER.filter((s) => c[s] > 0).map((s) => `${s} ${c[s]}`).join(', ') || 'no runs';
+  return (
+    STATUS_ORDER.filter((s) => c[s] > 0)
+      .map((s) => `${s} ${c[s]}`)
+      .join(', ') || 'no runs'
+  );
 }
 
 const num = (v: number | null, d = 4) => (v === null ? '' : v.toFixed(d));
@@ -44,20 +58,46 @@ function summaryText(store: Store, sweepId: string, limit: number, tty: boolean)
     const shown = s.variants.slice(0, limit);
     out.push('', `per variant (${s.variants.length}; a variant is the runs that differ only in seed):`);
     const statuses = STATUS_ORDER.filter((st) => s.counts[st] > 0);
-    out.push(table(['variant', 'runs', ...statuses], shown.map((v) => [v.variantGroup, String(v.counts.total), ...statuses.map((st) => String(v.counts[st]))]), tty));
+    out.push(
+      table(
+        ['variant', 'runs', ...statuses],
+        shown.map((v) => [v.variantGroup, String(v.counts.total), ...statuses.map((st) => String(v.counts[st]))]),
+        tty,
+      ),
+    );
     if (s.variants.length > shown.length) out.push(`… ${s.variants.length - shown.length} more variants (--limit, or --json)`);
   }
   if (s.counts.running > 0) {
     out.push('', `running (${s.counts.running}):`);
-    out.push(table(['run', 'label', 'step', 'loss', 'ETA', 'worker'], s.running.map((r) => [r.runId, r.label, stepOf(r), num(r.loss), r.etaSec === null ? '?' : fmtEta(r.etaSec), [r.workerId, r.workerHost].filter(Boolean).join(' @ ')]), tty));
+    out.push(
+      table(
+        ['run', 'label', 'step', 'loss', 'ETA', 'worker'],
+        s.running.map((r) => [
+          r.runId,
+          r.label,
+          stepOf(r),
+          num(r.loss),
+          r.etaSec === null ? '?' : fmtEta(r.etaSec),
+          [r.workerId, r.workerHost].filter(Boolean).join(' @ '),
+        ]),
+        tty,
+      ),
+    );
     if (s.counts.running > s.running.length) out.push(`… ${s.counts.running - s.running.length} more running (--all)`);
   }
   if (s.counts.failed > 0) {
     out.push('', `failed (${s.counts.failed}):`);
-    out.push(table(['run', 'label', 'attempts', 'step', 'error'], s.failures.map((r) => [r.runId, r.label, String(r.attempts), stepOf(r), oneLine(r.error)]), tty));
+    out.push(
+      table(
+        ['run', 'label', 'attempts', 'step', 'error'],
+        s.failures.map((r) => [r.runId, r.label, String(r.attempts), stepOf(r), oneLine(r.error)]),
+        tty,
+      ),
+    );
     if (s.counts.failed > s.failures.length) out.push(`… ${s.counts.failed - s.failures.length} more failed (--all, or pnpm query)`);
   }
-  if (s.counts.total > 0 && s.counts.total === s.counts.queued) out.push('', 'nothing has started: is a worker running? (pnpm worker, or pnpm sweep <file> to start local ones)');
+  if (s.counts.total > 0 && s.counts.total === s.counts.queued)
+    out.push('', 'nothing has started: is a worker running? (pnpm worker, or pnpm sweep <file> to start local ones)');
   return `${out.join('\n')}\n`;
 }
 
@@ -119,7 +159,13 @@ async function main(): Promise<number> {
       if (values.all) throw new UsageError('--all needs a sweep: pnpm status <sweep> --all');
       const sweeps = listSweeps(store);
       if (values.json) {
-        process.stdout.write(`${JSON.stringify(sweeps.map((s) => ({ sweep: s.id, name: s.name, file: s.file, created: new Date(s.createdAt).toISOString(), ...s.counts })), null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify(
+            sweeps.map((s) => ({ sweep: s.id, name: s.name, file: s.file, created: new Date(s.createdAt).toISOString(), ...s.counts })),
+            null,
+            2,
+          )}\n`,
+        );
         return 0;
       }
       if (sweeps.length === 0) {
@@ -127,7 +173,13 @@ async function main(): Promise<number> {
         return 0;
       }
       const head = ['sweep', 'file', 'created', ...STATUS_ORDER, 'total'];
-      process.stdout.write(`${table(head, sweeps.map((s) => [s.id, s.file, new Date(s.createdAt).toISOString(), ...STATUS_ORDER.map((st) => String(s.counts[st])), String(s.counts.total)]), tty)}\n`);
+      process.stdout.write(
+        `${table(
+          head,
+          sweeps.map((s) => [s.id, s.file, new Date(s.createdAt).toISOString(), ...STATUS_ORDER.map((st) => String(s.counts[st])), String(s.counts.total)]),
+          tty,
+        )}\n`,
+      );
       return 0;
     }
     const sweepId = findSweepId(store, ref);

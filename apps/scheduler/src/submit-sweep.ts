@@ -76,7 +76,13 @@ export async function submitSweep(opts: {
     const toAdd: RunSpec[] = [];
     const createdSet = new Set(created);
     // One round trip per 500 runs: what each run's job looks like in Redis now.
-    const states = createdSet.size === runs.length ? new Map<string, string>() : await jobStates(queue, runs.map((r) => r.runId).filter((id) => !createdSet.has(id)));
+    const states =
+      createdSet.size === runs.length
+        ? new Map<string, string>()
+        : await jobStates(
+            queue,
+            runs.map((r) => r.runId).filter((id) => !createdSet.has(id)),
+          );
     for (const r of runs) {
       if (createdSet.has(r.runId)) {
         toAdd.push(r);

@@ -33,7 +33,10 @@ function printDryRun(runs: RunSpec[], json: boolean): void {
     process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
     return;
   }
-  const table = new Table({ style: process.stdout.isTTY ? {} : { head: [], border: [] }, head: ['#', 'run id', 'label', 'preset', 'steps', 'batch', 'mu_init', 'mu_std', 'lr_scale', 'seed'] });
+  const table = new Table({
+    style: process.stdout.isTTY ? {} : { head: [], border: [] },
+    head: ['#', 'run id', 'label', 'preset', 'steps', 'batch', 'mu_init', 'mu_std', 'lr_scale', 'seed'],
+  });
   if (runs.some((r) => r.program !== undefined)) {
     const programTable = new Table({ style: process.stdout.isTTY ? {} : { head: [], border: [] }, head: ['#', 'run id', 'label', 'config'] });
     for (const r of runs) programTable.push([r.index, r.runId, r.label, JSON.stringify(r.config)]);
@@ -44,7 +47,18 @@ function printDryRun(runs: RunSpec[], json: boolean): void {
   for (const r of runs) {
     if (r.program !== undefined) continue;
     const c = r.config;
-    table.push([r.index, r.runId, r.label, c.model.preset, c.train.steps, c.train.batch_size, c.prior.mu_init, c.prior.mu_init === 'randn' ? c.prior.mu_std : '-', c.prior.lr_scale, c.seed]);
+    table.push([
+      r.index,
+      r.runId,
+      r.label,
+      c.model.preset,
+      c.train.steps,
+      c.train.batch_size,
+      c.prior.mu_init,
+      c.prior.mu_init === 'randn' ? c.prior.mu_std : '-',
+      c.prior.lr_scale,
+      c.seed,
+    ]);
   }
   process.stdout.write(`${table.toString()}\n${runs.length} runs\n`);
 }
@@ -72,7 +86,15 @@ function explainUnfit(file: string, pre: PreflightResult, log: Logger): void {
 /** What the submission did: one line, and a warning for the runs that left the sweep. */
 function logSubmitted(log: Logger, specFile: string, name: string, result: SubmitResult, where: { db: string; artifacts: string }): void {
   log.info(
-    { runs: result.total, created: result.created.length, enqueued: result.enqueued.length, finished: result.finished.length, active: result.active.length, failedKept: result.failedKept.length, ...where },
+    {
+      runs: result.total,
+      created: result.created.length,
+      enqueued: result.enqueued.length,
+      finished: result.finished.length,
+      active: result.active.length,
+      failedKept: result.failedKept.length,
+      ...where,
+    },
     `sweep ${name}: ${result.total} runs, ${result.enqueued.length} enqueued, ${result.finished.length} already finished, ${result.active.length} already queued or running${result.failedKept.length ? `, ${result.failedKept.length} failed (re-run with --retry-failed)` : ''}`,
   );
   if (result.unlinked.length > 0) {
@@ -93,7 +115,8 @@ function pipeWorkerLogs(workers: ChildProcess[], logDir: string, name: string): 
       stream.pipe(out, { end: false });
       createInterface({ input: stream }).on('line', (line) => {
         const level = /"level":(\d+)/.exec(line)?.[1];
-        if (level === undefined ? line.trim() !== '' : Number(level) >= 50) process.stderr.write(`worker ${i}: ${process.stderr.isTTY ? readableLogLine(line) : line}\n`);
+        if (level === undefined ? line.trim() !== '' : Number(level) >= 50)
+          process.stderr.write(`worker ${i}: ${process.stderr.isTTY ? readableLogLine(line) : line}\n`);
       });
     }
   });
@@ -119,7 +142,8 @@ async function main(): Promise<number> {
   const file = positionals[0];
   if (file === undefined || positionals.length > 1) throw new UsageError(`expected one sweep file\n${USAGE}`);
   const workersWanted = values.workers === undefined ? undefined : Number(values.workers);
-  if (workersWanted !== undefined && (!Number.isInteger(workersWanted) || workersWanted < 0)) throw new UsageError(`--workers: expected an integer ≥ 0, got "${values.workers}"`);
+  if (workersWanted !== undefined && (!Number.isInteger(workersWanted) || workersWanted < 0))
+    throw new UsageError(`--workers: expected an integer ≥ 0, got "${values.workers}"`);
 
   const { spec, runs } = loadSweepFile(file);
   if (values['dry-run']) {
@@ -132,7 +156,13 @@ async function main(): Promise<number> {
   // Started now, read only if local workers are needed: it runs while we connect.
   // Only the built-in trainer's runs have a backend and a memory estimate; a program's runs (program:) bring their own.
   const builtin = runs.filter((r) => r.program === undefined);
-  const preflight = !values.detach && workersWanted !== 0 && builtin.length > 0 ? preflightLocalWorkers(builtin.map((r) => ({ label: r.label, config: r.config })), values.backend ? { backend: values.backend } : {}) : null;
+  const preflight =
+    !values.detach && workersWanted !== 0 && builtin.length > 0
+      ? preflightLocalWorkers(
+          builtin.map((r) => ({ label: r.label, config: r.config })),
+          values.backend ? { backend: values.backend } : {},
+        )
+      : null;
   preflight?.catch(() => undefined); // awaited below when it matters
   const redis = await connectRedis(env.redisUrl);
   if (preflight !== null) {
@@ -144,7 +174,15 @@ async function main(): Promise<number> {
     if (connectedNow === 0) explainUnfit(file, await preflight, log);
   }
   const store = openWritableStore(env.dbPath);
-  const result = await submitSweep({ store, connection: redis, prefix: env.prefix, spec, runs, artifactDir: env.artifactDir, retryFailed: values['retry-failed'] === true });
+  const result = await submitSweep({
+    store,
+    connection: redis,
+    prefix: env.prefix,
+    spec,
+    runs,
+    artifactDir: env.artifactDir,
+    retryFailed: values['retry-failed'] === true,
+  });
   logSubmitted(log, spec.file, spec.name, result, { db: env.dbPath, artifacts: env.artifactDir });
   if (values.detach) {
     log.info('detached: start workers with `pnpm worker` on any machine that reaches Redis; follow with `pnpm status ' + spec.name + '`');
@@ -155,7 +193,14 @@ async function main(): Promise<number> {
 
   // Attached: the embedded recorder writes what the workers report; local workers if nobody is serving the queue.
   const recorderRedis = await connectRedis(env.redisUrl);
-  const recorder = createRecorder({ redis: recorderRedis, store, prefix: env.prefix, consumer: `sweep-${os.hostname()}-${process.pid}`, log: log.child({ component: 'recorder' }), leaseMs: Number(process.env.RECORDER_LEASE_MS || 10_000) });
+  const recorder = createRecorder({
+    redis: recorderRedis,
+    store,
+    prefix: env.prefix,
+    consumer: `sweep-${os.hostname()}-${process.pid}`,
+    log: log.child({ component: 'recorder' }),
+    leaseMs: Number(process.env.RECORDER_LEASE_MS || 10_000),
+  });
   const recording = recorder.run();
   const queue = new Queue<RunJobData>(RUN_QUEUE, { connection: redis, prefix: env.prefix });
   const connected = (await queue.getWorkers()).length;
@@ -177,7 +222,15 @@ async function main(): Promise<number> {
   });
   let outcome;
   try {
-    outcome = await watchSweep({ store, connection: redisOptionsFromUrl(env.redisUrl), prefix: env.prefix, sweepId: spec.name, log, tty: process.stderr.isTTY === true, detach });
+    outcome = await watchSweep({
+      store,
+      connection: redisOptionsFromUrl(env.redisUrl),
+      prefix: env.prefix,
+      sweepId: spec.name,
+      log,
+      tty: process.stderr.isTTY === true,
+      detach,
+    });
     if (outcome.detached) log.warn('detaching: running runs checkpoint and go back on the queue; queued runs stay queued');
   } finally {
     await stopLocalWorkers(workers);
@@ -193,8 +246,13 @@ async function main(): Promise<number> {
     process.stderr.write(`detached from sweep ${spec.name}: resume with \`pnpm sweep ${file}\` or \`pnpm worker\`; check with \`pnpm status ${spec.name}\`\n`);
     return 130;
   }
-  const summary = Object.entries(outcome.counts).map(([k, v]) => `${v} ${k}`).join(', ');
-  log[outcome.allSucceeded ? 'info' : 'warn']({ counts: outcome.counts }, `sweep ${spec.name} finished: ${summary}. Results: pnpm query "SELECT * FROM run_results WHERE sweep_id = '${spec.name}'"`);
+  const summary = Object.entries(outcome.counts)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
+  log[outcome.allSucceeded ? 'info' : 'warn'](
+    { counts: outcome.counts },
+    `sweep ${spec.name} finished: ${summary}. Results: pnpm query "SELECT * FROM run_results WHERE sweep_id = '${spec.name}'"`,
+  );
   return outcome.allSucceeded ? 0 : 1;
 }
 

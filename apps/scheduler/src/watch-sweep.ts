@@ -69,7 +69,12 @@ export async function watchSweep(opts: {
   events.on('progress', ({ jobId, data }) => {
     if (typeof data === 'object' && data !== null) live.set(jobId, { ...(data as Omit<LiveProgress, 'at'>), at: Date.now() });
   });
-  const bars = opts.tty ? new MultiBar({ format: ' {label} |{bar}| {value}/{total} {unit} | {info}', hideCursor: true, clearOnComplete: false, barsize: 24 }, Presets.shades_classic) : null;
+  const bars = opts.tty
+    ? new MultiBar(
+        { format: ' {label} |{bar}| {value}/{total} {unit} | {info}', hideCursor: true, clearOnComplete: false, barsize: 24 },
+        Presets.shades_classic,
+      )
+    : null;
   const runBars = new Map<string, SingleBar>();
   let sweepBar: SingleBar | null = null;
   let detached = false;
@@ -83,7 +88,9 @@ export async function watchSweep(opts: {
       const counts: Record<string, number> = {};
       for (const r of runs) counts[r.status] = (counts[r.status] ?? 0) + 1;
       const done = runs.filter((r) => FINAL_STATUSES.has(r.status)).length;
-      const summary = Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ');
+      const summary = Object.entries(counts)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
       if (bars) {
         sweepBar ??= bars.create(runs.length, done, { label: `sweep ${sweepId}`.padEnd(28).slice(0, 28), unit: 'runs', info: summary });
         sweepBar.update(done, { info: summary });
@@ -107,7 +114,19 @@ export async function watchSweep(opts: {
           .filter((r) => r.status === 'running')
           .map((r) => {
             const p = live.get(r.id);
-            return p ? { runId: r.id, label: r.label, phase: p.phaseLabel ?? 'training', step: p.step, totalSteps: p.totalSteps, loss: isNum(p.loss) ? Number(p.loss.toFixed(4)) : null, imagesPerSec: isNum(p.imagesPerSec) ? Math.round(p.imagesPerSec) : null, eta: `${fmtEta(p.etaSec)}${p.etaIncludesEvals === false ? ' + evals' : ''}`, worker: p.workerId } : { runId: r.id, label: r.label };
+            return p
+              ? {
+                  runId: r.id,
+                  label: r.label,
+                  phase: p.phaseLabel ?? 'training',
+                  step: p.step,
+                  totalSteps: p.totalSteps,
+                  loss: isNum(p.loss) ? Number(p.loss.toFixed(4)) : null,
+                  imagesPerSec: isNum(p.imagesPerSec) ? Math.round(p.imagesPerSec) : null,
+                  eta: `${fmtEta(p.etaSec)}${p.etaIncludesEvals === false ? ' + evals' : ''}`,
+                  worker: p.workerId,
+                }
+              : { runId: r.id, label: r.label };
           });
         log.info({ done, total: runs.length, counts, running }, 'sweep progress');
       }

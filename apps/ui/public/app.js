@@ -11,10 +11,17 @@ const pending = []; // diffs that arrived while the charts were being embedded
 function fmtEta(sec) {
   if (sec === null || sec === undefined || !Number.isFinite(sec)) return '';
   const s = Math.round(sec);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+      : `${s}s`;
 }
 const fmtNum = (v, d = 4) => (v === null || v === undefined || !Number.isFinite(v) ? '' : v.toFixed(d));
-const countsText = (c) => STATUSES.filter((s) => c[s] > 0).map((s) => `${s} ${c[s]}`).join(' · ') || 'no runs';
+const countsText = (c) =>
+  STATUSES.filter((s) => c[s] > 0)
+    .map((s) => `${s} ${c[s]}`)
+    .join(' · ') || 'no runs';
 function setLive(on, text) {
   const el = $('#live');
   el.className = on ? 'live on' : 'live';
@@ -25,10 +32,14 @@ async function showSweeps() {
   closeSource();
   $('#crumb').textContent = '';
   const sweeps = await (await fetch('/api/sweeps')).json();
-  const rows = sweeps.map((s) => `<tr><td><a href="#/sweep/${encodeURIComponent(s.id)}">${esc(s.id)}</a></td><td>${esc(s.file)}</td><td>${new Date(s.createdAt).toLocaleString()}</td>${STATUSES.map((st) => `<td class="num">${s.counts[st] || ''}</td>`).join('')}<td class="num">${s.counts.total}</td></tr>`);
-  $('#main').innerHTML = sweeps.length === 0
-    ? '<p>No sweeps in this database yet: run <code>pnpm sweep sweeps/smoke.yaml</code>.</p>'
-    : `<h1>Sweeps</h1><table id="sweeps"><thead><tr><th>sweep</th><th>file</th><th>created</th>${STATUSES.map((s) => `<th>${s}</th>`).join('')}<th>total</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  const rows = sweeps.map(
+    (s) =>
+      `<tr><td><a href="#/sweep/${encodeURIComponent(s.id)}">${esc(s.id)}</a></td><td>${esc(s.file)}</td><td>${new Date(s.createdAt).toLocaleString()}</td>${STATUSES.map((st) => `<td class="num">${s.counts[st] || ''}</td>`).join('')}<td class="num">${s.counts.total}</td></tr>`,
+  );
+  $('#main').innerHTML =
+    sweeps.length === 0
+      ? '<p>No sweeps in this database yet: run <code>pnpm sweep sweeps/smoke.yaml</code>.</p>'
+      : `<h1>Sweeps</h1><table id="sweeps"><thead><tr><th>sweep</th><th>file</th><th>created</th>${STATUSES.map((s) => `<th>${s}</th>`).join('')}<th>total</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
   setLive(false, 'list (reload for new sweeps)');
 }
 
@@ -64,7 +75,9 @@ function renderImages() {
   const figs = [];
   for (const [, ims] of byRun) {
     for (const im of ims.filter((i) => i.kind === 'samples' || i.kind === 'mu')) {
-      figs.push(`<figure data-run="${esc(im.runId)}" data-kind="${esc(im.kind)}"><img class="${im.kind === 'mu' ? 'mu' : 'samples'}" src="${esc(im.url)}" alt="${esc(`${im.kind} of ${im.label} at step ${im.step}`)}"><figcaption>${esc(im.label)}<br>${im.kind === 'mu' ? 'μ_c' : 'samples'}, step ${im.step}</figcaption></figure>`);
+      figs.push(
+        `<figure data-run="${esc(im.runId)}" data-kind="${esc(im.kind)}"><img class="${im.kind === 'mu' ? 'mu' : 'samples'}" src="${esc(im.url)}" alt="${esc(`${im.kind} of ${im.label} at step ${im.step}`)}"><figcaption>${esc(im.label)}<br>${im.kind === 'mu' ? 'μ_c' : 'samples'}, step ${im.step}</figcaption></figure>`,
+      );
     }
   }
   $('#images').innerHTML = figs.length ? figs.join('') : '<p class="note">No images yet: runs write samples and μ_c images at each eval.</p>';
@@ -72,7 +85,9 @@ function renderImages() {
 
 async function embedCharts(snap) {
   const box = $('#charts');
-  box.innerHTML = snap.charts.map((c) => `<div class="chart" id="chart-${c.key}" data-key="${c.key}" data-points="0" aria-label="${esc(c.title)}"></div>`).join('');
+  box.innerHTML = snap.charts
+    .map((c) => `<div class="chart" id="chart-${c.key}" data-key="${c.key}" data-points="0" aria-label="${esc(c.title)}"></div>`)
+    .join('');
   state.views = {};
   for (const c of snap.charts) {
     const el = document.getElementById(`chart-${c.key}`);
@@ -98,7 +113,9 @@ async function showRunLog(runId) {
   const res = await fetch(`/api/runs/${encodeURIComponent(runId)}`);
   if (!res.ok) return;
   const d = await res.json();
-  const lines = d.lines.map((l) => `${l.at ? new Date(l.at).toLocaleTimeString() : '        '}  ${l.step === null ? '     ' : `step ${String(l.step).padStart(5)}`}  ${l.text}`);
+  const lines = d.lines.map(
+    (l) => `${l.at ? new Date(l.at).toLocaleTimeString() : '        '}  ${l.step === null ? '     ' : `step ${String(l.step).padStart(5)}`}  ${l.text}`,
+  );
   $('#runlog').innerHTML = `<h2>Run ${esc(runId)} <span class="sub">${esc(d.run.status)} · in ${d.sweeps.map(esc).join(', ')}</span></h2>
 <p class="note">Workers keep no per-run log file (their logs go to the worker's own terminal); these are the run's events as the recorder stored them.</p>
 <div class="log" id="runlog-lines">${esc(lines.join('\n'))}</div>`;

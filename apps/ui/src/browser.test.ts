@@ -23,7 +23,10 @@ describe('pnpm ui in a real browser during a real sweep', () => {
     const ui = start(world, SCRIPTS.ui, ['--port', '0']);
     const url = await waitFor('the ui to listen', () => ui.output().match(/listening on (http:\/\/127\.0\.0\.1:\d+)/)?.[1], 30_000);
 
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    });
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
       const problems: string[] = [];
@@ -80,7 +83,9 @@ describe('pnpm ui in a real browser during a real sweep', () => {
       expect(await page.$eval('#chart-loss', (e) => Number((e as HTMLElement).dataset.points))).toBeGreaterThanOrEqual(4);
       expect(await page.$$eval('#chart-loss [aria-roledescription="line mark"]', (els) => els.length)).toBeGreaterThanOrEqual(1);
       // Images arrived too, and decode.
-      await page.waitForFunction(() => Array.from(document.querySelectorAll('#images img')).some((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0));
+      await page.waitForFunction(() =>
+        Array.from(document.querySelectorAll('#images img')).some((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0),
+      );
       expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
       expect(navigations).toBe(1);
       await page.click('tr.run[data-run]');

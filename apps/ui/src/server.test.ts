@@ -19,7 +19,9 @@ async function server(opts: { cancel?: boolean } = {}) {
     dbPath: f.db,
     artifactDir: f.artifactDir,
     pollMs: 50,
-    ...(opts.cancel ? { cancel: async (id: string, runs: { id: string }[]) => (calls.push(`${id}:${runs.map((r) => r.id).join(',')}`), { removed: runs.length, running: 0 }) } : {}),
+    ...(opts.cancel
+      ? { cancel: async (id: string, runs: { id: string }[]) => (calls.push(`${id}:${runs.map((r) => r.id).join(',')}`), { removed: runs.length, running: 0 }) }
+      : {}),
   });
   close = () => app.close();
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -29,7 +31,13 @@ async function server(opts: { cancel?: boolean } = {}) {
     const res = await fetch(`${base}${url}`, { method });
     const rawPayload = Buffer.from(await res.arrayBuffer());
     const body = rawPayload.toString('utf8');
-    return { statusCode: res.status, headers: { 'content-type': res.headers.get('content-type') ?? '' }, rawPayload, body, json: () => JSON.parse(body) as unknown };
+    return {
+      statusCode: res.status,
+      headers: { 'content-type': res.headers.get('content-type') ?? '' },
+      rawPayload,
+      body,
+      json: () => JSON.parse(body) as unknown,
+    };
   };
   return { app: { inject }, base, calls };
 }
@@ -40,11 +48,23 @@ describe('pnpm ui server', () => {
     const { app } = await server();
     const sweeps = (await app.inject('/api/sweeps')).json() as unknown as { id: string; counts: { running: number; queued: number } }[];
     expect(sweeps.map((s) => [s.id, s.counts.running, s.counts.queued])).toEqual([['live', 1, 1]]);
-    const snap = (await app.inject('/api/sweeps/live')).json() as unknown as { runs: { runId: string; step: number; status: string }[]; charts: { key: string; spec: { title: string; data: unknown } }[]; points: Record<string, unknown[]>; images: { url: string }[]; allowCancel: boolean };
-    expect(snap.runs.map((r) => [r.runId, r.status, r.step])).toEqual([['r-0', 'running', 10], ['r-1', 'queued', 0]]);
+    const snap = (await app.inject('/api/sweeps/live')).json() as unknown as {
+      runs: { runId: string; step: number; status: string }[];
+      charts: { key: string; spec: { title: string; data: unknown } }[];
+      points: Record<string, unknown[]>;
+      images: { url: string }[];
+      allowCancel: boolean;
+    };
+    expect(snap.runs.map((r) => [r.runId, r.status, r.step])).toEqual([
+      ['r-0', 'running', 10],
+      ['r-1', 'queued', 0],
+    ]);
     expect(snap.charts.map((c) => c.key)).toEqual(['muNorm', 'loss', 'nll', 'consistency']);
     expect(snap.charts[1]?.spec).toMatchObject({ title: 'Training loss (NLL, nats/dim)', data: { name: 'series' } });
-    expect(snap.points.loss).toEqual([{ variant: 'mu_init=zero', step: 5, value: 2 }, { variant: 'mu_init=zero', step: 10, value: 1.5 }]);
+    expect(snap.points.loss).toEqual([
+      { variant: 'mu_init=zero', step: 5, value: 2 },
+      { variant: 'mu_init=zero', step: 10, value: 1.5 },
+    ]);
     expect(snap.allowCancel).toBe(false);
     const img = await app.inject(snap.images[0]?.url ?? '/nope');
     expect(img.statusCode).toBe(200);
@@ -52,7 +72,13 @@ describe('pnpm ui server', () => {
     expect(img.rawPayload.subarray(1, 4).toString()).toBe('PNG');
     expect((await app.inject('/api/sweeps/nope')).statusCode).toBe(404);
     const log = (await app.inject('/api/runs/r-0')).json() as unknown as { lines: { text: string }[] };
-    expect(log.lines.map((l) => l.text)).toEqual(expect.arrayContaining(['queued', expect.stringMatching(/^attempt 1 started on w1 @ h \(wasm, CPU \(wasm\)\), from scratch$/), expect.stringMatching(/^image samples: /)]));
+    expect(log.lines.map((l) => l.text)).toEqual(
+      expect.arrayContaining([
+        'queued',
+        expect.stringMatching(/^attempt 1 started on w1 @ h \(wasm, CPU \(wasm\)\), from scratch$/),
+        expect.stringMatching(/^image samples: /),
+      ]),
+    );
     expect((await app.inject('/vendor/vega-embed.min.js')).statusCode).toBe(200);
     expect((await app.inject('/vendor/../../package.json')).statusCode).toBe(404);
   });
@@ -96,7 +122,15 @@ describe('pnpm ui server', () => {
     symlinkSync(f.dir, linkedDir);
     const store = openStore(f.db);
     const ins = store.sqlite.prepare('INSERT INTO artifacts (run_id, step, kind, uri) VALUES (?, ?, ?, ?)');
-    const named = [secret, path.join(f.artifactDir, '..', 'secret.png'), '../secret.png', link, path.join(linkedDir, 'secret.png'), '/etc/passwd', f.artifactDir];
+    const named = [
+      secret,
+      path.join(f.artifactDir, '..', 'secret.png'),
+      '../secret.png',
+      link,
+      path.join(linkedDir, 'secret.png'),
+      '/etc/passwd',
+      f.artifactDir,
+    ];
     named.forEach((uri, i) => ins.run('r-1', i, 'samples', uri));
     store.close();
     const { app } = await server();
@@ -107,7 +141,12 @@ describe('pnpm ui server', () => {
       expect(r.body).not.toContain('root:');
     }
     // Nor a path in the URL: artifacts are looked up by (run, kind, step), the URL carries no path.
-    for (const url of ['/artifacts/r-1/samples/..%2F..%2Fsecret.png', '/artifacts/..%2F..%2Fsecret.png', '/static/..%2F..%2Fpackage.json', '/static/%2Fetc%2Fpasswd']) {
+    for (const url of [
+      '/artifacts/r-1/samples/..%2F..%2Fsecret.png',
+      '/artifacts/..%2F..%2Fsecret.png',
+      '/static/..%2F..%2Fpackage.json',
+      '/static/%2Fetc%2Fpasswd',
+    ]) {
       const r = await app.inject(url);
       expect({ url, status: r.statusCode }).toEqual({ url, status: 404 });
     }
@@ -124,6 +163,6 @@ describe('pnpm ui server', () => {
     const ok = await on.app.inject({ method: 'POST', url: '/api/sweeps/live/cancel' });
     expect(ok.json()).toEqual({ removed: 2, running: 0 });
     expect(on.calls).toEqual(['live:r-0,r-1']);
-    expect(((await on.app.inject('/')).body)).toContain('window.ABLATE_ALLOW_CANCEL = true;');
+    expect((await on.app.inject('/')).body).toContain('window.ABLATE_ALLOW_CANCEL = true;');
   });
 });

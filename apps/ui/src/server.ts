@@ -102,7 +102,12 @@ export async function createUiServer(opts: UiServerOptions): Promise<{ app: Fast
     const feed = new SweepFeed(store, id);
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     send('snapshot', { ...feed.snapshot(), allowCancel: opts.cancel !== undefined });
     const listener = () => {
@@ -124,7 +129,10 @@ export async function createUiServer(opts: UiServerOptions): Promise<{ app: Fast
       opts.log?.warn({ runId: a.runId, uri: a.uri, artifactDir: opts.artifactDir }, 'artifact path outside ARTIFACT_DIR (or missing): not served');
       return reply.code(404).send({ error: 'artifact not found under ARTIFACT_DIR' });
     }
-    return reply.type(file.endsWith('.png') ? 'image/png' : 'application/octet-stream').header('cache-control', 'no-store').send(createReadStream(file));
+    return reply
+      .type(file.endsWith('.png') ? 'image/png' : 'application/octet-stream')
+      .header('cache-control', 'no-store')
+      .send(createReadStream(file));
   });
 
   app.post<{ Params: { id: string } }>('/api/sweeps/:id/cancel', async (req, reply) => {

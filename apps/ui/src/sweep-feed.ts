@@ -197,7 +197,11 @@ export function runLog(store: Store, runId: string): { run: ReturnType<typeof ge
     });
   }
   const evals = new Map<number, string[]>();
-  for (const p of metricSeriesOfRuns(store, [runId], ['eval/nll', 'eval/bpd', 'eval/accuracy', 'eval/consistency/raw/t1.0', 'eval/consistency/raw/t0.7', 'eval/class_consistency'])) {
+  for (const p of metricSeriesOfRuns(
+    store,
+    [runId],
+    ['eval/nll', 'eval/bpd', 'eval/accuracy', 'eval/consistency/raw/t1.0', 'eval/consistency/raw/t0.7', 'eval/class_consistency'],
+  )) {
     const list = evals.get(p.step) ?? [];
     list.push(`${p.name.slice(5)} ${p.value === null ? 'NaN' : p.value.toFixed(4)}`);
     evals.set(p.step, list);

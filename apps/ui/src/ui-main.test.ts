@@ -12,7 +12,11 @@ afterEach(async () => {
 });
 
 function ui(args: string[]): Proc {
-  const p = start({ dir: f.dir, prefix: 'unused', procs: [], env: { ...process.env, SWEEP_DB: f.db, ARTIFACT_DIR: f.artifactDir, LOG_FORMAT: 'json' } }, SCRIPTS.ui, args);
+  const p = start(
+    { dir: f.dir, prefix: 'unused', procs: [], env: { ...process.env, SWEEP_DB: f.db, ARTIFACT_DIR: f.artifactDir, LOG_FORMAT: 'json' } },
+    SCRIPTS.ui,
+    args,
+  );
   procs.push(p);
   return p;
 }

@@ -24,7 +24,12 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, 'allow-cancel': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      port: { type: 'string', default: '8080' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'allow-cancel': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
@@ -55,9 +60,14 @@ async function main(argv: string[]): Promise<number> {
   const address = `http://${hostInUrl}:${boundPort}`;
   const openUrl = LOOPBACK.has(values.host) ? address : `http://127.0.0.1:${boundPort}`;
   if (!LOOPBACK.has(values.host)) {
-    process.stderr.write(`warning: --host ${values.host}: the page is served to every machine that reaches this one, with no login${cancel ? ', and anyone who opens it can cancel sweeps' : ''}\n`);
+    process.stderr.write(
+      `warning: --host ${values.host}: the page is served to every machine that reaches this one, with no login${cancel ? ', and anyone who opens it can cancel sweeps' : ''}\n`,
+    );
   }
-  log.info({ db: dbPath, artifactDir, allowCancel: cancel !== undefined, ...(cancel ? { redis: redactRedisUrl(redisUrl), prefix } : {}) }, `pnpm ui: open ${openUrl} (Ctrl-C stops it)`);
+  log.info(
+    { db: dbPath, artifactDir, allowCancel: cancel !== undefined, ...(cancel ? { redis: redactRedisUrl(redisUrl), prefix } : {}) },
+    `pnpm ui: open ${openUrl} (Ctrl-C stops it)`,
+  );
   // Machine-readable for scripts and tests: the URL on a line of its own.
   process.stdout.write(`listening on ${address}\n`);
   await new Promise<void>((resolve) => {

@@ -10,7 +10,9 @@ seed, same batches). Exits 1 if a property fails, the losses differ by more than
 GPU error. Needs a real adapter: Dawn's null adapter (DAWNNODE_BACKEND=null) computes nothing.`;
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { 'parity-preset': { type: 'string' }, 'parity-steps': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({
+    options: { 'parity-preset': { type: 'string' }, 'parity-steps': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -21,12 +23,24 @@ async function main(): Promise<number> {
     process.stderr.write(`--parity-steps: expected a non-negative integer, got "${values['parity-steps']}"\n`);
     return 2;
   }
-  const say = (s: string) => { if (!values.json) process.stdout.write(`${s}\n`); };
+  const say = (s: string) => {
+    if (!values.json) process.stdout.write(`${s}\n`);
+  };
   const choice = await selectBackend({ requested: 'webgpu' });
   say(describeBackend(choice));
   const properties = await checkModelProperties();
   for (const p of properties) say(`${p.ok ? 'ok  ' : 'FAIL'} ${p.name}: ${p.value} (${p.atLeast ? '≥' : '<'} ${p.limit})`);
-  let parity: { preset: string; steps: number; maxRelativeDiff: number; limit: number; ok: boolean; webgpu: number[]; wasm: number[]; webgpuSec: number; wasmSec: number } | null = null;
+  let parity: {
+    preset: string;
+    steps: number;
+    maxRelativeDiff: number;
+    limit: number;
+    ok: boolean;
+    webgpu: number[];
+    wasm: number[];
+    webgpuSec: number;
+    wasmSec: number;
+  } | null = null;
   if (steps > 0) {
     let t0 = performance.now();
     const webgpu = await trainingLosses(preset, steps);
@@ -37,7 +51,9 @@ async function main(): Promise<number> {
     const wasmSec = (performance.now() - t0) / 1000;
     const d = maxRelativeDiff(wasm, webgpu);
     parity = { preset, steps, maxRelativeDiff: d, limit: 1e-3, ok: d < 1e-3, webgpu, wasm, webgpuSec, wasmSec };
-    say(`${parity.ok ? 'ok  ' : 'FAIL'} ${preset}: first ${steps} losses, webgpu vs wasm, max relative difference ${d.toExponential(2)} (< 1e-3); ${webgpuSec.toFixed(1)} s vs ${wasmSec.toFixed(1)} s`);
+    say(
+      `${parity.ok ? 'ok  ' : 'FAIL'} ${preset}: first ${steps} losses, webgpu vs wasm, max relative difference ${d.toExponential(2)} (< 1e-3); ${webgpuSec.toFixed(1)} s vs ${wasmSec.toFixed(1)} s`,
+    );
   }
   const errors = webgpuErrors();
   for (const e of errors) say(`GPU error: ${e}`);

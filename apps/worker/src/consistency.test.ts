@@ -8,7 +8,13 @@ describe('the judges’ metrics', () => {
 
   it('one row per judge, its held-out accuracy, the judges’ mean and their agreement', () => {
     const j: Judgement = {
-      step: 300, kind: 'raw', temperature: 0.7, count: 20, consistency: 0.65, agreement: 0.8, firstOfStep: true,
+      step: 300,
+      kind: 'raw',
+      temperature: 0.7,
+      count: 20,
+      consistency: 0.65,
+      agreement: 0.8,
+      firstOfStep: true,
       judges: [
         { name: 'deep', testAccuracy: 0.988, consistency: 0.6, perClass: [], confusion: [] },
         { name: 'shallow', testAccuracy: 0.977, consistency: 0.7, perClass: [], confusion: [] },
@@ -26,7 +32,10 @@ describe('the judges’ metrics', () => {
   });
 
   it('CLASSIFIER_EPOCHS shortens both judges’ recipes (a separate cache entry); anything but a positive integer is an error', () => {
-    expect(judgeSpecs({}).map((j) => [j.name, j.training.epochs])).toEqual([['deep', 24], ['shallow', 10]]);
+    expect(judgeSpecs({}).map((j) => [j.name, j.training.epochs])).toEqual([
+      ['deep', 24],
+      ['shallow', 10],
+    ]);
     expect(judgeSpecs({ CLASSIFIER_EPOCHS: '1' }).map((j) => j.training.epochs)).toEqual([1, 1]);
     expect(() => judgeSpecs({ CLASSIFIER_EPOCHS: '0' })).toThrow(/CLASSIFIER_EPOCHS: expected a positive integer, got "0"/);
   });

@@ -1,6 +1,13 @@
 import {
-  classConsistency, JUDGES, judgeAgreement, loadOrTrainClassifier, predictClasses, withEpochs,
-  type ClassifierLog, type JudgeSpec, type LoadedClassifier,
+  classConsistency,
+  JUDGES,
+  judgeAgreement,
+  loadOrTrainClassifier,
+  predictClasses,
+  withEpochs,
+  type ClassifierLog,
+  type JudgeSpec,
+  type LoadedClassifier,
 } from '@ablate/classifier';
 import type { RunConfig } from '@ablate/config';
 import { loadDataset, resolveCacheDir, type DataConfig } from '@ablate/data';
@@ -97,7 +104,12 @@ function createJudge(
     const data = loadDataset(dataConfig);
     const out: { spec: JudgeSpec; c: LoadedClassifier }[] = [];
     for (const spec of judgeSpecs()) {
-      const c = await loadOrTrainClassifier(cacheRoot, data, { config: spec.config, training: spec.training, ...(log ? { log } : {}), ...(onWait ? { onWait } : {}) });
+      const c = await loadOrTrainClassifier(cacheRoot, data, {
+        config: spec.config,
+        training: spec.training,
+        ...(log ? { log } : {}),
+        ...(onWait ? { onWait } : {}),
+      });
       out.push({ spec, c });
     }
     return out;
@@ -114,7 +126,9 @@ function createJudge(
     for (const { spec, c } of judges) {
       const { imageSize, channels, numClasses } = c.manifest.config;
       if (samples.height !== imageSize || samples.channels !== channels) {
-        throw new Error(`judge ${spec.name} expects ${imageSize}×${imageSize}×${channels} images, samples are ${samples.height}×${samples.width}×${samples.channels}`);
+        throw new Error(
+          `judge ${spec.name} expects ${imageSize}×${imageSize}×${channels} images, samples are ${samples.height}×${samples.width}×${samples.channels}`,
+        );
       }
       const pred = await predictClasses(c.params, inputs, n);
       labels.push(pred);

@@ -24,21 +24,37 @@ describe('docker-compose.yml', () => {
     const cmd = services.redis?.command?.join(' ') ?? '';
     expect(cmd).toMatch(/^sh \/etc\/ablate-redis\/start\.sh /); // docker/redis/start.sh loads docker/redis/users.acl
     expect(services.redis?.volumes).toContain('./docker/redis:/etc/ablate-redis:ro');
-    expect(Object.keys(services.redis?.environment ?? {}).sort()).toEqual(['QUEUE_PREFIX', 'REDIS_PASSWORD', 'REDIS_RECORDER_PASSWORD', 'REDIS_WORKER_PASSWORD']);
+    expect(Object.keys(services.redis?.environment ?? {}).sort()).toEqual([
+      'QUEUE_PREFIX',
+      'REDIS_PASSWORD',
+      'REDIS_RECORDER_PASSWORD',
+      'REDIS_WORKER_PASSWORD',
+    ]);
     expect(cmd).toContain('--appendonly yes');
     expect(cmd).toContain('--maxmemory-policy noeviction');
     // The apps add REDIS_PASSWORD to a REDIS_URL without one (queueEnv); a nested ${...${...}} default is not portable
     // (docker-compose v1 passes it through mangled).
     expect(services.tools?.environment).toMatchObject({ REDIS_URL: '${REDIS_URL:-redis://redis:6379}', REDIS_PASSWORD: '${REDIS_PASSWORD:-}' });
-    expect(services.recorder?.environment).toMatchObject({ REDIS_URL: '${RECORDER_REDIS_URL:-redis://recorder@redis:6379}', REDIS_PASSWORD: '${REDIS_RECORDER_PASSWORD:-}' });
+    expect(services.recorder?.environment).toMatchObject({
+      REDIS_URL: '${RECORDER_REDIS_URL:-redis://recorder@redis:6379}',
+      REDIS_PASSWORD: '${REDIS_RECORDER_PASSWORD:-}',
+    });
     for (const name of ['worker-cpu', 'worker-gpu']) {
-      expect({ name, env: services[name]?.environment }).toMatchObject({ name, env: { REDIS_URL: '${WORKER_REDIS_URL:-redis://worker@redis:6379}', REDIS_PASSWORD: '${REDIS_WORKER_PASSWORD:-}' } });
+      expect({ name, env: services[name]?.environment }).toMatchObject({
+        name,
+        env: { REDIS_URL: '${WORKER_REDIS_URL:-redis://worker@redis:6379}', REDIS_PASSWORD: '${REDIS_WORKER_PASSWORD:-}' },
+      });
     }
     expect(readFileSync(path.join(REPO, 'docker-compose.yml'), 'utf8')).not.toMatch(/\$\{[^}]*\$\{/);
     // The users the file defines (apps/scheduler/src/redis-acl.test.ts loads it into a real Redis).
-    const acl = readFileSync(path.join(REPO, 'docker/redis/users.acl'), 'utf8').split('\n').filter((l) => l.startsWith('user '));
+    const acl = readFileSync(path.join(REPO, 'docker/redis/users.acl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('user '));
     expect(acl.map((l) => l.split(' ')[1])).toEqual(['default', 'worker', 'recorder']);
-    expect({ file: 'docker/redis/start.sh', ...spawnSync('sh', ['-n', path.join(REPO, 'docker/redis/start.sh')], { encoding: 'utf8' }) }).toMatchObject({ status: 0, stderr: '' });
+    expect({ file: 'docker/redis/start.sh', ...spawnSync('sh', ['-n', path.join(REPO, 'docker/redis/start.sh')], { encoding: 'utf8' }) }).toMatchObject({
+      status: 0,
+      stderr: '',
+    });
   });
 
   it('the CPU image takes its base from NODE_IMAGE and trusts the CAs in docker/extra-ca', () => {
@@ -46,7 +62,11 @@ describe('docker-compose.yml', () => {
     expect(services.redis?.image).toBe('${REDIS_IMAGE:-redis:7.0}');
     for (const file of ['docker/Dockerfile', 'docker/Dockerfile.worker-gpu', 'docker/Dockerfile.worker-webgpu']) {
       const dockerfile = readFileSync(path.join(REPO, file), 'utf8');
-      expect({ file, copiesCa: dockerfile.includes('COPY docker/extra-ca/ /usr/local/share/ca-certificates/'), updates: dockerfile.includes('update-ca-certificates') }).toEqual({ file, copiesCa: true, updates: true });
+      expect({
+        file,
+        copiesCa: dockerfile.includes('COPY docker/extra-ca/ /usr/local/share/ca-certificates/'),
+        updates: dockerfile.includes('update-ca-certificates'),
+      }).toEqual({ file, copiesCa: true, updates: true });
     }
     expect(readFileSync(path.join(REPO, 'docker/Dockerfile'), 'utf8')).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim\nFROM \$\{NODE_IMAGE\}$/m);
     expect(readFileSync(path.join(REPO, '.dockerignore'), 'utf8')).not.toMatch(/^docker/m);
@@ -61,7 +81,10 @@ describe('docker-compose.yml', () => {
 
   it('the recorder, both workers and the tools share one artifact folder at /artifacts; the recorder has the SQLite volume', () => {
     for (const name of ['recorder', 'worker-cpu', 'worker-gpu', 'worker-webgpu', 'tools']) {
-      expect({ name, mounts: services[name]?.volumes?.filter((v) => v.endsWith(':/artifacts')) }).toEqual({ name, mounts: ['${ARTIFACT_HOST_DIR:-./artifacts}:/artifacts'] });
+      expect({ name, mounts: services[name]?.volumes?.filter((v) => v.endsWith(':/artifacts')) }).toEqual({
+        name,
+        mounts: ['${ARTIFACT_HOST_DIR:-./artifacts}:/artifacts'],
+      });
       expect(services[name]?.environment?.ARTIFACT_DIR).toBe('/artifacts');
     }
     expect(services.recorder?.volumes).toContain('sqlite:/data');

@@ -13,8 +13,14 @@ export async function flushDurably(events: RunEventWriter, log: Logger, withinMs
       await events.flush();
       return;
     } catch (err: unknown) {
-      if (Date.now() + wait > deadline) throw new Error(`could not write ${events.pending} event(s) to Redis within ${Math.round(withinMs / 1000)} s: ${err instanceof Error ? err.message : String(err)}`);
-      log.warn({ pending: events.pending, retryInMs: wait, err: { message: err instanceof Error ? err.message : String(err) } }, 'Redis unreachable: holding the events (and the next checkpoint) until it is back');
+      if (Date.now() + wait > deadline)
+        throw new Error(
+          `could not write ${events.pending} event(s) to Redis within ${Math.round(withinMs / 1000)} s: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      log.warn(
+        { pending: events.pending, retryInMs: wait, err: { message: err instanceof Error ? err.message : String(err) } },
+        'Redis unreachable: holding the events (and the next checkpoint) until it is back',
+      );
       await new Promise((r) => setTimeout(r, wait));
     }
   }

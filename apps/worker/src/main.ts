@@ -28,7 +28,10 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const gpus = values.gpus?.split(',').map((g) => g.trim()).filter((g) => g !== '');
+  const gpus = values.gpus
+    ?.split(',')
+    .map((g) => g.trim())
+    .filter((g) => g !== '');
   const concurrency = gpus?.length ?? Number(values.concurrency ?? 1);
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     process.stderr.write(`--concurrency: expected a positive integer, got "${values.concurrency}"\n`);

@@ -25,7 +25,12 @@ describe('model properties, measured with async reads only', () => {
 // for no reason of ours; the kernels and shaders are checked on it by webgpu-kernels.test.ts instead.
 const probe = probeWebgpu(process.env);
 const real = probe.adapters.filter((a) => a.backend !== 'null');
-const reason = real.length > 0 ? '' : probe.adapters.length > 0 ? "only Dawn's null adapter, which computes nothing" : (probe.warnings.find((w) => /Vulkan|driver/.test(w)) ?? probe.error ?? 'Dawn found no GPU adapter');
+const reason =
+  real.length > 0
+    ? ''
+    : probe.adapters.length > 0
+      ? "only Dawn's null adapter, which computes nothing"
+      : (probe.warnings.find((w) => /Vulkan|driver/.test(w)) ?? probe.error ?? 'Dawn found no GPU adapter');
 (real.length > 0 ? describe : describe.skip)(`model properties on webgpu${reason ? ` (skipped: ${reason})` : ` (${real[0]?.name})`}`, () => {
   it('hold on a real GPU adapter', async () => {
     await selectBackend({ requested: 'webgpu' });

@@ -1,6 +1,21 @@
 import { resolveRunConfig } from '@ablate/config';
 import { createBatchIterator, subStreamSeed, loadDataset } from '@ablate/data';
-import { PRESETS, disposeModel, flowVariables, forward, initModel, namedVariables, nll, patchify, priorVariables, reverse, sample, unpatchify, type TarflowConfig, type TarflowModel } from '@ablate/tarflow';
+import {
+  PRESETS,
+  disposeModel,
+  flowVariables,
+  forward,
+  initModel,
+  namedVariables,
+  nll,
+  patchify,
+  priorVariables,
+  reverse,
+  sample,
+  unpatchify,
+  type TarflowConfig,
+  type TarflowModel,
+} from '@ablate/tarflow';
 import { clipByGlobalNorm, createAdamW, toDataConfig, toInputs, toTarflowConfig } from '@ablate/train';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -20,7 +35,13 @@ export interface PropertyResult {
 }
 
 const test = (over: Partial<TarflowConfig> = {}): TarflowConfig => ({ ...PRESETS.test, ...over });
-const result = (name: string, value: number, limit: number, atLeast = false): PropertyResult => ({ name, value, limit, ...(atLeast ? { atLeast } : {}), ok: atLeast ? value >= limit : value < limit });
+const result = (name: string, value: number, limit: number, atLeast = false): PropertyResult => ({
+  name,
+  value,
+  limit,
+  ...(atLeast ? { atLeast } : {}),
+  ok: atLeast ? value >= limit : value < limit,
+});
 
 async function read(t: tf.Tensor): Promise<Float32Array> {
   const v = (await t.data()) as Float32Array;
@@ -45,7 +66,8 @@ function perturb(m: TarflowModel, seed: number, std: number): void {
   });
 }
 
-const images = (cfg: TarflowConfig, n: number, seed: number): tf.Tensor4D => tf.randomUniform([n, cfg.imageSize, cfg.imageSize, cfg.channels], -1, 1, 'float32', seed);
+const images = (cfg: TarflowConfig, n: number, seed: number): tf.Tensor4D =>
+  tf.randomUniform([n, cfg.imageSize, cfg.imageSize, cfg.channels], -1, 1, 'float32', seed);
 
 /** log|det M| by LU with partial pivoting, in float64. */
 export function logAbsDet(m: number[][]): number {
@@ -96,7 +118,8 @@ export async function checkLogdet(): Promise<PropertyResult> {
   const x = images(cfg, 1, 14);
   const N = 16;
   const rows: number[][] = [];
-  for (let i = 0; i < N; i++) { // row i of ∂z/∂x
+  for (let i = 0; i < N; i++) {
+    // row i of ∂z/∂x
     const g = tf.tidy(() => {
       const e = tf.oneHot(tf.tensor1d([i], 'int32'), N);
       return tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(tf.reshape(forward(m, xx as tf.Tensor4D).z, [1, N]), e)))(x);
@@ -117,7 +140,8 @@ export async function checkCausality(): Promise<PropertyResult> {
   const cfg = test();
   const m = initModel(cfg, { seed: 9, muInit: { kind: 'zero' } });
   perturb(m, 10, 0.5);
-  const T = 16, D = 4;
+  const T = 16,
+    D = 4;
   const x = images(cfg, 1, 11);
   let violations = 0;
   for (const [bi, block] of m.blocks.entries()) {
@@ -137,7 +161,10 @@ export async function checkCausality(): Promise<PropertyResult> {
       const t = order[s] ?? 0;
       const x1 = tf.tidy(() => {
         const p = patchify(cfg, x);
-        const bump = tf.tensor3d(Array.from({ length: T * D }, (_, i) => (Math.floor(i / D) === t ? 0.7 : 0)), [1, T, D]);
+        const bump = tf.tensor3d(
+          Array.from({ length: T * D }, (_, i) => (Math.floor(i / D) === t ? 0.7 : 0)),
+          [1, T, D],
+        );
         return unpatchify(cfg, tf.add(p, bump) as tf.Tensor3D);
       });
       const z1 = await zOf(x1);

@@ -32,7 +32,14 @@ async function main(): Promise<void> {
     const fit = fitsBackend(cfg, backend.name);
     if (fit.ok) continue;
     const key = JSON.stringify([cfg.model, cfg.train.batch_size]);
-    const g = groups.get(key) ?? { labels: [], preset: cfg.model.preset, batchSize: cfg.train.batch_size, forwardMiB: Math.round(fit.forwardMiB), limitMiB: fit.limitMiB, maxBatch: fit.maxBatch };
+    const g = groups.get(key) ?? {
+      labels: [],
+      preset: cfg.model.preset,
+      batchSize: cfg.train.batch_size,
+      forwardMiB: Math.round(fit.forwardMiB),
+      limitMiB: fit.limitMiB,
+      maxBatch: fit.maxBatch,
+    };
     g.labels.push(r.label);
     groups.set(key, g);
   }

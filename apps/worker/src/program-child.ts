@@ -43,7 +43,6 @@ import { clearResumePoint, jobLockOf, LostLockError, ownsJob, readResumePoint, R
 const send = (m: FromChild) => process.send?.(m);
 const SETPRIV = '/usr/bin/setpriv';
 
-
 /** The attempt failed for the reason in the message; `retryable: false` when no attempt can go better (a bad program). */
 export class ProgramRunError extends AblateError {
   override name = 'ProgramRunError';
@@ -60,7 +59,8 @@ const DIGIT_CLASSES = 10;
 /** A `samples` event's file: float32 little-endian (N, H, W, C), class-major with N / 10 samples per class. */
 export function readSamples(e: Extract<ProgramEvent, { type: 'samples' }>, line: number): GeneratedSamples {
   const [n, height, width, channels] = e.shape;
-  if (n % DIGIT_CLASSES !== 0) throw new ProgramEventError(line, `shape: expected N to be a multiple of ${DIGIT_CLASSES} (class-major, N / ${DIGIT_CLASSES} per class), got ${n}`);
+  if (n % DIGIT_CLASSES !== 0)
+    throw new ProgramEventError(line, `shape: expected N to be a multiple of ${DIGIT_CLASSES} (class-major, N / ${DIGIT_CLASSES} per class), got ${n}`);
   if (!existsSync(e.path)) throw new ProgramEventError(line, `samples: ${e.path} does not exist`);
   const bytes = n * height * width * channels * 4;
   const size = statSync(e.path).size;
@@ -96,7 +96,6 @@ export function programLimits(env: NodeJS.ProcessEnv = process.env): ProgramLimi
     maxBadLines: positiveInt(env, 'PROGRAM_MAX_BAD_LINES', 10),
   };
 }
-
 
 /** Why the program was stopped by us, if it was. */
 type StopCause = { kind: 'cancel' } | { kind: 'interrupt' } | { kind: 'fatal'; message: string; retry: boolean } | { kind: 'lost'; message: string };
@@ -166,7 +165,8 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
     if (point !== null) {
       let problem: string | null = null;
       if (!existsSync(point.uri)) problem = 'it is not there';
-      else if (fingerprint(point.uri).sha256 !== point.sha256) problem = 'it changed after it was reported (write each checkpoint to a new path, e.g. checkpoint_path(step) of the client)';
+      else if (fingerprint(point.uri).sha256 !== point.sha256)
+        problem = 'it changed after it was reported (write each checkpoint to a new path, e.g. checkpoint_path(step) of the client)';
       if (problem !== null) {
         throw new ResumeError(
           `cannot resume from the checkpoint the program reported at step ${point.step} (${point.uri}, written on ${point.host}): ${problem}. Is ARTIFACT_DIR the same shared folder on this machine? Refusing to restart from step 0.`,
@@ -183,10 +183,22 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
     let lastLoss = NaN;
     let lastImagesPerSec = NaN;
     if (!(await ownsJob(redis, lock))) throw new LostLockError(`lost the job lock before starting (another worker has taken run ${job.runId} over)`);
-    events.emit({ kind: 'run-started', runId: job.runId, attempt: start.attempt, host: start.host, workerId: start.workerId, backend: 'program', device: path.basename(job.program.argv[0] ?? '?'), resumeFrom, at: Date.now() });
+    events.emit({
+      kind: 'run-started',
+      runId: job.runId,
+      attempt: start.attempt,
+      host: start.host,
+      workerId: start.workerId,
+      backend: 'program',
+      device: path.basename(job.program.argv[0] ?? '?'),
+      resumeFrom,
+      at: Date.now(),
+    });
     events.emit({ kind: 'artifact', runId: job.runId, step: 0, artifact: 'log', uri: logFile });
     await durably(60_000);
-    note(`attempt ${start.attempt} on ${start.host}: ${job.program.argv.join(' ')} (in ${job.program.cwd})${point === null ? '' : `, resuming from step ${point.step}: ${point.uri}`}`);
+    note(
+      `attempt ${start.attempt} on ${start.host}: ${job.program.argv.join(' ')} (in ${job.program.cwd})${point === null ? '' : `, resuming from step ${point.step}: ${point.uri}`}`,
+    );
 
     // 3. Start it.
     const childEnv: NodeJS.ProcessEnv = {
@@ -202,7 +214,8 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
     const [exe = '', ...args] = job.program.argv;
     if (!existsSync(job.program.cwd)) throw new ProgramRunError(`cannot start the program: its folder ${job.program.cwd} does not exist on ${start.host}`);
     const found = findExecutable(exe, job.program.cwd, childEnv.PATH ?? '');
-    if ('problem' in found) throw new ProgramRunError(`cannot start the program ${JSON.stringify(job.program.argv.join(' '))} on ${start.host}: ${found.problem}`);
+    if ('problem' in found)
+      throw new ProgramRunError(`cannot start the program ${JSON.stringify(job.program.argv.join(' '))} on ${start.host}: ${found.problem}`);
     // Its own process group (signals reach its children too), and, where util-linux's setpriv is there, SIGKILL when
     // this process dies, even by kill -9: no program outlives the runner that reports for it.
     const logFd = openSync(logFile, 'a');
@@ -214,7 +227,9 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
       p.once('spawn', () => resolve(null));
       p.once('error', (err) => resolve(err));
     });
-    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => p.once('close', (code, signal) => resolve({ code, signal })));
+    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      p.once('close', (code, signal) => resolve({ code, signal })),
+    );
     const startError = await spawned;
     if (startError !== null) {
       throw new ProgramRunError(`cannot start the program ${JSON.stringify(job.program.argv.join(' '))} on ${start.host}: ${startError.message}`);
@@ -255,14 +270,27 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
           const backend = await selectBackend(start.backend === undefined ? {} : { requested: start.backend }); // tfjs, for the judges
           log.info({ backend: backend.name, device: backend.device }, 'judging samples');
         }
-        judge ??= createDigitJudge(job.classifierDir ?? path.resolve(runDir, '..', '..', 'classifiers'), log, (holder) => log.info({ holder }, 'waiting for the digit judges'));
+        judge ??= createDigitJudge(job.classifierDir ?? path.resolve(runDir, '..', '..', 'classifiers'), log, (holder) =>
+          log.info({ holder }, 'waiting for the digit judges'),
+        );
         const j = await judge(samples);
         armSilence();
         events.emit({ kind: 'metrics', runId: job.runId, rows: judgementMetrics(j) });
         for (const r of j.judges) {
-          events.emit({ kind: 'confusion', runId: job.runId, step: j.step, sampleKind: j.kind, temperature: j.temperature, judge: r.name, matrix: r.confusion });
+          events.emit({
+            kind: 'confusion',
+            runId: job.runId,
+            step: j.step,
+            sampleKind: j.kind,
+            temperature: j.temperature,
+            judge: r.name,
+            matrix: r.confusion,
+          });
         }
-        log.info({ step: j.step, kind: j.kind, temperature: j.temperature, classConsistency: j.consistency, agreement: j.agreement, samples: j.count }, 'class-consistency');
+        log.info(
+          { step: j.step, kind: j.kind, temperature: j.temperature, classConsistency: j.consistency, agreement: j.agreement, samples: j.count },
+          'class-consistency',
+        );
       } else if (e.type === 'artifact') {
         if (!existsSync(e.path)) throw new ProgramEventError(lineNo, `path: ${e.path} does not exist`);
         events.emit({ kind: 'artifact', runId: job.runId, step: e.step, artifact: e.kind, uri: e.path });
@@ -290,7 +318,24 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
         lastProgress = Date.now();
         const elapsedSec = (Date.now() - t0) / 1000;
         const etaSec = totalSteps > lastStep && lastStep > (resumeFrom ?? 0) ? ((totalSteps - lastStep) * elapsedSec) / (lastStep - (resumeFrom ?? 0)) : NaN;
-        send({ type: 'progress', progress: { step: lastStep, totalSteps: Math.max(totalSteps, lastStep), loss: lastLoss, imagesPerSec: lastImagesPerSec, etaSec, stepsEtaSec: etaSec, etaIncludesEvals: true, backend: 'program', phase: 'training', phaseLabel: 'training (program)', phaseSince: t0, evalsLeft: 0, evalSec: null } });
+        send({
+          type: 'progress',
+          progress: {
+            step: lastStep,
+            totalSteps: Math.max(totalSteps, lastStep),
+            loss: lastLoss,
+            imagesPerSec: lastImagesPerSec,
+            etaSec,
+            stepsEtaSec: etaSec,
+            etaIncludesEvals: true,
+            backend: 'program',
+            phase: 'training',
+            phaseLabel: 'training (program)',
+            phaseSince: t0,
+            evalsLeft: 0,
+            evalSec: null,
+          },
+        });
       }
     };
     const lines = createInterface({ input: p.stdio[3] as Readable, crlfDelay: Infinity });
@@ -342,7 +387,14 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
     if (stopped?.kind === 'interrupt') {
       events.emit({ kind: 'run-released', runId: job.runId, step: lastCheckpoint ?? 0, at: Date.now() });
       await durably(10 * 60_000);
-      send({ type: 'result', status: 'interrupted', step: lastCheckpoint ?? 0, message: 'released: resumes from its last checkpoint', resumedFrom: resumeFrom, elapsedMs });
+      send({
+        type: 'result',
+        status: 'interrupted',
+        step: lastCheckpoint ?? 0,
+        message: 'released: resumes from its last checkpoint',
+        resumedFrom: resumeFrom,
+        elapsedMs,
+      });
       return;
     }
     if (stopped?.kind === 'cancel') {
@@ -365,7 +417,9 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
       return;
     }
     const tail = tailLines(logFile, 5);
-    throw new ProgramRunError(`the program exited with ${signal === null ? `code ${code}` : `signal ${signal}`} at step ${lastStep} (log: ${logFile})${tail === '' ? '' : `; its last lines:\n${tail}`}`);
+    throw new ProgramRunError(
+      `the program exited with ${signal === null ? `code ${code}` : `signal ${signal}`} at step ${lastStep} (log: ${logFile})${tail === '' ? '' : `; its last lines:\n${tail}`}`,
+    );
   } catch (err: unknown) {
     terminate({ kind: 'fatal', message: 'runner failed', retry: true }, true);
     if (err instanceof LostLockError) {

@@ -19,7 +19,15 @@ export type ProgramEvent =
   | { type: 'checkpoint'; step: number; path: string; keep?: number; totalSteps?: number }
   | { type: 'artifact'; step: number; kind: string; path: string; totalSteps?: number }
   | { type: 'mu-norms'; step: number; norms: number[]; totalSteps?: number }
-  | { type: 'samples'; step: number; path: string; shape: [number, number, number, number]; kind: 'raw' | 'denoised'; temperature: number; totalSteps?: number };
+  | {
+      type: 'samples';
+      step: number;
+      path: string;
+      shape: [number, number, number, number];
+      kind: 'raw' | 'denoised';
+      temperature: number;
+      totalSteps?: number;
+    };
 
 /** A line that is not an event. `outside` marks a path outside the run folder (refused: the run fails). */
 export class ProgramEventError extends Error {
@@ -57,30 +65,39 @@ export function parseProgramEvent(text: string, line: number, runDir: string): P
   }
   if (!isRecord(v)) throw new ProgramEventError(line, `expected a JSON object such as {"step": 1, "metrics": {"loss": 0.5}}, got ${show(text)}`);
   const step = v.step;
-  if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) throw new ProgramEventError(line, `step: expected an integer ≥ 0, got ${JSON.stringify(step) ?? 'nothing'}`);
+  if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0)
+    throw new ProgramEventError(line, `step: expected an integer ≥ 0, got ${JSON.stringify(step) ?? 'nothing'}`);
   let totalSteps: number | undefined;
   if (v.total_steps !== undefined) {
-    if (typeof v.total_steps !== 'number' || !Number.isSafeInteger(v.total_steps) || v.total_steps < 1) throw new ProgramEventError(line, `total_steps: expected an integer ≥ 1, got ${JSON.stringify(v.total_steps)}`);
+    if (typeof v.total_steps !== 'number' || !Number.isSafeInteger(v.total_steps) || v.total_steps < 1)
+      throw new ProgramEventError(line, `total_steps: expected an integer ≥ 1, got ${JSON.stringify(v.total_steps)}`);
     totalSteps = v.total_steps;
   }
   const extra = totalSteps === undefined ? {} : { totalSteps };
   const kinds = ['metrics', 'checkpoint', 'artifact', 'mu_norms', 'samples'].filter((k) => v[k] !== undefined);
   if (kinds.length !== 1) {
-    throw new ProgramEventError(line, `expected exactly one of "metrics", "checkpoint", "artifact", "mu_norms", "samples", got ${kinds.length === 0 ? 'none' : kinds.map((k) => `"${k}"`).join(' and ')} in ${show(text)}`);
+    throw new ProgramEventError(
+      line,
+      `expected exactly one of "metrics", "checkpoint", "artifact", "mu_norms", "samples", got ${kinds.length === 0 ? 'none' : kinds.map((k) => `"${k}"`).join(' and ')} in ${show(text)}`,
+    );
   }
   if (v.metrics !== undefined) {
-    if (!isRecord(v.metrics) || Object.keys(v.metrics).length === 0) throw new ProgramEventError(line, `metrics: expected an object of name → number, got ${show(JSON.stringify(v.metrics))}`);
+    if (!isRecord(v.metrics) || Object.keys(v.metrics).length === 0)
+      throw new ProgramEventError(line, `metrics: expected an object of name → number, got ${show(JSON.stringify(v.metrics))}`);
     const metrics = Object.entries(v.metrics).map(([name, raw]) => {
-      if (!METRIC_NAME.test(name)) throw new ProgramEventError(line, `metrics: expected names of letters, digits and _ . / : - (such as "eval/nll"), got ${JSON.stringify(name)}`);
+      if (!METRIC_NAME.test(name))
+        throw new ProgramEventError(line, `metrics: expected names of letters, digits and _ . / : - (such as "eval/nll"), got ${JSON.stringify(name)}`);
       const value = toNumber(raw);
-      if (value === undefined) throw new ProgramEventError(line, `metrics.${name}: expected a number (or null, "NaN", "Infinity", "-Infinity"), got ${JSON.stringify(raw)}`);
+      if (value === undefined)
+        throw new ProgramEventError(line, `metrics.${name}: expected a number (or null, "NaN", "Infinity", "-Infinity"), got ${JSON.stringify(raw)}`);
       return { name, value };
     });
     return { type: 'metrics', step, metrics, ...extra };
   }
   if (v.mu_norms !== undefined) {
     const norms = Array.isArray(v.mu_norms) ? v.mu_norms.map(toNumber) : [];
-    if (norms.length === 0 || norms.some((n) => n === undefined)) throw new ProgramEventError(line, `mu_norms: expected a non-empty list of numbers (one per class), got ${show(JSON.stringify(v.mu_norms))}`);
+    if (norms.length === 0 || norms.some((n) => n === undefined))
+      throw new ProgramEventError(line, `mu_norms: expected a non-empty list of numbers (one per class), got ${show(JSON.stringify(v.mu_norms))}`);
     return { type: 'mu-norms', step, norms: norms.map((n) => n ?? NaN), ...extra };
   }
   if (v.samples !== undefined) {
@@ -91,15 +108,32 @@ export function parseProgramEvent(text: string, line: number, runDir: string): P
     const kind = v.kind ?? 'raw';
     if (kind !== 'raw' && kind !== 'denoised') throw new ProgramEventError(line, `kind: expected "raw" or "denoised", got ${JSON.stringify(kind)}`);
     const temperature = v.temperature ?? 1;
-    if (typeof temperature !== 'number' || !(temperature > 0)) throw new ProgramEventError(line, `temperature: expected a number > 0, got ${JSON.stringify(temperature)}`);
-    return { type: 'samples', step, path: insideRunDir(v.samples, 'samples', line, runDir), shape: shape as [number, number, number, number], kind, temperature, ...extra };
+    if (typeof temperature !== 'number' || !(temperature > 0))
+      throw new ProgramEventError(line, `temperature: expected a number > 0, got ${JSON.stringify(temperature)}`);
+    return {
+      type: 'samples',
+      step,
+      path: insideRunDir(v.samples, 'samples', line, runDir),
+      shape: shape as [number, number, number, number],
+      kind,
+      temperature,
+      ...extra,
+    };
   }
   if (v.checkpoint !== undefined) {
-    if (v.keep !== undefined && (typeof v.keep !== 'number' || !Number.isSafeInteger(v.keep) || v.keep < 1)) throw new ProgramEventError(line, `keep: expected an integer ≥ 1 (how many of the newest reported checkpoints to keep), got ${JSON.stringify(v.keep)}`);
-    return { type: 'checkpoint', step, path: insideRunDir(v.checkpoint, 'checkpoint', line, runDir), ...(v.keep === undefined ? {} : { keep: v.keep }), ...extra };
+    if (v.keep !== undefined && (typeof v.keep !== 'number' || !Number.isSafeInteger(v.keep) || v.keep < 1))
+      throw new ProgramEventError(line, `keep: expected an integer ≥ 1 (how many of the newest reported checkpoints to keep), got ${JSON.stringify(v.keep)}`);
+    return {
+      type: 'checkpoint',
+      step,
+      path: insideRunDir(v.checkpoint, 'checkpoint', line, runDir),
+      ...(v.keep === undefined ? {} : { keep: v.keep }),
+      ...extra,
+    };
   }
   const kind = v.artifact;
-  if (typeof kind !== 'string' || !/^[a-z0-9][a-z0-9_.-]*$/.test(kind)) throw new ProgramEventError(line, `artifact: expected a kind of a-z, 0-9, _ . - (such as "samples"), got ${JSON.stringify(kind)}`);
+  if (typeof kind !== 'string' || !/^[a-z0-9][a-z0-9_.-]*$/.test(kind))
+    throw new ProgramEventError(line, `artifact: expected a kind of a-z, 0-9, _ . - (such as "samples"), got ${JSON.stringify(kind)}`);
   return { type: 'artifact', step, kind, path: insideRunDir(v.path, 'path', line, runDir), ...extra };
 }
 
@@ -112,10 +146,15 @@ function toNumber(raw: unknown): number | undefined {
 
 /** `p` resolved against the run folder; refused (ProgramEventError with `outside`) when it leads out of it. */
 function insideRunDir(p: unknown, field: string, line: number, runDir: string): string {
-  if (typeof p !== 'string' || p === '') throw new ProgramEventError(line, `${field}: expected a path inside ABLATE_RUN_DIR, got ${JSON.stringify(p) ?? 'nothing'}`);
+  if (typeof p !== 'string' || p === '')
+    throw new ProgramEventError(line, `${field}: expected a path inside ABLATE_RUN_DIR, got ${JSON.stringify(p) ?? 'nothing'}`);
   const abs = path.resolve(runDir, p);
   if (!isInside(realish(abs), realish(path.resolve(runDir)))) {
-    throw new ProgramEventError(line, `${field}: refused "${p}": it is outside the run folder ${runDir} (ABLATE_RUN_DIR); write checkpoints and artifacts inside it`, true);
+    throw new ProgramEventError(
+      line,
+      `${field}: refused "${p}": it is outside the run folder ${runDir} (ABLATE_RUN_DIR); write checkpoints and artifacts inside it`,
+      true,
+    );
   }
   return abs;
 }

@@ -56,7 +56,12 @@ export function tailLines(file: string, n: number, maxBytes = 4096): string {
       const len = Math.min(size, maxBytes);
       const buf = Buffer.alloc(len);
       readSync(fd, buf, 0, len, size - len);
-      return buf.toString('utf8').split('\n').filter((l) => l.trim() !== '').slice(-n).join('\n');
+      return buf
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .slice(-n)
+        .join('\n');
     } finally {
       closeSync(fd);
     }

@@ -11,7 +11,10 @@ export interface ResultSink {
 }
 
 /** The trainer's result callbacks, the same for both: metrics, μ norms, the judges' metrics of each set of samples, images. */
-export function resultHooks(sink: ResultSink, judge: (samples: GeneratedSamples) => Promise<Judgement>): Pick<TrainHooks, 'onMetrics' | 'onMuNorms' | 'onSamples' | 'onImage'> {
+export function resultHooks(
+  sink: ResultSink,
+  judge: (samples: GeneratedSamples) => Promise<Judgement>,
+): Pick<TrainHooks, 'onMetrics' | 'onMuNorms' | 'onSamples' | 'onImage'> {
   return {
     onMetrics: (rows) => sink.metrics(rows),
     onMuNorms: (step, norms) => sink.muNorms(step, norms),

@@ -14,7 +14,9 @@ describe('checkResume', () => {
   });
 
   it('the newest checkpoint unreadable but an older one verifies: resume from the older one, with a warning', () => {
-    expect(checkResume(at(60), 40, '/c')).toBe('the newest checkpoint (step 60, /shared/artifacts/runs/r-1/checkpoints/step-60) is not readable here; resuming from the older step 40');
+    expect(checkResume(at(60), 40, '/c')).toBe(
+      'the newest checkpoint (step 60, /shared/artifacts/runs/r-1/checkpoints/step-60) is not readable here; resuming from the older step 40',
+    );
   });
 
   it('nothing readable although the run has a resume point: fail, say why, never restart from step 0', () => {

@@ -55,24 +55,44 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
     const imageDir = path.join(job.artifactDir, 'images');
     mkdirSync(imageDir, { recursive: true });
     // Only this run's own checkpoint (same run id and config hash in its manifest): another's throws ForeignCheckpointError.
-    const resume = findNewestValidCheckpoint(checkpointDir, (err) => log.warn({ err: { message: err.message } }, 'skipping invalid checkpoint'), { runId: job.runId, config: job.config });
+    const resume = findNewestValidCheckpoint(checkpointDir, (err) => log.warn({ err: { message: err.message } }, 'skipping invalid checkpoint'), {
+      runId: job.runId,
+      config: job.config,
+    });
     const resumeFrom = resume?.manifest.step ?? null;
     const fallback = checkResume(await readResumePoint(redis, env.prefix, job.runId), resumeFrom, checkpointDir); // throws rather than restart from 0
     if (fallback !== null) log.warn({ resumeFrom }, fallback);
     if (resume) for (const t of Object.values(resume.tensors)) t.dispose();
     if (!(await ownsJob(redis, lock))) throw new LostLockError(`lost the job lock before starting (another worker has taken run ${job.runId} over)`);
-    events.emit({ kind: 'run-started', runId: job.runId, attempt: start.attempt, host: start.host, workerId: start.workerId, backend: backend.name, device: backend.device, resumeFrom, at: Date.now() });
+    events.emit({
+      kind: 'run-started',
+      runId: job.runId,
+      attempt: start.attempt,
+      host: start.host,
+      workerId: start.workerId,
+      backend: backend.name,
+      device: backend.device,
+      resumeFrom,
+      at: Date.now(),
+    });
     log.info({ backend: backend.name, device: backend.device, resumeFrom }, 'run started');
     let lastProgress = 0;
     // What the run is doing, sent to the parent (→ job progress → progress bars) on every change and with the steps.
-    const phases = new PhaseTracker({ totalSteps: job.config.train.steps, evalEverySteps: job.config.eval.every_steps, checkpointEverySteps: job.config.checkpoint.every_steps });
+    const phases = new PhaseTracker({
+      totalSteps: job.config.train.steps,
+      evalEverySteps: job.config.eval.every_steps,
+      checkpointEverySteps: job.config.checkpoint.every_steps,
+    });
     let last: TrainProgress = { step: resumeFrom ?? 0, totalSteps: job.config.train.steps, loss: NaN, imagesPerSec: 0, etaSec: NaN };
-    const sendProgress = () => send({ type: 'progress', progress: { ...last, ...phases.info(), ...phases.etaSec(last.etaSec), stepsEtaSec: last.etaSec, backend: backend.name } });
+    const sendProgress = () =>
+      send({ type: 'progress', progress: { ...last, ...phases.info(), ...phases.etaSec(last.etaSec), stepsEtaSec: last.etaSec, backend: backend.name } });
     const phase = (p: RunPhase, step?: number) => {
       if (phases.enter(p, step)) sendProgress();
     };
     sendProgress();
-    const judge = beforeEach(createConsistencyJudge(job.config, job.classifierDir ?? path.resolve(job.artifactDir, '..', '..', 'classifiers'), log), () => phase('eval-classifier'));
+    const judge = beforeEach(createConsistencyJudge(job.config, job.classifierDir ?? path.resolve(job.artifactDir, '..', '..', 'classifiers'), log), () =>
+      phase('eval-classifier'),
+    );
     const result = await train(job.config, {
       checkpointDir,
       runId: job.runId,
@@ -83,9 +103,20 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
           muNorms: (step, norms) => events.emit({ kind: 'mu-norms', runId: job.runId, step, norms }),
           judged: (j) => {
             for (const r of j.judges) {
-              events.emit({ kind: 'confusion', runId: job.runId, step: j.step, sampleKind: j.kind, temperature: j.temperature, judge: r.name, matrix: r.confusion });
+              events.emit({
+                kind: 'confusion',
+                runId: job.runId,
+                step: j.step,
+                sampleKind: j.kind,
+                temperature: j.temperature,
+                judge: r.name,
+                matrix: r.confusion,
+              });
             }
-            log.info({ step: j.step, kind: j.kind, temperature: j.temperature, classConsistency: j.consistency, agreement: j.agreement, samples: j.count }, 'class-consistency');
+            log.info(
+              { step: j.step, kind: j.kind, temperature: j.temperature, classConsistency: j.consistency, agreement: j.agreement, samples: j.count },
+              'class-consistency',
+            );
           },
           image: (img) => {
             const uri = path.join(imageDir, `step-${String(img.step).padStart(8, '0')}-${img.kind}.png`);
@@ -115,11 +146,20 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
       onEval: () => phase('eval-sampling'), // the NLL pass is done; images and samples come next
       shouldStop: () => stop.request,
     });
-    if (!(await ownsJob(redis, lock))) throw new LostLockError(`lost the job lock (another worker has taken run ${job.runId} over): not reporting this copy's ${result.status}`);
+    if (!(await ownsJob(redis, lock)))
+      throw new LostLockError(`lost the job lock (another worker has taken run ${job.runId} over): not reporting this copy's ${result.status}`);
     if (result.status === 'interrupted') {
       events.emit({ kind: 'run-released', runId: job.runId, step: result.step, at: Date.now() });
     } else {
-      events.emit({ kind: 'run-finished', runId: job.runId, status: result.status, finalStep: result.step, elapsedMs: Math.round(result.elapsedMs), at: Date.now(), ...(result.status === 'diverged' ? { error: result.message } : {}) });
+      events.emit({
+        kind: 'run-finished',
+        runId: job.runId,
+        status: result.status,
+        finalStep: result.step,
+        elapsedMs: Math.round(result.elapsedMs),
+        at: Date.now(),
+        ...(result.status === 'diverged' ? { error: result.message } : {}),
+      });
     }
     await flushDurably(10 * 60_000);
     if (result.status === 'succeeded') await clearResumePoint(redis, env.prefix, job.runId);

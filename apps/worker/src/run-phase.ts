@@ -91,7 +91,13 @@ export class PhaseTracker {
   info(): PhaseInfo {
     const evalSec = this.evalMs.length === 0 ? null : this.evalMs.reduce((a, b) => a + b, 0) / this.evalMs.length / 1000;
     // An eval in progress at this step is not counted: eventsLeft counts the ones after it.
-    return { phase: this.phase, phaseLabel: this.label, phaseSince: this.since, evalsLeft: eventsLeft(this.step, this.cfg.totalSteps, this.cfg.evalEverySteps), evalSec };
+    return {
+      phase: this.phase,
+      phaseLabel: this.label,
+      phaseSince: this.since,
+      evalsLeft: eventsLeft(this.step, this.cfg.totalSteps, this.cfg.evalEverySteps),
+      evalSec,
+    };
   }
 
   /**

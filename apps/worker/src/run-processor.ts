@@ -93,7 +93,13 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
   };
 
   /** Forks the run's child process (run-child, or program-child for a sweep's own program), relays its progress, waits for it. */
-  const runInChild = async (job: Job<RunJobData, RunResult>, data: RunJobData, attempt: number, log: Logger, token: string | undefined): Promise<{ outcome: FromChild | null; code: number | null; signal: NodeJS.Signals | null; abandoned: boolean }> => {
+  const runInChild = async (
+    job: Job<RunJobData, RunResult>,
+    data: RunJobData,
+    attempt: number,
+    log: Logger,
+    token: string | undefined,
+  ): Promise<{ outcome: FromChild | null; code: number | null; signal: NodeJS.Signals | null; abandoned: boolean }> => {
     const gpu = freeGpus ? freeGpus.shift() : undefined;
     // CUDA_VISIBLE_DEVICES binds tfjs-node-gpu; ABLATE_GPU binds the webgpu backend (Dawn ignores CUDA's variable).
     const env: NodeJS.ProcessEnv = { ...process.env, ...(gpu === undefined ? {} : { CUDA_VISIBLE_DEVICES: gpu, ABLATE_GPU: gpu }) };
@@ -117,7 +123,16 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
         }
       } else outcome = m;
     });
-    const start: ToChild = { type: 'start', job: data, jobId: job.id ?? data.runId, attempt, workerId: deps.workerId, host: deps.host, ...(deps.backend ? { backend: deps.backend } : {}), ...(token === undefined ? {} : { lockToken: token }) };
+    const start: ToChild = {
+      type: 'start',
+      job: data,
+      jobId: job.id ?? data.runId,
+      attempt,
+      workerId: deps.workerId,
+      host: deps.host,
+      ...(deps.backend ? { backend: deps.backend } : {}),
+      ...(token === undefined ? {} : { lockToken: token }),
+    };
     child.send(start);
     if (stopping) child.send({ type: 'interrupt' } satisfies ToChild); // fetched while the worker was shutting down
     log.info({ childPid: child.pid, gpu, program: data.program?.argv }, 'training process started');
@@ -133,7 +148,10 @@ export function createRunProcessor(deps: RunProcessorDeps): RunProcessor {
     const maxAttempts = job.opts.attempts ?? 1;
     const data = await parseJob(job, attempt, maxAttempts);
     const log = deps.log.child({ runId: data.runId, jobId: job.id, attempt });
-    for (const [field, dir] of [['artifactDir', data.artifactDir], ['classifierDir', data.classifierDir]] as const) {
+    for (const [field, dir] of [
+      ['artifactDir', data.artifactDir],
+      ['classifierDir', data.classifierDir],
+    ] as const) {
       if (dir !== undefined && !isInside(realish(path.resolve(dir)), artifactRoot)) {
         const message = `job ${job.id ?? data.runId} ${field}: expected a folder inside this worker's ARTIFACT_DIR (${artifactRoot}), got "${dir}". Set ARTIFACT_DIR on this worker to the shared artifact folder the scheduler uses.`;
         log.error({ [field]: dir, artifactRoot }, message);

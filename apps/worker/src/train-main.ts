@@ -47,8 +47,20 @@ async function main(argv: string[]): Promise<number> {
   const out = createRunOutput(values.out ?? path.join('runs', `${name}-${configHash(cfg).slice(0, 10)}`));
 
   const tty = process.stderr.isTTY === true;
-  const bars = tty ? new MultiBar({ format: ' {bar} {value}/{total} steps | loss {loss} | {ips} img/s | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic) : null;
-  const barLog = bars ? new Writable({ write: (chunk: Buffer, _enc, cb) => { bars.log(chunk.toString('utf8')); cb(); } }) : undefined;
+  const bars = tty
+    ? new MultiBar(
+        { format: ' {bar} {value}/{total} steps | loss {loss} | {ips} img/s | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false },
+        Presets.shades_classic,
+      )
+    : null;
+  const barLog = bars
+    ? new Writable({
+        write: (chunk: Buffer, _enc, cb) => {
+          bars.log(chunk.toString('utf8'));
+          cb();
+        },
+      })
+    : undefined;
   const root = createLogger({ name: 'train', ...(barLog ? { destination: barLog } : {}) });
   const log = root.child({ runId: name });
 
@@ -83,7 +95,18 @@ async function main(argv: string[]): Promise<number> {
       {
         metrics: (rows) => out.metrics(rows),
         muNorms: (step, norms) => out.muNorms(step, norms),
-        judged: (j) => log.info({ step: j.step, kind: j.kind, temperature: j.temperature, classConsistency: j.consistency, agreement: j.agreement, judges: j.judges.map((r) => ({ judge: r.name, consistency: r.consistency })) }, 'class-consistency'),
+        judged: (j) =>
+          log.info(
+            {
+              step: j.step,
+              kind: j.kind,
+              temperature: j.temperature,
+              classConsistency: j.consistency,
+              agreement: j.agreement,
+              judges: j.judges.map((r) => ({ judge: r.name, consistency: r.consistency })),
+            },
+            'class-consistency',
+          ),
         image: (img) => {
           const p = out.image(img);
           log.debug({ step: img.step, kind: img.kind, path: p }, 'image');

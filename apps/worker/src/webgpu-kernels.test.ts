@@ -75,7 +75,14 @@ describe('webgpu kernels (Dawn null adapter)', () => {
     disposeModel(model);
 
     // The digit classifier (the judge): one short training run, its forward pass and its predictions.
-    const cnn = await trainClassifier(subset(train, 32), DEEP_JUDGE.config, { epochs: 1, batchSize: 16, lr: 1e-3, noiseStd: 0.1, augment: DEEP_JUDGE.training.augment, seed: 1 });
+    const cnn = await trainClassifier(subset(train, 32), DEEP_JUDGE.config, {
+      epochs: 1,
+      batchSize: 16,
+      lr: 1e-3,
+      noiseStd: 0.1,
+      augment: DEEP_JUDGE.training.augment,
+      seed: 1,
+    });
     const cl = tf.tidy(() => cnnLogits(cnn, tf.zeros([4, 28, 28, 1]) as tf.Tensor4D));
     expect(cl.shape).toEqual([4, 10]);
     cl.dispose();

@@ -47,11 +47,15 @@ describe('selectBackend', () => {
   it('an explicit backend that cannot load is an error that names the fix', async () => {
     const auto = await selectBackend({ env: {} });
     if (auto.name === 'tensorflow') return; // this machine has libtensorflow: nothing to refuse
-    await expect(selectBackend({ requested: 'tensorflow' })).rejects.toThrow(/--backend tensorflow: the tensorflow backend is not available: .*tfjs-node[\s\S]*fix: .*TFJS_NODE_CDN_STORAGE/);
+    await expect(selectBackend({ requested: 'tensorflow' })).rejects.toThrow(
+      /--backend tensorflow: the tensorflow backend is not available: .*tfjs-node[\s\S]*fix: .*TFJS_NODE_CDN_STORAGE/,
+    );
   });
 
   it('rejects an unknown backend name with the expected values', async () => {
-    await expect(selectBackend({ env: { TFJS_BACKEND: 'gpu' } })).rejects.toThrow('TFJS_BACKEND=gpu: expected one of auto, tensorflow, webgpu, wasm, cpu, got "gpu"');
+    await expect(selectBackend({ env: { TFJS_BACKEND: 'gpu' } })).rejects.toThrow(
+      'TFJS_BACKEND=gpu: expected one of auto, tensorflow, webgpu, wasm, cpu, got "gpu"',
+    );
     await expect(selectBackend({ env: { TFJS_BACKEND: 'gpu' } })).rejects.toBeInstanceOf(BackendError);
   });
 
@@ -83,13 +87,23 @@ describe('selectBackend', () => {
       const dist = path.join(__dirname, '..', 'dist', 'index.js');
       const script = `const { selectBackend } = require(${JSON.stringify(dist)});
         (async () => { for (let i = 0; i < 2; i++) { const c = await selectBackend({ requested: 'wasm' }); console.log(JSON.stringify({ chosen: c.name })); } })();`;
-      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, LOG_FORMAT: 'json', WASM_BLAS_ADDON: '/nonexistent/ablate_blas.node' }, timeout: 60_000 });
+      const r = spawnSync(process.execPath, ['-e', script], {
+        encoding: 'utf8',
+        env: { ...process.env, LOG_FORMAT: 'json', WASM_BLAS_ADDON: '/nonexistent/ablate_blas.node' },
+        timeout: 60_000,
+      });
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
-      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg?: string; level?: number; chosen?: string });
+      const lines = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { msg?: string; level?: number; chosen?: string });
       const warnings = lines.filter((l) => l.msg !== undefined);
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatchObject({ level: 40, msg: 'wasm without OpenBLAS (plain wasm matmuls): the native addon is not built: /nonexistent/ablate_blas.node does not exist; run pnpm build' });
+      expect(warnings[0]).toMatchObject({
+        level: 40,
+        msg: 'wasm without OpenBLAS (plain wasm matmuls): the native addon is not built: /nonexistent/ablate_blas.node does not exist; run pnpm build',
+      });
       expect(lines.filter((l) => l.chosen !== undefined).map((l) => l.chosen)).toEqual(['wasm', 'wasm']);
     });
   });

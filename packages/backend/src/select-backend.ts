@@ -29,7 +29,11 @@ export interface BackendChoice {
 
 export class BackendError extends AblateError {
   override name = 'BackendError';
-  constructor(message: string, readonly attempts: BackendAttempt[], options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly attempts: BackendAttempt[],
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -39,7 +43,7 @@ export function isBackendName(s: string): s is BackendName {
 }
 
 const MIRROR_FIX =
-  'libtensorflow is downloaded by the package\'s install script, which fails without a reachable mirror (Google\'s host answers 403 since 2026-08, tensorflow/tfjs#8742). ' +
+  "libtensorflow is downloaded by the package's install script, which fails without a reachable mirror (Google's host answers 403 since 2026-08, tensorflow/tfjs#8742). " +
   'Point it at a mirror and install it: TFJS_NODE_CDN_STORAGE=https://<mirror>/ bash scripts/install-tfjs-node.sh gpu (or TFJS_NODE_BASE_URI=https://<mirror>/libtensorflow- , a prefix to which it appends gpu-linux-x86_64-2.9.1.tar.gz). See README, "TensorFlow.js backends".';
 
 function errorText(err: unknown): string {
@@ -80,9 +84,19 @@ async function loadWasm(): Promise<BackendAttempt & { device?: string }> {
     if (!ok) throw new Error('tf.setBackend("wasm") returned false');
     await tf.ready();
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-    return { name: 'wasm', ok: true, detail: '@tensorflow/tfjs-backend-wasm loaded', device: `CPU (wasm${simd ? ', SIMD' : ''}, ${wasm.getThreadsCount()} thread)` };
+    return {
+      name: 'wasm',
+      ok: true,
+      detail: '@tensorflow/tfjs-backend-wasm loaded',
+      device: `CPU (wasm${simd ? ', SIMD' : ''}, ${wasm.getThreadsCount()} thread)`,
+    };
   } catch (err: unknown) {
-    return { name: 'wasm', ok: false, detail: `@tensorflow/tfjs-backend-wasm failed to load: ${errorText(err)}`, fix: 'pnpm install (the wasm backend is a regular dependency of @ablate/backend)' };
+    return {
+      name: 'wasm',
+      ok: false,
+      detail: `@tensorflow/tfjs-backend-wasm failed to load: ${errorText(err)}`,
+      fix: 'pnpm install (the wasm backend is a regular dependency of @ablate/backend)',
+    };
   }
 }
 
@@ -95,7 +109,12 @@ async function loadCpu(): Promise<BackendAttempt & { device?: string }> {
     : { name: 'cpu', ok: false, detail: 'tf.setBackend("cpu") returned false' };
 }
 
-const LOADERS: Record<BackendName, (auto: boolean, env: NodeJS.ProcessEnv) => ReturnType<Loader>> = { tensorflow: loadTensorflow, webgpu: loadWebgpu, wasm: loadWasm, cpu: loadCpu };
+const LOADERS: Record<BackendName, (auto: boolean, env: NodeJS.ProcessEnv) => ReturnType<Loader>> = {
+  tensorflow: loadTensorflow,
+  webgpu: loadWebgpu,
+  wasm: loadWasm,
+  cpu: loadCpu,
+};
 
 /**
  * Picks and activates the tfjs backend for this process: tensorflow (tfjs-node-gpu, else tfjs-node), then webgpu (Dawn,
@@ -127,7 +146,11 @@ function withBlas(choice: BackendChoice, env: NodeJS.ProcessEnv): BackendChoice 
     return choice;
   }
   const version = /^OpenBLAS [\d.]+/.exec(blas.config)?.[0] ?? 'OpenBLAS';
-  return { ...choice, name: BLAS_BACKEND_NAME, device: choice.device.replace(/\)$/, `; matmuls on ${version}, ${blas.threads} thread${blas.threads === 1 ? '' : 's'})`) };
+  return {
+    ...choice,
+    name: BLAS_BACKEND_NAME,
+    device: choice.device.replace(/\)$/, `; matmuls on ${version}, ${blas.threads} thread${blas.threads === 1 ? '' : 's'})`),
+  };
 }
 
 async function selectTfBackend(opts: { requested?: string; env?: NodeJS.ProcessEnv }): Promise<BackendChoice> {

@@ -10,16 +10,22 @@ const h200 = (n: number): DawnAdapter[] => Array.from({ length: n }, () => ({ ba
 describe('choosing a Dawn adapter', () => {
   it('parses the adapter list dawn.node prints when no adapter matches', () => {
     const msg = "no adapter with name '\u0001' found\nAvailable adapters:\n * backend: 'vulkan', name: 'NVIDIA H200'\n * backend: 'vulkan', name: 'NVIDIA L4'";
-    expect(parseAdapterList(msg)).toEqual([{ backend: 'vulkan', name: 'NVIDIA H200' }, { backend: 'vulkan', name: 'NVIDIA L4' }]);
+    expect(parseAdapterList(msg)).toEqual([
+      { backend: 'vulkan', name: 'NVIDIA H200' },
+      { backend: 'vulkan', name: 'NVIDIA L4' },
+    ]);
     expect(parseAdapterList('')).toEqual([]);
   });
 
-  it("lists the null adapter through the real dawn.node (DAWNNODE_BACKEND=null), in a child process", () => {
+  it('lists the null adapter through the real dawn.node (DAWNNODE_BACKEND=null), in a child process', () => {
     const probe = probeWebgpu({ ...process.env, DAWNNODE_BACKEND: 'null' });
     expect(probe.error).toBeUndefined();
     expect(probe.adapters).toEqual([{ backend: 'null', name: 'Null backend' }]);
     expect(chooseAdapter(probe.adapters, { index: 0 })).toMatchObject({ ok: true, index: 0, flags: ['adapter=Null backend'], via: 'name' });
-    expect(chooseAdapter(probe.adapters, { index: 1 })).toMatchObject({ ok: false, reason: expect.stringContaining("GPU 1 was asked for (ABLATE_GPU, set by --gpus) but Dawn sees 0: Null backend (null)") });
+    expect(chooseAdapter(probe.adapters, { index: 1 })).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('GPU 1 was asked for (ABLATE_GPU, set by --gpus) but Dawn sees 0: Null backend (null)'),
+    });
   });
 
   it('without a request takes what Dawn would: the first adapter', () => {
@@ -28,10 +34,16 @@ describe('choosing a Dawn adapter', () => {
   });
 
   it('selects GPU i by name when its name is unique, with the adapter= flag', () => {
-    const mixed: DawnAdapter[] = [{ backend: 'vulkan', name: 'NVIDIA H200' }, { backend: 'vulkan', name: 'NVIDIA L4' }];
+    const mixed: DawnAdapter[] = [
+      { backend: 'vulkan', name: 'NVIDIA H200' },
+      { backend: 'vulkan', name: 'NVIDIA L4' },
+    ];
     expect(chooseAdapter(mixed, { index: 1 })).toMatchObject({ ok: true, index: 1, flags: ['adapter=NVIDIA L4'], via: 'name' });
     expect(chooseAdapter(mixed, { name: 'L4' })).toMatchObject({ ok: true, index: 1, flags: ['adapter=L4'] });
-    expect(chooseAdapter(mixed, { name: 'A100' })).toMatchObject({ ok: false, reason: 'WEBGPU_ADAPTER=A100 matches no adapter; Dawn sees 0: NVIDIA H200 (vulkan), 1: NVIDIA L4 (vulkan)' });
+    expect(chooseAdapter(mixed, { name: 'A100' })).toMatchObject({
+      ok: false,
+      reason: 'WEBGPU_ADAPTER=A100 matches no adapter; Dawn sees 0: NVIDIA H200 (vulkan), 1: NVIDIA L4 (vulkan)',
+    });
   });
 
   it('refuses an index whose name an earlier adapter also matches, unless the device-index layer is there', () => {
@@ -41,9 +53,16 @@ describe('choosing a Dawn adapter', () => {
     expect(chooseAdapter(h200(2), { index: 0 })).toMatchObject({ ok: true, via: 'name' });
     expect(chooseAdapter(h200(2), { index: 1 }, { layerAvailable: true })).toMatchObject({ ok: true, index: 1, flags: [], via: 'layer' });
     // A name that is a prefix of an earlier one's is not unique either.
-    const prefix: DawnAdapter[] = [{ backend: 'vulkan', name: 'NVIDIA H200 NVL' }, { backend: 'vulkan', name: 'NVIDIA H200' }];
+    const prefix: DawnAdapter[] = [
+      { backend: 'vulkan', name: 'NVIDIA H200 NVL' },
+      { backend: 'vulkan', name: 'NVIDIA H200' },
+    ];
     expect(chooseAdapter(prefix, { index: 1 })).toMatchObject({ ok: false });
-    expect(layerEnv('/opt/layer', 1)).toEqual({ VK_ADD_LAYER_PATH: '/opt/layer', VK_INSTANCE_LAYERS: 'VK_LAYER_ABLATE_device_index', ABLATE_VK_DEVICE_INDEX: '1' });
+    expect(layerEnv('/opt/layer', 1)).toEqual({
+      VK_ADD_LAYER_PATH: '/opt/layer',
+      VK_INSTANCE_LAYERS: 'VK_LAYER_ABLATE_device_index',
+      ABLATE_VK_DEVICE_INDEX: '1',
+    });
   });
 
   it('reads ABLATE_GPU and WEBGPU_ADAPTER, and names a bad ABLATE_GPU', () => {

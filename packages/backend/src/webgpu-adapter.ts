@@ -30,9 +30,7 @@ export interface AdapterRequest {
   name?: string;
 }
 
-export type AdapterChoice =
-  | { ok: true; flags: string[]; adapter: DawnAdapter; index: number; via: 'first' | 'name' | 'layer' }
-  | { ok: false; reason: string };
+export type AdapterChoice = { ok: true; flags: string[]; adapter: DawnAdapter; index: number; via: 'first' | 'name' | 'layer' } | { ok: false; reason: string };
 
 /** Reads the adapter request from the environment: ABLATE_GPU (an index) and WEBGPU_ADAPTER (a name). */
 export function adapterRequestFromEnv(env: NodeJS.ProcessEnv): AdapterRequest | { error: string } {
@@ -63,11 +61,20 @@ export function chooseAdapter(adapters: DawnAdapter[], req: AdapterRequest, opts
   }
   if (req.index === undefined) {
     const first = candidates[0] as { adapter: DawnAdapter; index: number };
-    return { ok: true, flags: req.name === undefined ? [] : [`adapter=${req.name}`], adapter: first.adapter, index: first.index, via: req.name === undefined ? 'first' : 'name' };
+    return {
+      ok: true,
+      flags: req.name === undefined ? [] : [`adapter=${req.name}`],
+      adapter: first.adapter,
+      index: first.index,
+      via: req.name === undefined ? 'first' : 'name',
+    };
   }
   const wanted = candidates.find((c) => c.index === req.index);
   if (wanted === undefined) {
-    return { ok: false, reason: `GPU ${req.index} was asked for (ABLATE_GPU, set by --gpus) but Dawn sees ${list(adapters)}${req.name === undefined ? '' : ` and WEBGPU_ADAPTER=${req.name}`}` };
+    return {
+      ok: false,
+      reason: `GPU ${req.index} was asked for (ABLATE_GPU, set by --gpus) but Dawn sees ${list(adapters)}${req.name === undefined ? '' : ` and WEBGPU_ADAPTER=${req.name}`}`,
+    };
   }
   // dawn.node returns the first adapter whose name contains the flag: the index is reachable by name only if no
   // earlier adapter's name contains this one's.

@@ -19,7 +19,11 @@ export function patchWebgpuKernels(maxStorageBuffers: number, backendName = 'web
     const partial: tf.TensorInfo[] = [];
     for (let i = 0; i < inputs.length; i += maxInputs) {
       const chunk = inputs.slice(i, i + maxInputs);
-      partial.push(chunk.length === 1 ? (chunk[0] as tf.TensorInfo) : (original.kernelFunc({ ...args, inputs: chunk as unknown as tf.NamedTensorInfoMap }) as tf.TensorInfo));
+      partial.push(
+        chunk.length === 1
+          ? (chunk[0] as tf.TensorInfo)
+          : (original.kernelFunc({ ...args, inputs: chunk as unknown as tf.NamedTensorInfoMap }) as tf.TensorInfo),
+      );
     }
     const out = addN({ ...args, inputs: partial as unknown as tf.NamedTensorInfoMap });
     for (const p of partial) if (!inputs.includes(p)) backend.disposeData(p.dataId);

@@ -1,9 +1,17 @@
 import { activateWebgpu, describeAdapter } from './webgpu';
 
 /** select-backend's hook for the webgpu backend (kept here so that select-backend.ts only names it). */
-export async function loadWebgpu(auto: boolean, env: NodeJS.ProcessEnv): Promise<{ name: 'webgpu'; ok: boolean; detail: string; fix?: string; device?: string }> {
+export async function loadWebgpu(
+  auto: boolean,
+  env: NodeJS.ProcessEnv,
+): Promise<{ name: 'webgpu'; ok: boolean; detail: string; fix?: string; device?: string }> {
   if (auto && env.DAWNNODE_BACKEND?.toLowerCase() === 'null') {
-    return { name: 'webgpu', ok: false, detail: "DAWNNODE_BACKEND=null gives Dawn's null adapter, which computes nothing; auto never picks it", fix: 'ask for it explicitly: --backend webgpu (kernel and shader checks only)' };
+    return {
+      name: 'webgpu',
+      ok: false,
+      detail: "DAWNNODE_BACKEND=null gives Dawn's null adapter, which computes nothing; auto never picks it",
+      fix: 'ask for it explicitly: --backend webgpu (kernel and shader checks only)',
+    };
   }
   try {
     const info = await activateWebgpu(env);

@@ -83,7 +83,8 @@ export function probeWebgpu(env: NodeJS.ProcessEnv = process.env, timeoutMs = 30
   } catch (err: unknown) {
     return { adapters: [], warnings: [], error: `the npm package webgpu is not installed (${err instanceof Error ? err.message : String(err)})` };
   }
-  if (!existsSync(addon)) return { adapters: [], warnings: [], error: `the npm package webgpu has no dawn.node for ${process.platform}-${process.arch} (${addon})` };
+  if (!existsSync(addon))
+    return { adapters: [], warnings: [], error: `the npm package webgpu has no dawn.node for ${process.platform}-${process.arch} (${addon})` };
   const childEnv = { ...env };
   for (const k of ['VK_INSTANCE_LAYERS', 'ABLATE_VK_DEVICE_INDEX']) if (env[k] === undefined) delete childEnv[k];
   const r = spawnSync(process.execPath, ['-e', PROBE, addon, JSON.stringify(baseFlags(env))], { env: childEnv, encoding: 'utf8', timeout: timeoutMs });
@@ -93,7 +94,12 @@ export function probeWebgpu(env: NodeJS.ProcessEnv = process.env, timeoutMs = 30
     .filter((l) => /^Warning: /.test(l))
     .map((l) => l.replace(/^Warning: /, ''));
   if (r.error) return { adapters: [], warnings, error: `the adapter probe failed: ${r.error.message}` };
-  if (r.status !== 0) return { adapters: [], warnings, error: `the adapter probe exited with ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}` };
+  if (r.status !== 0)
+    return {
+      adapters: [],
+      warnings,
+      error: `the adapter probe exited with ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`,
+    };
   let out: { message: string; first: WebgpuProbe['first'] | null };
   try {
     out = JSON.parse(r.stdout) as typeof out;
@@ -108,7 +114,10 @@ export function explainNoAdapter(probe: WebgpuProbe): { detail: string; fix: str
   const w = probe.warnings;
   const noLoader = w.find((l) => /Couldn't load Vulkan|libvulkan\.so/.test(l));
   if (noLoader) {
-    return { detail: `no Vulkan loader: ${noLoader}`, fix: 'apt-get install libvulkan1 (or put libvulkan.so.1 on LD_LIBRARY_PATH); the GPU driver provides the rest' };
+    return {
+      detail: `no Vulkan loader: ${noLoader}`,
+      fix: 'apt-get install libvulkan1 (or put libvulkan.so.1 on LD_LIBRARY_PATH); the GPU driver provides the rest',
+    };
   }
   if (w.some((l) => /Found no drivers|VK_ERROR_INCOMPATIBLE_DRIVER/.test(l))) {
     return {
@@ -157,7 +166,8 @@ export async function activateWebgpu(env: NodeJS.ProcessEnv = process.env): Prom
     return active.info;
   }
   const probe = probeWebgpu(env);
-  if (probe.error && probe.adapters.length === 0 && !probe.warnings.length) throw Object.assign(new Error(probe.error), { fix: 'pnpm install (webgpu is a dependency of @ablate/backend)' });
+  if (probe.error && probe.adapters.length === 0 && !probe.warnings.length)
+    throw Object.assign(new Error(probe.error), { fix: 'pnpm install (webgpu is a dependency of @ablate/backend)' });
   if (probe.adapters.length === 0) {
     const why = explainNoAdapter(probe);
     throw Object.assign(new Error(why.detail), { fix: why.fix });
@@ -193,7 +203,9 @@ export async function activateWebgpu(env: NodeJS.ProcessEnv = process.env): Prom
     const message = e.error?.message ?? String(e.error);
     if (gpuErrors.length < 100) gpuErrors.push(message.trim().split('\n').slice(0, 3).join(' | '));
   };
-  void dev.lost?.then((l) => { if (l.reason !== 'destroyed') gpuErrors.push(`device lost: ${l.reason ?? ''} ${l.message ?? ''}`.trim()); });
+  void dev.lost?.then((l) => {
+    if (l.reason !== 'destroyed') gpuErrors.push(`device lost: ${l.reason ?? ''} ${l.message ?? ''}`.trim());
+  });
   const ai = adapter.info;
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu'); // a registration from a failed earlier attempt
   tf.registerBackend('webgpu', () => new webgpu.WebGPUBackend(device as never, ai as never), 3);

@@ -142,7 +142,12 @@ describe('_FusedMatMul on OpenBLAS', () => {
     const acts = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const;
     let c = 0;
     for (const activation of acts) {
-      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      for (const [ta, tb] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ] as const) {
         for (const biasKind of ['none', 'row', 'scalar'] as const) {
           c++;
           const [m, n, k, batch] = [5 + (c % 7), 3 + (c % 11), 4 + (c % 13), 1 + (c % 3)];
@@ -156,8 +161,14 @@ describe('_FusedMatMul on OpenBLAS', () => {
           const fused = tf.tidy(() => {
             const { a, b, bias, prelu } = inputs();
             return tf.fused.matMul({
-              a, b, transposeA: ta, transposeB: tb, activation,
-              ...(bias ? { bias } : {}), ...(prelu ? { preluActivationWeights: prelu } : {}), leakyreluAlpha: 0.1,
+              a,
+              b,
+              transposeA: ta,
+              transposeB: tb,
+              activation,
+              ...(bias ? { bias } : {}),
+              ...(prelu ? { preluActivationWeights: prelu } : {}),
+              leakyreluAlpha: 0.1,
             });
           });
           uninstallBlasKernels();
@@ -165,13 +176,20 @@ describe('_FusedMatMul on OpenBLAS', () => {
             const { a, b, bias, prelu } = inputs();
             const y = bias ? tf.add(tf.matMul(a, b, ta, tb), bias) : tf.matMul(a, b, ta, tb);
             switch (activation) {
-              case 'linear': return y;
-              case 'relu': return tf.relu(y);
-              case 'relu6': return tf.relu6(y);
-              case 'elu': return tf.elu(y);
-              case 'sigmoid': return tf.sigmoid(y);
-              case 'leakyrelu': return tf.leakyRelu(y, 0.1);
-              case 'prelu': return tf.prelu(y, prelu!);
+              case 'linear':
+                return y;
+              case 'relu':
+                return tf.relu(y);
+              case 'relu6':
+                return tf.relu6(y);
+              case 'elu':
+                return tf.elu(y);
+              case 'sigmoid':
+                return tf.sigmoid(y);
+              case 'leakyrelu':
+                return tf.leakyRelu(y, 0.1);
+              case 'prelu':
+                return tf.prelu(y, prelu!);
             }
           });
           expect(installBlasKernels().ok).toBe(true);
@@ -196,7 +214,9 @@ describe('_FusedMatMul on OpenBLAS', () => {
 
 describe('loading', () => {
   it('says why when the addon file is missing or is not an addon', () => {
-    expect(loadAddon('/nonexistent/ablate_blas.node')).toEqual({ error: expect.stringMatching(/^the native addon is not built: \/nonexistent\/ablate_blas.node does not exist/) });
+    expect(loadAddon('/nonexistent/ablate_blas.node')).toEqual({
+      error: expect.stringMatching(/^the native addon is not built: \/nonexistent\/ablate_blas.node does not exist/),
+    });
     const bad = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'blas-')), 'broken.node');
     fs.writeFileSync(bad, 'not an ELF file');
     expect(loadAddon(bad)).toEqual({ error: expect.stringMatching(/^the native addon failed to load: .*(invalid ELF header|too short)/) });

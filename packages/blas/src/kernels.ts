@@ -10,18 +10,33 @@ export const BLAS_BACKEND_NAME = 'wasm+blas';
 /** The addon's functions (native/blas.c). */
 export interface BlasAddon {
   matmul(
-    heap: ArrayBuffer, aOff: number, bOff: number, outOff: number, batch: number, m: number, n: number, k: number,
-    transA: boolean, transB: boolean, aIdx: Int32Array | null, bIdx: Int32Array | null, aStride: number, bStride: number,
-    biasOff: number, biasLen: number, act: number, alpha: number, preluOff: number, preluLen: number,
+    heap: ArrayBuffer,
+    aOff: number,
+    bOff: number,
+    outOff: number,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    aIdx: Int32Array | null,
+    bIdx: Int32Array | null,
+    aStride: number,
+    bStride: number,
+    biasOff: number,
+    biasLen: number,
+    act: number,
+    alpha: number,
+    preluOff: number,
+    preluLen: number,
   ): void;
   setThreads(n: number): void;
   getThreads(): number;
   config(): string;
 }
 
-export type BlasStatus =
-  | { ok: true; name: typeof BLAS_BACKEND_NAME; threads: number; config: string }
-  | { ok: false; reason: string };
+export type BlasStatus = { ok: true; name: typeof BLAS_BACKEND_NAME; threads: number; config: string } | { ok: false; reason: string };
 
 const ADDON_DIR = path.join(__dirname, '..', 'build');
 const ADDON_PATH = path.join(ADDON_DIR, 'Release', 'ablate_blas.node');
@@ -93,7 +108,12 @@ function batchIndex(outer: number[], outOuter: number[]): Int32Array | null {
   return idx;
 }
 
-interface Epilogue { bias?: TensorInfo; act: number; alpha: number; prelu?: TensorInfo }
+interface Epilogue {
+  bias?: TensorInfo;
+  act: number;
+  alpha: number;
+  prelu?: TensorInfo;
+}
 
 function blasMatMul(backend: WasmBackendLike, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, ep: Epilogue): TensorInfo {
   const ra = a.shape.length;
@@ -105,7 +125,11 @@ function blasMatMul(backend: WasmBackendLike, a: TensorInfo, b: TensorInfo, tran
   const outerA = a.shape.slice(0, -2);
   const outerB = b.shape.slice(0, -2);
   const outOuter = broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
-  util.assert(k === kb, () => `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+  util.assert(
+    k === kb,
+    () =>
+      `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+  );
   const out = backend.makeOutput([...outOuter, m, n], 'float32');
   const batch = util.sizeFromShape(outOuter);
   if (batch * m * n === 0) return out;
@@ -113,10 +137,26 @@ function blasMatMul(backend: WasmBackendLike, a: TensorInfo, b: TensorInfo, tran
   const bIdx = batchIndex(outerB, outOuter);
   // Read the heap's buffer after makeOutput: its malloc may have grown the memory (a new ArrayBuffer).
   addon!.matmul(
-    backend.wasm.HEAPU8.buffer as ArrayBuffer, offsetOf(backend, a), offsetOf(backend, b), offsetOf(backend, out), batch, m, n, k,
-    transposeA, transposeB, aIdx, bIdx, aIdx === null ? 1 : 0, bIdx === null ? 1 : 0,
-    ep.bias ? offsetOf(backend, ep.bias) : -1, ep.bias ? util.sizeFromShape(ep.bias.shape) : 0,
-    ep.act, ep.alpha, ep.prelu ? offsetOf(backend, ep.prelu) : -1, ep.prelu ? util.sizeFromShape(ep.prelu.shape) : 0,
+    backend.wasm.HEAPU8.buffer as ArrayBuffer,
+    offsetOf(backend, a),
+    offsetOf(backend, b),
+    offsetOf(backend, out),
+    batch,
+    m,
+    n,
+    k,
+    transposeA,
+    transposeB,
+    aIdx,
+    bIdx,
+    aIdx === null ? 1 : 0,
+    bIdx === null ? 1 : 0,
+    ep.bias ? offsetOf(backend, ep.bias) : -1,
+    ep.bias ? util.sizeFromShape(ep.bias.shape) : 0,
+    ep.act,
+    ep.alpha,
+    ep.prelu ? offsetOf(backend, ep.prelu) : -1,
+    ep.prelu ? util.sizeFromShape(ep.prelu.shape) : 0,
   );
   return out;
 }
@@ -134,7 +174,13 @@ function fusedMatMulKernel(args: { inputs: NamedTensorInfoMap; backend: unknown;
   const act = ACTIVATIONS[activation];
   const n = transposeB ? b.shape[b.shape.length - 2]! : b.shape[b.shape.length - 1]!;
   const fits = (t: TensorInfo | undefined) => t == null || (t.dtype === 'float32' && t.shape.length <= 1 && [1, n].includes(util.sizeFromShape(t.shape)));
-  const supported = a.dtype === 'float32' && b.dtype === 'float32' && act !== undefined && fits(bias) && fits(preluActivationWeights) && (act !== 3 || preluActivationWeights != null);
+  const supported =
+    a.dtype === 'float32' &&
+    b.dtype === 'float32' &&
+    act !== undefined &&
+    fits(bias) &&
+    fits(preluActivationWeights) &&
+    (act !== 3 || preluActivationWeights != null);
   if (!supported) return (originals!.fusedMatMul.kernelFunc as KernelFunc)(args as never) as TensorInfo;
   return blasMatMul(args.backend as WasmBackendLike, a, b, transposeA, transposeB, {
     act,
@@ -177,7 +223,8 @@ export function installBlasKernels(opts: { threads?: number; addonFile?: string 
     const batchMatMul = tf.getKernel(BatchMatMul, 'wasm');
     const fusedMatMul = tf.getKernel(_FusedMatMul, 'wasm');
     const identity = tf.getKernel(Identity, 'wasm');
-    if (batchMatMul === undefined || fusedMatMul === undefined || identity === undefined) return { ok: false, reason: 'the wasm backend has no BatchMatMul/_FusedMatMul kernel to replace (is @tensorflow/tfjs-backend-wasm loaded?)' };
+    if (batchMatMul === undefined || fusedMatMul === undefined || identity === undefined)
+      return { ok: false, reason: 'the wasm backend has no BatchMatMul/_FusedMatMul kernel to replace (is @tensorflow/tfjs-backend-wasm loaded?)' };
     originals = { batchMatMul, fusedMatMul, identity };
     swap({ ...batchMatMul, kernelFunc: batchMatMulKernel as unknown as KernelFunc });
     swap({ ...fusedMatMul, kernelFunc: fusedMatMulKernel as unknown as KernelFunc });

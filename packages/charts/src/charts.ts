@@ -20,7 +20,17 @@ export interface SeriesRow {
 }
 
 /** One line per variant over training steps. */
-export function lineChart(opts: { title: string; yTitle: string; rows: SeriesRow[]; variants: string[]; width?: number; height?: number; yScale?: 'linear' | 'log'; yZero?: boolean; points?: boolean }): TopLevelSpec {
+export function lineChart(opts: {
+  title: string;
+  yTitle: string;
+  rows: SeriesRow[];
+  variants: string[];
+  width?: number;
+  height?: number;
+  yScale?: 'linear' | 'log';
+  yZero?: boolean;
+  points?: boolean;
+}): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: opts.title,
@@ -31,7 +41,14 @@ export function lineChart(opts: { title: string; yTitle: string; rows: SeriesRow
     encoding: {
       x: { field: 'step', type: 'quantitative', title: 'step', axis: { format: 'd' } },
       y: { field: 'value', type: 'quantitative', title: opts.yTitle, scale: { type: opts.yScale ?? 'linear', zero: opts.yZero ?? false } },
-      color: { field: 'variant', type: 'nominal', title: 'variant', sort: opts.variants, scale: { domain: opts.variants, scheme: opts.variants.length <= 10 ? 'tableau10' : 'category20' }, legend: { orient: 'bottom', columns: 2 } },
+      color: {
+        field: 'variant',
+        type: 'nominal',
+        title: 'variant',
+        sort: opts.variants,
+        scale: { domain: opts.variants, scheme: opts.variants.length <= 10 ? 'tableau10' : 'category20' },
+        legend: { orient: 'bottom', columns: 2 },
+      },
     },
     config: CONFIG,
   };
@@ -85,7 +102,14 @@ export const SWEEP_CHARTS: readonly SweepChartDef[] = [
   { key: 'muNorm', series: 'mu_norm', title: '‖μ‖ (mean over classes) over training', yTitle: '‖μ‖', yZero: true },
   { key: 'loss', series: 'loss', title: 'Training loss (NLL, nats/dim)', yTitle: 'loss' },
   { key: 'nll', series: 'eval/nll', title: 'Held-out NLL (nats/dim)', yTitle: 'nats/dim', points: true },
-  { key: 'consistency', series: 'eval/consistency/raw/t1.0', title: 'Class-consistency of raw samples (T = 1, judges’ mean)', yTitle: 'share labelled as sampled', yZero: true, points: true },
+  {
+    key: 'consistency',
+    series: 'eval/consistency/raw/t1.0',
+    title: 'Class-consistency of raw samples (T = 1, judges’ mean)',
+    yTitle: 'share labelled as sampled',
+    yZero: true,
+    points: true,
+  },
 ];
 
 /** A sweep chart's spec for these rows (one line per variant). */

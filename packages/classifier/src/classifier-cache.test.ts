@@ -12,7 +12,10 @@ const QUICK: ClassifierTraining = { epochs: 2, batchSize: 100, lr: 3e-3, noiseSt
 const DIGIT_CNN: CnnConfig = { imageSize: 28, channels: 1, convs: [16, 32], hidden: 0, numClasses: 10 };
 
 function firstN(ds: Dataset, n: number): Dataset {
-  return subsetDataset(ds, Int32Array.from({ length: n }, (_, i) => i));
+  return subsetDataset(
+    ds,
+    Int32Array.from({ length: n }, (_, i) => i),
+  );
 }
 
 const all = loadDataset({ source: 'mnist-embedded' });
@@ -20,7 +23,11 @@ const data = { train: firstN(all.train, 2000), test: firstN(all.test, 500) };
 
 function logSink() {
   const lines: { level: string; msg: string; obj: object }[] = [];
-  return { lines, info: (obj: object, msg: string) => void lines.push({ level: 'info', msg, obj }), warn: (obj: object, msg: string) => void lines.push({ level: 'warn', msg, obj }) };
+  return {
+    lines,
+    info: (obj: object, msg: string) => void lines.push({ level: 'info', msg, obj }),
+    warn: (obj: object, msg: string) => void lines.push({ level: 'warn', msg, obj }),
+  };
 }
 
 // Each test trains a small CNN on one wasm thread: seconds alone, minutes on a loaded 2-core machine.
@@ -106,7 +113,12 @@ describe('loadOrTrainClassifier', () => {
     const old = new Date(Date.now() - 120_000);
     utimesSync(lock, old, old);
     const waits: string[] = [];
-    const got = await loadOrTrainClassifier(root, data, { config: DIGIT_CNN, training: quick1, onWait: (h) => void waits.push(h), lock: { pollMs: 50, staleMs: 60_000 } });
+    const got = await loadOrTrainClassifier(root, data, {
+      config: DIGIT_CNN,
+      training: quick1,
+      onWait: (h) => void waits.push(h),
+      lock: { pollMs: 50, staleMs: 60_000 },
+    });
     expect(got.source).toBe('trained');
     expect(waits).toEqual(['dead-host pid 1 (stale lock broken)']);
     expect(existsSync(lock)).toBe(false);

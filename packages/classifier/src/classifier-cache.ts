@@ -68,7 +68,8 @@ export function readClassifier(dir: string): { params: CnnParams; manifest: Clas
     for (const name of cnnVariableNames(manifest.config)) {
       const v = vars[name];
       const shape = manifest.shapes[name];
-      if (v === undefined || shape === undefined || shape.join() !== v.shape.join()) throw new Error(`${dir}: ${name} has shape ${String(shape)}, expected ${v?.shape.join()}`);
+      if (v === undefined || shape === undefined || shape.join() !== v.shape.join())
+        throw new Error(`${dir}: ${name} has shape ${String(shape)}, expected ${v?.shape.join()}`);
       const size = v.size;
       if (offset + size > floats.length) throw new Error(`${dir}/weights.bin: too short`);
       const t = tf.tensor(floats.subarray(offset, offset + size), v.shape);
@@ -177,7 +178,14 @@ function readCached(dir: string, log: ClassifierLog | undefined): LoadedClassifi
 export async function loadOrTrainClassifier(
   cacheRoot: string,
   data: { train: Dataset; test: Dataset },
-  opts: { config: CnnConfig; training: ClassifierTraining; log?: ClassifierLog; onProgress?: (p: ClassifierProgress) => void; onWait?: (holder: string) => void; lock?: Partial<TrainLock> },
+  opts: {
+    config: CnnConfig;
+    training: ClassifierTraining;
+    log?: ClassifierLog;
+    onProgress?: (p: ClassifierProgress) => void;
+    onWait?: (holder: string) => void;
+    lock?: Partial<TrainLock>;
+  },
 ): Promise<LoadedClassifier> {
   const { config, training } = opts;
   const lock = { ...LOCK, ...opts.lock };
@@ -207,7 +215,15 @@ export async function loadOrTrainClassifier(
       const trainSeconds = (performance.now() - t0) / 1000;
       const testAccuracy = await classifierAccuracy(params, data.test);
       const manifest = await writeClassifier(dir, params, {
-        format: CLASSIFIER_FORMAT, key, config, training, trainExamples: data.train.count, testAccuracy, testExamples: data.test.count, trainSeconds, createdAt: new Date().toISOString(),
+        format: CLASSIFIER_FORMAT,
+        key,
+        config,
+        training,
+        trainExamples: data.train.count,
+        testAccuracy,
+        testExamples: data.test.count,
+        trainSeconds,
+        createdAt: new Date().toISOString(),
       });
       opts.log?.info({ key, testAccuracy, trainSeconds: Math.round(trainSeconds * 10) / 10, dir }, 'digit classifier trained and cached');
       return { params, manifest, dir, source: 'trained' };

@@ -8,7 +8,8 @@ function numericGrad(f: (x: tf.Tensor) => tf.Scalar, x: tf.Tensor, h = 1e-2): Fl
   const base = x.dataSync() as Float32Array;
   const out = new Float32Array(base.length);
   for (let i = 0; i < base.length; i++) {
-    const plus = base.slice(), minus = base.slice();
+    const plus = base.slice(),
+      minus = base.slice();
     plus[i] = (plus[i] ?? 0) + h;
     minus[i] = (minus[i] ?? 0) - h;
     const fp = tf.tidy(() => f(tf.tensor(plus, x.shape)).dataSync()[0] ?? NaN);
@@ -32,14 +33,23 @@ beforeAll(() => registerTarflowGradients());
 
 describe('digit CNN ops', () => {
   it('im2col3x3 puts x shifted by offset k = 3·di + dj in channel c·9 + k, zero outside', () => {
-    const x = tf.tensor4d(Float32Array.from({ length: 2 * 4 * 5 * 2 }, (_, i) => i + 1), [2, 4, 5, 2]);
+    const x = tf.tensor4d(
+      Float32Array.from({ length: 2 * 4 * 5 * 2 }, (_, i) => i + 1),
+      [2, 4, 5, 2],
+    );
     const cols = im2col3x3(x).arraySync() as number[][][][];
     const xs = x.arraySync() as number[][][][];
-    for (let b = 0; b < 2; b++) for (let i = 0; i < 4; i++) for (let j = 0; j < 5; j++) for (let c = 0; c < 2; c++) for (let di = 0; di < 3; di++) for (let dj = 0; dj < 3; dj++) {
-      const si = i + di - 1, sj = j + dj - 1;
-      const want = si < 0 || si >= 4 || sj < 0 || sj >= 5 ? 0 : xs[b]?.[si]?.[sj]?.[c];
-      expect(cols[b]?.[i]?.[j]?.[c * 9 + 3 * di + dj]).toBe(want);
-    }
+    for (let b = 0; b < 2; b++)
+      for (let i = 0; i < 4; i++)
+        for (let j = 0; j < 5; j++)
+          for (let c = 0; c < 2; c++)
+            for (let di = 0; di < 3; di++)
+              for (let dj = 0; dj < 3; dj++) {
+                const si = i + di - 1,
+                  sj = j + dj - 1;
+                const want = si < 0 || si >= 4 || sj < 0 || sj >= 5 ? 0 : xs[b]?.[si]?.[sj]?.[c];
+                expect(cols[b]?.[i]?.[j]?.[c * 9 + 3 * di + dj]).toBe(want);
+              }
     x.dispose();
   });
 
@@ -52,9 +62,21 @@ describe('digit CNN ops', () => {
     expectClose(got.dataSync() as Float32Array, want.dataSync() as Float32Array, 1e-5);
     const loss = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => readout(conv3x3Relu(xx, ww, bb), 7);
     const [dx, dw, db] = tf.grads(loss)([x, w, b]);
-    expectClose(dx?.dataSync() as Float32Array, numericGrad((v) => loss(v, w, b), x, 1e-3), 2e-2); // small step: fewer ReLU kinks crossed
-    expectClose(dw?.dataSync() as Float32Array, numericGrad((v) => loss(x, v, b), w, 1e-3), 2e-2);
-    expectClose(db?.dataSync() as Float32Array, numericGrad((v) => loss(x, w, v), b, 1e-3), 2e-2);
+    expectClose(
+      dx?.dataSync() as Float32Array,
+      numericGrad((v) => loss(v, w, b), x, 1e-3),
+      2e-2,
+    ); // small step: fewer ReLU kinks crossed
+    expectClose(
+      dw?.dataSync() as Float32Array,
+      numericGrad((v) => loss(x, v, b), w, 1e-3),
+      2e-2,
+    );
+    expectClose(
+      db?.dataSync() as Float32Array,
+      numericGrad((v) => loss(x, w, v), b, 1e-3),
+      2e-2,
+    );
     tf.dispose([x, w, b, want, got, dx, dw, db]);
   });
 
@@ -68,8 +90,14 @@ describe('digit CNN ops', () => {
     const poolLoss = (v: tf.Tensor) => readout(avgPool2(v), 9);
     expectClose(tf.grad(poolLoss)(x).dataSync() as Float32Array, numericGrad(poolLoss, x), 1e-2);
 
-    const logits = tf.tensor2d([[2, 0, -1], [0.5, 0.5, 3]]);
-    const target = tf.tensor2d([[1, 0, 0], [0, 1, 0]]);
+    const logits = tf.tensor2d([
+      [2, 0, -1],
+      [0.5, 0.5, 3],
+    ]);
+    const target = tf.tensor2d([
+      [1, 0, 0],
+      [0, 1, 0],
+    ]);
     const lse = (r: number[]) => Math.log(r.reduce((s, v) => s + Math.exp(v), 0));
     const want = (lse([2, 0, -1]) - 2 + lse([0.5, 0.5, 3]) - 0.5) / 2;
     expect(softmaxCrossEntropy(logits, target).dataSync()[0]).toBeCloseTo(want, 5);
@@ -89,10 +117,14 @@ describe('digit CNN ops', () => {
       const g = grads[v.name];
       expect(g?.shape).toEqual(v.shape);
       const saved = v.clone();
-      const numeric = numericGrad((t) => {
-        v.assign(t);
-        return softmaxCrossEntropy(cnnLogits(p, x as tf.Tensor4D), target);
-      }, saved, 1e-2);
+      const numeric = numericGrad(
+        (t) => {
+          v.assign(t);
+          return softmaxCrossEntropy(cnnLogits(p, x as tf.Tensor4D), target);
+        },
+        saved,
+        1e-2,
+      );
       v.assign(saved);
       saved.dispose();
       expect({ name, err: Math.max(...Array.from(g?.dataSync() ?? [], (a, i) => Math.abs(a - (numeric[i] ?? 0)))) < 2e-2 }).toEqual({ name, err: true });

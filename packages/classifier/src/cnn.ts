@@ -101,7 +101,9 @@ export function im2col3x3(x: tf.Tensor4D): tf.Tensor4D {
  * Backward: dx is the convolution of the gradient with the flipped filter; dw = colsᵀ·g with an explicit transpose.
  */
 export const conv3x3Relu = customOp<tf.Tensor4D>((inputs) => {
-  const x = inputAt(inputs, 0) as tf.Tensor4D, w = inputAt(inputs, 1) as tf.Tensor4D, b = inputAt(inputs, 2);
+  const x = inputAt(inputs, 0) as tf.Tensor4D,
+    w = inputAt(inputs, 1) as tf.Tensor4D,
+    b = inputAt(inputs, 2);
   const [B, H, W, C] = x.shape;
   const F = w.shape[3];
   const y = tf.relu<tf.Tensor4D>(tf.add<tf.Tensor4D>(tf.conv2d(x, w, 1, 'same'), b)); // (B, H, W, F)
@@ -109,7 +111,9 @@ export const conv3x3Relu = customOp<tf.Tensor4D>((inputs) => {
     value: y,
     save: [x, w, y],
     grad: (dy, saved) => {
-      const xs = savedAt(saved, 0) as tf.Tensor4D, ws = savedAt(saved, 1) as tf.Tensor4D, out = savedAt(saved, 2);
+      const xs = savedAt(saved, 0) as tf.Tensor4D,
+        ws = savedAt(saved, 1) as tf.Tensor4D,
+        out = savedAt(saved, 2);
       const g = tf.mul(dy, tf.step(out)) as tf.Tensor4D; //                                     (B, H, W, F) through the ReLU
       const g2 = tf.reshape<tf.Rank.R2>(g, [B * H * W, F]);
       const db = tf.reshape(tf.matMul(tf.ones([1, B * H * W]), g2), [F]); //                    (F)
@@ -135,14 +139,16 @@ export const avgPool2 = customOp<tf.Tensor4D>((inputs) => {
 
 /** Mean softmax cross-entropy of logits (B, K) against one-hot targets (B, K), with its closed-form gradient. */
 export const softmaxCrossEntropy = customOp<tf.Scalar>((inputs) => {
-  const logits = inputAt(inputs, 0), target = inputAt(inputs, 1);
+  const logits = inputAt(inputs, 0),
+    target = inputAt(inputs, 1);
   const B = logits.shape[0] ?? 1;
   const logp = tf.logSoftmax(logits);
   return {
     value: tf.neg<tf.Scalar>(tf.div<tf.Scalar>(tf.sum(tf.mul(target, logp)), B)),
     save: [logp, target],
     grad: (dy, saved) => {
-      const p = tf.exp(savedAt(saved, 0)), t = savedAt(saved, 1);
+      const p = tf.exp(savedAt(saved, 0)),
+        t = savedAt(saved, 1);
       return [tf.mul(tf.div(tf.sub(p, t), B), dy), tf.zerosLike(t)];
     },
   };
@@ -150,13 +156,17 @@ export const softmaxCrossEntropy = customOp<tf.Scalar>((inputs) => {
 
 /** relu(x·w + b): x (B, D), w (D, H), b (H) → (B, H). */
 export const denseRelu = customOp<tf.Tensor2D>((inputs) => {
-  const x = inputAt(inputs, 0) as tf.Tensor2D, w = inputAt(inputs, 1) as tf.Tensor2D, b = inputAt(inputs, 2);
+  const x = inputAt(inputs, 0) as tf.Tensor2D,
+    w = inputAt(inputs, 1) as tf.Tensor2D,
+    b = inputAt(inputs, 2);
   const y = tf.relu<tf.Tensor2D>(tf.add<tf.Tensor2D>(tf.matMul(x, w), b));
   return {
     value: y,
     save: [x, w, y],
     grad: (dy, saved) => {
-      const xs = savedAt(saved, 0) as tf.Tensor2D, ws = savedAt(saved, 1) as tf.Tensor2D, out = savedAt(saved, 2);
+      const xs = savedAt(saved, 0) as tf.Tensor2D,
+        ws = savedAt(saved, 1) as tf.Tensor2D,
+        out = savedAt(saved, 2);
       const g = tf.mul(dy, tf.step(out)) as tf.Tensor2D; //                  (B, H)
       const db = tf.reshape(tf.matMul(tf.ones([1, g.shape[0]]), g), [g.shape[1]]); // (H)
       return [tf.matMul(g, tf.transpose(ws)), tf.matMul(tf.transpose(xs), g), db];

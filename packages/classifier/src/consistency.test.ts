@@ -6,7 +6,11 @@ describe('classConsistency', () => {
     const sampled = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2];
     const predicted = [0, 0, 0, 1, 1, 2, 2, 2, 2, 2];
     const c = classConsistency(sampled, predicted, 3);
-    expect(c.confusion).toEqual([[3, 1, 0], [0, 1, 3], [0, 0, 2]]);
+    expect(c.confusion).toEqual([
+      [3, 1, 0],
+      [0, 1, 3],
+      [0, 0, 2],
+    ]);
     expect(c.consistency).toBeCloseTo(6 / 10);
     expect(c.perClass).toEqual([0.75, 0.25, 1]);
     expect(c.count).toBe(10);

@@ -15,7 +15,8 @@ export function classConsistency(sampled: ArrayLike<number>, predicted: ArrayLik
   const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   let hits = 0;
   for (let i = 0; i < sampled.length; i++) {
-    const c = sampled[i] ?? -1, k = predicted[i] ?? -1;
+    const c = sampled[i] ?? -1,
+      k = predicted[i] ?? -1;
     const row = confusion[c];
     if (row === undefined || k < 0 || k >= numClasses) throw new Error(`classConsistency: class ${c} or label ${k} outside 0..${numClasses - 1}`);
     row[k] = (row[k] ?? 0) + 1;

@@ -27,19 +27,28 @@ export interface Augmentation {
  */
 export function augmentImages(images: Float32Array, n: number, size: number, a: Augmentation, rng: Rng): Float32Array {
   const out = new Float32Array(images.length);
-  const px = size * size, c = (size - 1) / 2;
+  const px = size * size,
+    c = (size - 1) / 2;
   for (let i = 0; i < n; i++) {
     const theta = ((rng() * 2 - 1) * a.rotateDeg * Math.PI) / 180;
     const s = 1 + (rng() * 2 - 1) * a.scale;
-    const tx = (rng() * 2 - 1) * a.shiftPx, ty = (rng() * 2 - 1) * a.shiftPx;
+    const tx = (rng() * 2 - 1) * a.shiftPx,
+      ty = (rng() * 2 - 1) * a.shiftPx;
     // Inverse map: output pixel (y, x) reads the source at R(-θ)·((y, x) - centre - t)/s + centre.
-    const cos = Math.cos(theta) / s, sin = Math.sin(theta) / s;
-    const src = images.subarray(i * px, (i + 1) * px), dst = out.subarray(i * px, (i + 1) * px);
+    const cos = Math.cos(theta) / s,
+      sin = Math.sin(theta) / s;
+    const src = images.subarray(i * px, (i + 1) * px),
+      dst = out.subarray(i * px, (i + 1) * px);
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
-        const dy = y - c - ty, dx = x - c - tx;
-        const sy = cos * dy - sin * dx + c, sx = sin * dy + cos * dx + c;
-        const y0 = Math.floor(sy), x0 = Math.floor(sx), fy = sy - y0, fx = sx - x0;
+        const dy = y - c - ty,
+          dx = x - c - tx;
+        const sy = cos * dy - sin * dx + c,
+          sx = sin * dy + cos * dx + c;
+        const y0 = Math.floor(sy),
+          x0 = Math.floor(sx),
+          fy = sy - y0,
+          fx = sx - x0;
         const at = (yy: number, xx: number) => (yy < 0 || yy >= size || xx < 0 || xx >= size ? 0 : (src[yy * size + xx] ?? 0));
         dst[y * size + x] = (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) + fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
       }

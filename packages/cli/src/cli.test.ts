@@ -63,8 +63,14 @@ describe('isRetryable and errorMessage', () => {
 describe('runMain', () => {
   it('exit code of main; a user error prints its message alone and exits 2; a bug prints its stack and exits 1', async () => {
     expect(await run(async () => 3)).toEqual({ status: 3, stderr: '' });
-    expect(await run(() => Promise.reject(new UsageError('--workers: expected an integer')))).toEqual({ status: 2, stderr: '--workers: expected an integer\n' });
-    expect(await run(() => Promise.reject(new ConfigishError('sweep.yaml:3:5 lr: expected a number')))).toEqual({ status: 2, stderr: 'sweep.yaml:3:5 lr: expected a number\n' });
+    expect(await run(() => Promise.reject(new UsageError('--workers: expected an integer')))).toEqual({
+      status: 2,
+      stderr: '--workers: expected an integer\n',
+    });
+    expect(await run(() => Promise.reject(new ConfigishError('sweep.yaml:3:5 lr: expected a number')))).toEqual({
+      status: 2,
+      stderr: 'sweep.yaml:3:5 lr: expected a number\n',
+    });
     const bug = await run(() => Promise.reject(new TypeError('undefined is not a function')));
     expect(bug.status).toBe(1);
     expect(bug.stderr).toMatch(/^TypeError: undefined is not a function\n\s+at /);

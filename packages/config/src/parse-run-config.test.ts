@@ -102,7 +102,9 @@ describe('data folders are confined to DATA_ROOTS', () => {
 
   it('refuses .. and symlinks out of the roots, naming file:line:col, the roots and where the path really goes', () => {
     const roots = realpathSync(path.join(root, 'allowed'));
-    expect(parse(path.join(root, 'allowed', '..', 'secret'))).toThrow(`run.yaml:3:8 data.dir: expected a folder inside the allowed data folders (${roots}; set DATA_ROOTS to allow others)`);
+    expect(parse(path.join(root, 'allowed', '..', 'secret'))).toThrow(
+      `run.yaml:3:8 data.dir: expected a folder inside the allowed data folders (${roots}; set DATA_ROOTS to allow others)`,
+    );
     expect(parse(path.join(root, 'allowed', 'link'))).toThrow(`(it resolves to ${realpathSync(path.join(root, 'secret'))})`);
     expect(parse('/etc')).toThrow('data.dir: expected a folder inside the allowed data folders');
   });

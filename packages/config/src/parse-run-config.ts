@@ -40,7 +40,9 @@ export function parseRunConfig(src: string, file: string, sets: readonly string[
   const source = parseYamlSource(src, file);
   const raw = source.value ?? {};
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError([{ file, line: 1, col: 1, field: '', message: `expected a mapping of run config sections, got ${Array.isArray(raw) ? 'a list' : JSON.stringify(raw)}` }]);
+    throw new ConfigError([
+      { file, line: 1, col: 1, field: '', message: `expected a mapping of run config sections, got ${Array.isArray(raw) ? 'a list' : JSON.stringify(raw)}` },
+    ]);
   }
   const value = structuredClone(raw) as Record<string, unknown>;
   const overrides = sets.map((s, i) => ({ ...parseSet(s, i), arg: s, index: i }));
@@ -49,7 +51,9 @@ export function parseRunConfig(src: string, file: string, sets: readonly string[
   if (r.success) return r.data;
   const issues: ConfigIssue[] = r.error.issues.flatMap((issue) =>
     toConfigIssues(issue, source, value).map((ci) => {
-      const o = overrides.findLast((x) => ci.field === formatPath(x.path) || ci.field.startsWith(`${formatPath(x.path)}.`) || formatPath(x.path).startsWith(`${ci.field}.`));
+      const o = overrides.findLast(
+        (x) => ci.field === formatPath(x.path) || ci.field.startsWith(`${formatPath(x.path)}.`) || formatPath(x.path).startsWith(`${ci.field}.`),
+      );
       return o ? { ...ci, file: '--set', line: o.index + 1, col: 1, message: `${ci.message} (from --set ${o.arg})` } : ci;
     }),
   );

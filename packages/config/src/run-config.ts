@@ -6,11 +6,16 @@ import { dataDirProblem } from './data-roots';
  * is one, and each sweep parameter is a dotted path into it. The resolved object (defaults filled in) is stored verbatim
  * in runs.config_json and hashed into the run id. Keys are snake_case, as researchers write them (`prior.lr_scale`).
  */
-const posInt = (what = 'a positive integer') => z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
+const posInt = (what = 'a positive integer') =>
+  z
+    .number({ error: `expected ${what}` })
+    .int({ error: `expected ${what}` })
+    .positive({ error: `expected ${what}` });
 const nonNegInt = () => z.number({ error: 'expected an integer ≥ 0' }).int({ error: 'expected an integer ≥ 0' }).min(0, { error: 'expected an integer ≥ 0' });
 const posNum = () => z.number({ error: 'expected a number > 0' }).positive({ error: 'expected a number > 0' });
 const nonNegNum = () => z.number({ error: 'expected a number ≥ 0' }).min(0, { error: 'expected a number ≥ 0' });
-const unit = () => z.number({ error: 'expected a number in [0, 1)' }).min(0, { error: 'expected a number in [0, 1)' }).lt(1, { error: 'expected a number in [0, 1)' });
+const unit = () =>
+  z.number({ error: 'expected a number in [0, 1)' }).min(0, { error: 'expected a number in [0, 1)' }).lt(1, { error: 'expected a number in [0, 1)' });
 const bool = () => z.boolean({ error: 'expected true or false' });
 
 export const PRESET_NAMES = ['paper', 'small', 'tiny', 'test'] as const;
@@ -43,7 +48,11 @@ export const DataSchema = z.discriminatedUnion(
   [
     z.strictObject({
       source: z.literal('mnist-embedded'),
-      test_fraction: z.number({ error: 'expected a number in (0, 1)' }).gt(0, { error: 'expected a number in (0, 1)' }).lt(1, { error: 'expected a number in (0, 1)' }).default(1 / 6),
+      test_fraction: z
+        .number({ error: 'expected a number in (0, 1)' })
+        .gt(0, { error: 'expected a number in (0, 1)' })
+        .lt(1, { error: 'expected a number in (0, 1)' })
+        .default(1 / 6),
       split_seed: nonNegInt().default(0),
     }),
     z.strictObject({

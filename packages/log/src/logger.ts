@@ -23,7 +23,10 @@ export function createLogger(opts: CreateLoggerOptions): Logger {
   };
   const wantPretty = opts.pretty ?? (process.stdout.isTTY === true && process.env.LOG_FORMAT !== 'json');
   if (wantPretty) {
-    return pino(options, pretty({ colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname', sync: true, ...(opts.destination ? { destination: opts.destination } : {}) }));
+    return pino(
+      options,
+      pretty({ colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname', sync: true, ...(opts.destination ? { destination: opts.destination } : {}) }),
+    );
   }
   return pino(options, opts.destination ?? pino.destination({ fd: 1, sync: true }));
 }

@@ -16,7 +16,13 @@ export interface CancelSweepResult {
  * queue and reports them cancelled to the recorder; running runs stop at their next step. `runs` are the sweep's runs
  * with their status as SQLite has them. Used by `pnpm cancel` and by `pnpm ui --allow-cancel`.
  */
-export async function cancelSweep(opts: { redis: Redis; prefix: string; sweepId: string; runs: readonly { id: string; status: string }[]; by: string }): Promise<CancelSweepResult> {
+export async function cancelSweep(opts: {
+  redis: Redis;
+  prefix: string;
+  sweepId: string;
+  runs: readonly { id: string; status: string }[];
+  by: string;
+}): Promise<CancelSweepResult> {
   const { redis, prefix, sweepId } = opts;
   const queue = new Queue<RunJobData>(RUN_QUEUE, { connection: redis, prefix });
   const events = createEventWriter(redis, prefix);
@@ -35,13 +41,25 @@ export async function cancelSweep(opts: { redis: Redis; prefix: string; sweepId:
       }
       if (state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'unknown') {
         // A worker may take the job between the two calls: then it is running, and stops at its first step.
-        const gone = state === 'unknown' || (await queue.remove(r.id).then((n) => n > 0, () => false));
+        const gone =
+          state === 'unknown' ||
+          (await queue.remove(r.id).then(
+            (n) => n > 0,
+            () => false,
+          ));
         if (!gone) {
           running += 1;
           continue;
         }
         removed += 1;
-        events.emit({ kind: 'run-finished', runId: r.id, status: 'cancelled', finalStep: 0, error: `cancelled before it started (${opts.by})`, at: Date.now() });
+        events.emit({
+          kind: 'run-finished',
+          runId: r.id,
+          status: 'cancelled',
+          finalStep: 0,
+          error: `cancelled before it started (${opts.by})`,
+          at: Date.now(),
+        });
       }
     }
     await events.flush();

@@ -15,13 +15,26 @@ describe('redisOptionsFromUrl', () => {
   });
 
   it('takes user and password, percent-decoded', () => {
-    expect(redisOptionsFromUrl('redis://alice:p%40ss%3Aw0rd@h:6380/2')).toEqual({ host: 'h', port: 6380, db: 2, username: 'alice', password: 'p@ss:w0rd', maxRetriesPerRequest: null });
+    expect(redisOptionsFromUrl('redis://alice:p%40ss%3Aw0rd@h:6380/2')).toEqual({
+      host: 'h',
+      port: 6380,
+      db: 2,
+      username: 'alice',
+      password: 'p@ss:w0rd',
+      maxRetriesPerRequest: null,
+    });
     expect(redisOptionsFromUrl('redis://:secret@h')).toEqual({ host: 'h', port: 6379, db: 0, password: 'secret', maxRetriesPerRequest: null });
   });
 
   it('turns on TLS for rediss://', () => {
     expect(redisOptionsFromUrl('rediss://u:pw@redis.example.com:6380')).toEqual({
-      host: 'redis.example.com', port: 6380, db: 0, username: 'u', password: 'pw', tls: { servername: 'redis.example.com' }, maxRetriesPerRequest: null,
+      host: 'redis.example.com',
+      port: 6380,
+      db: 0,
+      username: 'u',
+      password: 'pw',
+      tls: { servername: 'redis.example.com' },
+      maxRetriesPerRequest: null,
     });
     expect(redisOptionsFromUrl('redis://h').tls).toBeUndefined();
   });
@@ -73,7 +86,12 @@ describe('with the real Redis', () => {
     const queue = new Queue<RunJobData>(RUN_QUEUE, { connection, prefix });
     const events = new QueueEvents(RUN_QUEUE, { connection, prefix });
     const worker = new Worker<RunJobData, string>(RUN_QUEUE, async (job) => parseRunJobData(job.data).label, { connection, prefix, concurrency: 1 });
-    closers.push(() => queue.close(), () => queue.obliterate({ force: true }), () => events.close(), () => worker.close());
+    closers.push(
+      () => queue.close(),
+      () => queue.obliterate({ force: true }),
+      () => events.close(),
+      () => worker.close(),
+    );
     await events.waitUntilReady();
     const data: RunJobData = { runId: 'tiny-abc', sweepId: 's', config: resolveRunConfig({}), label: 'mu_init=zero', artifactDir: '/tmp/a' };
     const job = await queue.add(RUN_QUEUE, data, { jobId: data.runId });

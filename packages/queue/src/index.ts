@@ -1,4 +1,15 @@
-export { cancelKey, cancelKeys, cancelRunKey, resumePointKey, DEFAULT_PREFIX, DEFAULT_REDIS_URL, eventStreamKey, queueEnv, RECORDER_GROUP, RUN_QUEUE } from './names';
+export {
+  cancelKey,
+  cancelKeys,
+  cancelRunKey,
+  resumePointKey,
+  DEFAULT_PREFIX,
+  DEFAULT_REDIS_URL,
+  eventStreamKey,
+  queueEnv,
+  RECORDER_GROUP,
+  RUN_QUEUE,
+} from './names';
 export type { QueueEnv } from './names';
 export { FORBIDDEN_KEYS, forbiddenKeyIssues, parseOrThrow, SpecError, toSpecIssues } from './spec-error';
 export type { SpecIssue } from './spec-error';

@@ -1,12 +1,47 @@
 import { z } from 'zod';
 import { parseOrThrow, SpecError } from './spec-error';
-import type { ArtifactEvent, CheckpointEvent, ConfusionEvent, MetricsEvent, MetricValue, MuNormsEvent, RunEvent, RunEventKind, RunFinishedEvent, RunReleasedEvent, RunStartedEvent, RunStatusFinal } from '@ablate/events';
+import type {
+  ArtifactEvent,
+  CheckpointEvent,
+  ConfusionEvent,
+  MetricsEvent,
+  MetricValue,
+  MuNormsEvent,
+  RunEvent,
+  RunEventKind,
+  RunFinishedEvent,
+  RunReleasedEvent,
+  RunStartedEvent,
+  RunStatusFinal,
+} from '@ablate/events';
 
 // The event types live in @ablate/events (the store applies them without depending on the queue); the queue validates them.
-export type { ArtifactEvent, CheckpointEvent, ConfusionEvent, MetricsEvent, MetricValue, MuNormsEvent, RunEvent, RunEventKind, RunFinishedEvent, RunReleasedEvent, RunStartedEvent, RunStatusFinal };
+export type {
+  ArtifactEvent,
+  CheckpointEvent,
+  ConfusionEvent,
+  MetricsEvent,
+  MetricValue,
+  MuNormsEvent,
+  RunEvent,
+  RunEventKind,
+  RunFinishedEvent,
+  RunReleasedEvent,
+  RunStartedEvent,
+  RunStatusFinal,
+};
 
 export const FINAL_STATUSES = ['succeeded', 'failed', 'cancelled', 'diverged'] as const satisfies readonly RunStatusFinal[];
-export const RUN_EVENT_KINDS = ['run-started', 'metrics', 'mu-norms', 'confusion', 'checkpoint', 'artifact', 'run-released', 'run-finished'] as const satisfies readonly RunEventKind[];
+export const RUN_EVENT_KINDS = [
+  'run-started',
+  'metrics',
+  'mu-norms',
+  'confusion',
+  'checkpoint',
+  'artifact',
+  'run-released',
+  'run-finished',
+] as const satisfies readonly RunEventKind[];
 
 /** The run-finished event of a run that failed outside its training (a bad payload, a crash, its last attempt used up). */
 export function runFailedEvent(runId: string, error: string): RunFinishedEvent {
@@ -17,9 +52,18 @@ export function runFailedEvent(runId: string, error: string): RunFinishedEvent {
 
 const str = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
 const anyStr = (what: string) => z.string({ error: `expected ${what}` });
-const step = () => z.number({ error: 'expected a step (an integer ≥ 0)' }).int({ error: 'expected a step (an integer ≥ 0)' }).min(0, { error: 'expected a step (an integer ≥ 0)' });
-const nonNegInt = (what: string) => z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).min(0, { error: `expected ${what}` });
-const epochMs = () => z.number({ error: 'expected epoch milliseconds' }).int({ error: 'expected epoch milliseconds' }).positive({ error: 'expected epoch milliseconds' });
+const step = () =>
+  z
+    .number({ error: 'expected a step (an integer ≥ 0)' })
+    .int({ error: 'expected a step (an integer ≥ 0)' })
+    .min(0, { error: 'expected a step (an integer ≥ 0)' });
+const nonNegInt = (what: string) =>
+  z
+    .number({ error: `expected ${what}` })
+    .int({ error: `expected ${what}` })
+    .min(0, { error: `expected ${what}` });
+const epochMs = () =>
+  z.number({ error: 'expected epoch milliseconds' }).int({ error: 'expected epoch milliseconds' }).positive({ error: 'expected epoch milliseconds' });
 /** A number that may be NaN or ±Infinity: JSON carries those as the strings "NaN", "Infinity", "-Infinity" (or null = NaN). */
 const anyNumber = () =>
   z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity']).transform(Number), z.null().transform(() => NaN)], {
@@ -29,7 +73,10 @@ const anyNumber = () =>
 const RunStartedSchema = z.object({
   kind: z.literal('run-started'),
   runId: str('a run id'),
-  attempt: z.number({ error: 'expected an attempt number ≥ 1' }).int({ error: 'expected an attempt number ≥ 1' }).min(1, { error: 'expected an attempt number ≥ 1' }),
+  attempt: z
+    .number({ error: 'expected an attempt number ≥ 1' })
+    .int({ error: 'expected an attempt number ≥ 1' })
+    .min(1, { error: 'expected an attempt number ≥ 1' }),
   host: anyStr('a host name'),
   workerId: anyStr('a worker id'),
   backend: anyStr('a backend name'),
@@ -55,10 +102,9 @@ const ConfusionSchema = z.object({
   sampleKind: z.enum(['raw', 'denoised'], { error: 'expected raw or denoised' }).optional(),
   temperature: z.number({ error: 'expected a temperature > 0' }).positive({ error: 'expected a temperature > 0' }).optional(),
   judge: str('a judge name').optional(),
-  matrix: z.array(z.array(nonNegInt('a count (an integer ≥ 0)'), { error: 'expected a row of counts' }), { error: 'expected a square matrix of counts' }).refine(
-    (m) => m.every((row) => row.length === m.length),
-    { error: 'expected a square matrix of counts (one row and one column per class)' },
-  ),
+  matrix: z
+    .array(z.array(nonNegInt('a count (an integer ≥ 0)'), { error: 'expected a row of counts' }), { error: 'expected a square matrix of counts' })
+    .refine((m) => m.every((row) => row.length === m.length), { error: 'expected a square matrix of counts (one row and one column per class)' }),
 });
 const CheckpointSchema = z.object({
   kind: z.literal('checkpoint'),
@@ -112,11 +158,15 @@ function isKind(k: unknown): k is RunEventKind {
  */
 export function parseRunEvent(value: unknown, source = 'event'): RunEvent {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new SpecError(source, [{ field: '', message: `expected an event object, got ${value === null ? 'null' : Array.isArray(value) ? 'a list' : JSON.stringify(value)}` }]);
+    throw new SpecError(source, [
+      { field: '', message: `expected an event object, got ${value === null ? 'null' : Array.isArray(value) ? 'a list' : JSON.stringify(value)}` },
+    ]);
   }
   const kind = (value as { kind?: unknown }).kind;
   if (!isKind(kind)) {
-    throw new SpecError(source, [{ field: 'kind', message: `expected one of ${RUN_EVENT_KINDS.join(', ')}, got ${kind === undefined ? 'nothing' : JSON.stringify(kind)}` }]);
+    throw new SpecError(source, [
+      { field: 'kind', message: `expected one of ${RUN_EVENT_KINDS.join(', ')}, got ${kind === undefined ? 'nothing' : JSON.stringify(kind)}` },
+    ]);
   }
   // Each schema's output is exactly its event interface; the checks below keep the two in step at compile time.
   return parseOrThrow(SCHEMAS[kind], value, source) satisfies RunEvent;
@@ -152,14 +202,28 @@ export function decodeEvent(entry: readonly string[] | string, source = 'event')
     for (let i = 0; i + 1 < entry.length; i += 2) if (entry[i] === EVENT_FIELD) json = entry[i + 1];
     if (json === undefined) {
       const fields = entry.filter((_, i) => i % 2 === 0);
-      throw new SpecError(source, [{ field: EVENT_FIELD, message: `expected a stream field "${EVENT_FIELD}" holding the event JSON, got ${fields.length === 0 ? 'no fields' : `fields ${fields.map((f) => JSON.stringify(f)).join(', ')}`}` }]);
+      throw new SpecError(source, [
+        {
+          field: EVENT_FIELD,
+          message: `expected a stream field "${EVENT_FIELD}" holding the event JSON, got ${fields.length === 0 ? 'no fields' : `fields ${fields.map((f) => JSON.stringify(f)).join(', ')}`}`,
+        },
+      ]);
     }
   }
   let value: unknown;
   try {
     value = JSON.parse(json);
   } catch (err: unknown) {
-    throw new SpecError(source, [{ field: EVENT_FIELD, message: `expected JSON, got ${JSON.stringify(json.length > 80 ? `${json.slice(0, 80)}…` : json)} (${err instanceof Error ? err.message : String(err)})` }], { cause: err });
+    throw new SpecError(
+      source,
+      [
+        {
+          field: EVENT_FIELD,
+          message: `expected JSON, got ${JSON.stringify(json.length > 80 ? `${json.slice(0, 80)}…` : json)} (${err instanceof Error ? err.message : String(err)})`,
+        },
+      ],
+      { cause: err },
+    );
   }
   return parseRunEvent(value, source);
 }

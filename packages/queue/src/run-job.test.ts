@@ -3,7 +3,13 @@ import { resolveRunConfig } from '@ablate/config';
 import { parseRunJobData } from './run-job';
 import { SpecError } from './spec-error';
 
-const GOOD = { runId: 'tiny-zero-3f2a9c', sweepId: 'mu-init', config: resolveRunConfig({ seed: 1 }), label: 'mu_init=zero seed=1', artifactDir: '/srv/artifacts/mu-init/tiny-zero-3f2a9c' };
+const GOOD = {
+  runId: 'tiny-zero-3f2a9c',
+  sweepId: 'mu-init',
+  config: resolveRunConfig({ seed: 1 }),
+  label: 'mu_init=zero seed=1',
+  artifactDir: '/srv/artifacts/mu-init/tiny-zero-3f2a9c',
+};
 
 describe('parseRunJobData', () => {
   it('accepts a good payload and fills config defaults', () => {
@@ -43,14 +49,28 @@ describe('parseRunJobData', () => {
     };
     expect(codes({ ...GOOD, config: { eval: { future_knob: 1 } } })).toEqual(['config.eval.future_knob unknown_key']);
     // As JSON.parse makes them (own keys), which is how BullMQ hands a payload to the worker.
-    const hostile = JSON.parse(JSON.stringify({ ...GOOD, config: { seed: 1, model: { preset: 'tiny', PROTO: { polluted: true } }, train: { constructor: { prototype: {} } } }, extra: [{ prototype: 1 }] }).replace('"PROTO"', '"__proto__"')) as unknown;
-    expect(codes(hostile).sort()).toEqual(['config.model.__proto__ forbidden_key', 'config.train.constructor forbidden_key', 'extra[0].prototype forbidden_key']);
-    expect(() => parseRunJobData(hostile, 'job r')).toThrow('job r config.model.__proto__: forbidden key "__proto__": no valid payload has it (a prototype-pollution attempt?); the payload is invalid');
+    const hostile = JSON.parse(
+      JSON.stringify({
+        ...GOOD,
+        config: { seed: 1, model: { preset: 'tiny', PROTO: { polluted: true } }, train: { constructor: { prototype: {} } } },
+        extra: [{ prototype: 1 }],
+      }).replace('"PROTO"', '"__proto__"'),
+    ) as unknown;
+    expect(codes(hostile).sort()).toEqual([
+      'config.model.__proto__ forbidden_key',
+      'config.train.constructor forbidden_key',
+      'extra[0].prototype forbidden_key',
+    ]);
+    expect(() => parseRunJobData(hostile, 'job r')).toThrow(
+      'job r config.model.__proto__: forbidden key "__proto__": no valid payload has it (a prototype-pollution attempt?); the payload is invalid',
+    );
     expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
   });
 
   it('rejects bare-integer run ids and missing fields', () => {
-    expect(() => parseRunJobData({ ...GOOD, runId: '42' })).toThrow('job runId: expected a run id that is not a bare integer (BullMQ reserves those), got "42"');
+    expect(() => parseRunJobData({ ...GOOD, runId: '42' })).toThrow(
+      'job runId: expected a run id that is not a bare integer (BullMQ reserves those), got "42"',
+    );
     expect(() => parseRunJobData({ runId: 'r' })).toThrow(/job sweepId: expected a sweep id, got nothing/);
     expect(() => parseRunJobData(null)).toThrow(/^job \(top level\): /);
   });

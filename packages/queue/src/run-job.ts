@@ -52,7 +52,9 @@ export const RunJobDataSchema = z.object({
 });
 
 const ProgramSchema = z.object({
-  argv: z.array(z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' }), { error: 'expected a command line (a list of strings)' }).min(1, { error: 'expected a command line (a list of strings)' }),
+  argv: z
+    .array(z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' }), { error: 'expected a command line (a list of strings)' })
+    .min(1, { error: 'expected a command line (a list of strings)' }),
   cwd: z.string({ error: 'expected a directory path' }).min(1, { error: 'expected a directory path' }),
 });
 

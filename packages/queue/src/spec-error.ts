@@ -32,7 +32,12 @@ export function forbiddenKeyIssues(value: unknown): SpecIssue[] {
       continue;
     }
     for (const k of Object.keys(v)) {
-      if (FORBIDDEN_KEYS.has(k)) issues.push({ field: formatPath([...path, k]), message: `forbidden key "${k}": no valid payload has it (a prototype-pollution attempt?); the payload is invalid`, code: 'forbidden_key' });
+      if (FORBIDDEN_KEYS.has(k))
+        issues.push({
+          field: formatPath([...path, k]),
+          message: `forbidden key "${k}": no valid payload has it (a prototype-pollution attempt?); the payload is invalid`,
+          code: 'forbidden_key',
+        });
       else todo.push({ v: (v as Record<string, unknown>)[k], path: [...path, k] });
     }
   }
@@ -68,7 +73,8 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 export function toSpecIssues(issues: readonly z.core.$ZodIssue[], root: unknown, base: readonly PropertyKey[] = []): SpecIssue[] {
   return issues.flatMap((issue): SpecIssue[] => {
     const path = [...base, ...issue.path];
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => ({ field: formatPath([...path, k]), message: `unknown key "${k}"`, code: 'unknown_key' as const }));
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((k) => ({ field: formatPath([...path, k]), message: `unknown key "${k}"`, code: 'unknown_key' as const }));
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       // An object branch that got some way in explains more than the union's own message; a union of scalars does not.
       const best = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0] ?? [];

@@ -23,7 +23,10 @@ export function createLease(redis: Redis, prefix: string, consumer: string, leas
     async renew() {
       const r = (await redis.eval(
         "local v = redis.call('GET', KEYS[1]) if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 'renewed' end if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 'acquired' end return v",
-        1, key, token, leaseMs,
+        1,
+        key,
+        token,
+        leaseMs,
       )) as string;
       return r;
     },

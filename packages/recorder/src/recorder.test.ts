@@ -32,7 +32,11 @@ beforeEach(() => {
   file = t.file('ablate.db');
   store = openStore(file);
   runIds = seedSweep(store, 2);
-  cleanups.push(t.cleanup, () => store.sqlite.open && store.close(), () => deleteKeys(redis, prefix));
+  cleanups.push(
+    t.cleanup,
+    () => store.sqlite.open && store.close(),
+    () => deleteKeys(redis, prefix),
+  );
 });
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -43,7 +47,11 @@ function metricEvents(n: number, perEvent: number): MetricsEvent[] {
   const out: MetricsEvent[] = [];
   for (let i = 0; i < n; i += perEvent) {
     const runId = runIds[(i / perEvent) % 2] ?? '';
-    out.push({ kind: 'metrics', runId, rows: Array.from({ length: Math.min(perEvent, n - i) }, (_, j) => ({ step: i + j, name: 'loss', value: (i + j) / 1000 })) });
+    out.push({
+      kind: 'metrics',
+      runId,
+      rows: Array.from({ length: Math.min(perEvent, n - i) }, (_, j) => ({ step: i + j, name: 'loss', value: (i + j) / 1000 })),
+    });
   }
   return out;
 }
@@ -117,7 +125,11 @@ describe('createRecorder', () => {
     await redis.xgroup('CREATE', key, RECORDER_GROUP, '0', 'MKSTREAM');
     // The first life of consumer "rec": reads 50 entries, commits them, and is killed before XACK.
     const taken = entriesOfRead(await redis.xreadgroup('GROUP', RECORDER_GROUP, 'rec', 'COUNT', 50, 'STREAMS', key, '>'));
-    applyEvents(store, taken.map(([id, fields]) => decodeEvent(fields ?? [], id)), taken.map(([id]) => id));
+    applyEvents(
+      store,
+      taken.map(([id, fields]) => decodeEvent(fields ?? [], id)),
+      taken.map(([id]) => id),
+    );
     const before = (store.sqlite.prepare('SELECT count(*) AS n FROM metrics').get() as { n: number }).n;
     expect(before).toBeGreaterThan(0);
     // Its second life: re-reads its own pending entries first, then the rest.
@@ -183,7 +195,14 @@ describe('createRecorder', () => {
     await loop;
     expectEveryRowOnce(100);
     expect(await pendingCount()).toBe(0);
-    expect(log.lines.some((l) => l.level === 'error' && l.msg === 'recorder batch failed; will retry' && String((l.obj as { err?: { code?: string } }).err?.code).startsWith('SQLITE_BUSY'))).toBe(true);
+    expect(
+      log.lines.some(
+        (l) =>
+          l.level === 'error' &&
+          l.msg === 'recorder batch failed; will retry' &&
+          String((l.obj as { err?: { code?: string } }).err?.code).startsWith('SQLITE_BUSY'),
+      ),
+    ).toBe(true);
   });
 
   it('an event SQLite refuses for its content is rejected alone; the rest of its batch is recorded', async () => {

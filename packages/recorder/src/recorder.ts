@@ -120,7 +120,21 @@ export function createRecorder(opts: RecorderOptions): Recorder {
   const lease = createLease(redis, opts.prefix, consumer, leaseMs);
   const reader = createStreamReader(redis, key, group, consumer, batchSize);
 
-  const stats: RecorderStats = { batches: 0, entries: 0, events: 0, eventsApplied: 0, rowsWritten: 0, rowsDeleted: 0, staleRows: 0, skippedUnknownRun: 0, ignored: 0, rejected: 0, claimed: 0, errors: 0, leases: 0 };
+  const stats: RecorderStats = {
+    batches: 0,
+    entries: 0,
+    events: 0,
+    eventsApplied: 0,
+    rowsWritten: 0,
+    rowsDeleted: 0,
+    staleRows: 0,
+    skippedUnknownRun: 0,
+    ignored: 0,
+    rejected: 0,
+    claimed: 0,
+    errors: 0,
+    leases: 0,
+  };
   let stopping = false;
   let running: Promise<void> | null = null;
   let wake: (() => void) | null = null;

@@ -66,13 +66,24 @@ export interface Comparison {
 export function pairedComparison(pairs: readonly (readonly [number, number])[], level = 0.95, power = 0.8): Comparison {
   const diffs = pairs.filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b)).map(([a, b]) => a - b);
   const n = diffs.length;
-  const none: Comparison = { nPairs: n, meanDiff: null, sdDiff: null, ciLow: null, ciHigh: null, pValue: null, method: 'paired-t', minDetectableDiff: null, verdict: 'too few pairs' };
+  const none: Comparison = {
+    nPairs: n,
+    meanDiff: null,
+    sdDiff: null,
+    ciLow: null,
+    ciHigh: null,
+    pValue: null,
+    method: 'paired-t',
+    minDetectableDiff: null,
+    verdict: 'too few pairs',
+  };
   if (n === 0) return none;
   const { mean, sd } = meanSd(diffs);
   if (sd === null) return { ...none, meanDiff: mean };
   const se = sd / Math.sqrt(n);
   const tCrit = tQuantile(1 - (1 - level) / 2, n - 1);
-  const ciLow = mean - tCrit * se, ciHigh = mean + tCrit * se;
+  const ciLow = mean - tCrit * se,
+    ciHigh = mean + tCrit * se;
   // sd = 0: every pair differs by the same amount; the test is degenerate (t = ±∞, or 0/0 when all differences are 0).
   const pValue = se === 0 ? (mean === 0 ? 1 : 0) : 2 * (1 - tCdf(Math.abs(mean / se), n - 1));
   const minDetectableDiff = (tCrit + tQuantile(power, n - 1)) * se;

@@ -29,7 +29,12 @@ describe('pairedComparison', () => {
   });
 
   it('says "no difference detected" when the CI covers 0, and "too few pairs" below two', () => {
-    const c = pairedComparison([[1, 0], [0, 1], [2, 1.5], [1, 1.5]]);
+    const c = pairedComparison([
+      [1, 0],
+      [0, 1],
+      [2, 1.5],
+      [1, 1.5],
+    ]);
     expect(c.verdict).toBe('no difference detected');
     expect(c.ciLow).toBeLessThan(0);
     expect(c.ciHigh).toBeGreaterThan(0);
@@ -39,7 +44,12 @@ describe('pairedComparison', () => {
   });
 
   it('drops pairs with a missing (NaN) side', () => {
-    const c = pairedComparison([[1, NaN], [2, 1], [3, 1], [4, 1]]);
+    const c = pairedComparison([
+      [1, NaN],
+      [2, 1],
+      [3, 1],
+      [4, 1],
+    ]);
     expect(c.nPairs).toBe(3);
     expect(c.meanDiff).toBeCloseTo(2, 12);
   });

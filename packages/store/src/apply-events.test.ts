@@ -28,8 +28,18 @@ describe('applyEvents', () => {
     expect(count('SELECT count(*) AS n FROM artifacts')).toBe(1);
     expect(res.rowsWritten).toBe(23 + 33 + 1 + 1 + 2); // + two updates of the runs row
     expect(getRun(store, r0())).toMatchObject({
-      status: 'succeeded', attempts: 1, workerHost: 'h1', workerId: 'h1:1', backend: 'cpu', device: 'cpu', resumedFrom: null,
-      startedAt: T0, finishedAt: T0 + 1234, finalStep: 100, elapsedMs: 1234, error: null,
+      status: 'succeeded',
+      attempts: 1,
+      workerHost: 'h1',
+      workerId: 'h1:1',
+      backend: 'cpu',
+      device: 'cpu',
+      resumedFrom: null,
+      startedAt: T0,
+      finishedAt: T0 + 1234,
+      finalStep: 100,
+      elapsedMs: 1234,
+      error: null,
     });
   });
 
@@ -45,24 +55,62 @@ describe('applyEvents', () => {
 
   it('confusion matrices: one row per (step, true, predicted) class, replays change nothing, a resume drops the later ones', () => {
     const id = r0();
-    const start = (attempt: number, resumeFrom: number | null, at: number): RunEvent => ({ kind: 'run-started', runId: id, attempt, host: 'h', workerId: 'w', backend: 'wasm', device: 'cpu', resumeFrom, at });
-    const matrix = (hits: number): number[][] => [[hits, 5 - hits], [1, 4]];
-    const first: RunEvent[] = [start(1, null, T0), { kind: 'confusion', runId: id, step: 10, matrix: matrix(3) }, { kind: 'confusion', runId: id, step: 20, matrix: matrix(4) }];
+    const start = (attempt: number, resumeFrom: number | null, at: number): RunEvent => ({
+      kind: 'run-started',
+      runId: id,
+      attempt,
+      host: 'h',
+      workerId: 'w',
+      backend: 'wasm',
+      device: 'cpu',
+      resumeFrom,
+      at,
+    });
+    const matrix = (hits: number): number[][] => [
+      [hits, 5 - hits],
+      [1, 4],
+    ];
+    const first: RunEvent[] = [
+      start(1, null, T0),
+      { kind: 'confusion', runId: id, step: 10, matrix: matrix(3) },
+      { kind: 'confusion', runId: id, step: 20, matrix: matrix(4) },
+    ];
     applyEvents(store, first);
     expect(applyEvents(store, first).rowsWritten).toBe(0);
     expect(store.sqlite.prepare('SELECT step, true_class AS t, predicted_class AS p, count FROM confusion WHERE run_id = ? ORDER BY 1, 2, 3').all(id)).toEqual([
-      { step: 10, t: 0, p: 0, count: 3 }, { step: 10, t: 0, p: 1, count: 2 }, { step: 10, t: 1, p: 0, count: 1 }, { step: 10, t: 1, p: 1, count: 4 },
-      { step: 20, t: 0, p: 0, count: 4 }, { step: 20, t: 0, p: 1, count: 1 }, { step: 20, t: 1, p: 0, count: 1 }, { step: 20, t: 1, p: 1, count: 4 },
+      { step: 10, t: 0, p: 0, count: 3 },
+      { step: 10, t: 0, p: 1, count: 2 },
+      { step: 10, t: 1, p: 0, count: 1 },
+      { step: 10, t: 1, p: 1, count: 4 },
+      { step: 20, t: 0, p: 0, count: 4 },
+      { step: 20, t: 0, p: 1, count: 1 },
+      { step: 20, t: 1, p: 0, count: 1 },
+      { step: 20, t: 1, p: 1, count: 4 },
     ]);
     // The attempt died after its step-10 checkpoint: the next one resumes from 10 and writes step 20 again.
     const resumed = applyEvents(store, [start(2, 10, T0 + 1000), { kind: 'confusion', runId: id, step: 20, matrix: matrix(5) }]);
     expect(resumed.rowsDeleted).toBe(4);
-    expect(store.sqlite.prepare('SELECT step, count FROM confusion WHERE run_id = ? AND true_class = 0 AND predicted_class = 0 ORDER BY step').all(id)).toEqual([{ step: 10, count: 3 }, { step: 20, count: 5 }]);
+    expect(store.sqlite.prepare('SELECT step, count FROM confusion WHERE run_id = ? AND true_class = 0 AND predicted_class = 0 ORDER BY step').all(id)).toEqual(
+      [
+        { step: 10, count: 3 },
+        { step: 20, count: 5 },
+      ],
+    );
   });
 
   it('a released run (its worker stopped) is queued again until the next start; a stale release changes nothing', () => {
     const id = r0();
-    const start = (attempt: number, resumeFrom: number | null, at: number): RunEvent => ({ kind: 'run-started', runId: id, attempt, host: 'h', workerId: 'w', backend: 'wasm', device: 'cpu', resumeFrom, at });
+    const start = (attempt: number, resumeFrom: number | null, at: number): RunEvent => ({
+      kind: 'run-started',
+      runId: id,
+      attempt,
+      host: 'h',
+      workerId: 'w',
+      backend: 'wasm',
+      device: 'cpu',
+      resumeFrom,
+      at,
+    });
     applyEvents(store, [start(1, null, T0)], ['1-0']);
     expect(getRun(store, id)?.status).toBe('running');
     applyEvents(store, [{ kind: 'run-released', runId: id, step: 40, at: T0 + 100 }], ['2-0']);
@@ -76,12 +124,22 @@ describe('applyEvents', () => {
 
   it('keeps NaN as NULL and ±Infinity as they are', () => {
     applyEvents(store, [
-      { kind: 'metrics', runId: r0(), rows: [{ step: 1, name: 'grad_norm', value: NaN }, { step: 1, name: 'x', value: Infinity }] },
+      {
+        kind: 'metrics',
+        runId: r0(),
+        rows: [
+          { step: 1, name: 'grad_norm', value: NaN },
+          { step: 1, name: 'x', value: Infinity },
+        ],
+      },
       { kind: 'mu-norms', runId: r0(), step: 1, norms: [NaN, -Infinity] },
     ]);
     expect(metricSeries(store, r0(), 'grad_norm')).toEqual([{ step: 1, value: null }]);
     expect(metricSeries(store, r0(), 'x')).toEqual([{ step: 1, value: Infinity }]);
-    expect(store.sqlite.prepare('SELECT class, norm FROM mu_norms ORDER BY class').all()).toEqual([{ class: 0, norm: null }, { class: 1, norm: -Infinity }]);
+    expect(store.sqlite.prepare('SELECT class, norm FROM mu_norms ORDER BY class').all()).toEqual([
+      { class: 0, norm: null },
+      { class: 1, norm: -Infinity },
+    ]);
   });
 
   it('skips and counts events of unknown runs instead of throwing', () => {
@@ -95,14 +153,18 @@ describe('applyEvents', () => {
 
   /** Attempt 1 of a run: steps 10..80 (loss 1), a checkpoint at 50, samples at 60, then the worker dies. */
   const attempt1 = (id: string): RunEvent[] => [
-    ...scriptedRun(id, { steps: 80, lossAt: () => 1 }).filter((e) => e.kind === 'run-started' || e.kind === 'mu-norms' || (e.kind === 'metrics' && e.rows[0]?.name === 'loss')),
+    ...scriptedRun(id, { steps: 80, lossAt: () => 1 }).filter(
+      (e) => e.kind === 'run-started' || e.kind === 'mu-norms' || (e.kind === 'metrics' && e.rows[0]?.name === 'loss'),
+    ),
     { kind: 'checkpoint', runId: id, step: 50, uri: '/a/ckpt-50', bytes: 10, sha256: 'c'.repeat(64) },
     { kind: 'artifact', runId: id, step: 60, artifact: 'samples', uri: '/a/s-60-attempt1.png' },
   ];
   /** Attempt 2 resumes from 50 on another host and writes 60..100 again (loss 2), samples at 60 and 100. */
   const attempt2 = (id: string): RunEvent[] => [
     { kind: 'run-started', runId: id, attempt: 2, host: 'h2', workerId: 'h2:1', backend: 'wasm', device: 'cpu', resumeFrom: 50, at: T0 + 10_000 },
-    ...scriptedRun(id, { steps: 100, lossAt: () => 2, at: T0 + 10_000 }).filter((e) => e.kind !== 'run-started' && (e.kind === 'run-finished' || (e.kind === 'metrics' ? (e.rows[0]?.step ?? 0) > 50 : e.step > 50))),
+    ...scriptedRun(id, { steps: 100, lossAt: () => 2, at: T0 + 10_000 }).filter(
+      (e) => e.kind !== 'run-started' && (e.kind === 'run-finished' || (e.kind === 'metrics' ? (e.rows[0]?.step ?? 0) > 50 : e.step > 50)),
+    ),
     { kind: 'artifact', runId: id, step: 60, artifact: 'samples', uri: '/a/s-60-attempt2.png' },
   ];
 
@@ -121,7 +183,10 @@ describe('applyEvents', () => {
     expect(metricSeries(store, id, 'loss')).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100].map((step) => ({ step, value: step <= 50 ? 1 : 2 })));
     expect(count('SELECT count(*) AS n FROM (SELECT run_id, step, name FROM metrics GROUP BY 1, 2, 3 HAVING count(*) > 1)')).toBe(0);
     expect(store.sqlite.prepare('SELECT step FROM checkpoints ORDER BY step').all()).toEqual([{ step: 50 }, { step: 100 }]);
-    expect(store.sqlite.prepare('SELECT step, uri FROM artifacts ORDER BY step').all()).toEqual([{ step: 60, uri: '/a/s-60-attempt2.png' }, { step: 100, uri: `/a/${id}/samples.png` }]);
+    expect(store.sqlite.prepare('SELECT step, uri FROM artifacts ORDER BY step').all()).toEqual([
+      { step: 60, uri: '/a/s-60-attempt2.png' },
+      { step: 100, uri: `/a/${id}/samples.png` },
+    ]);
     expect(getRun(store, id)).toMatchObject({ status: 'succeeded', attempts: 2, workerHost: 'h2', backend: 'wasm', resumedFrom: 50, startedAt: T0 + 10_000 });
 
     // The whole stream again (a recorder that crashed before XACK): the old attempt's tail and start are no-ops now.
@@ -131,7 +196,7 @@ describe('applyEvents', () => {
     expect(dump(store)).toEqual(state);
   });
 
-  it('with entry ids, a dead attempt\'s tail delivered after the new start is dropped, not resurrected', () => {
+  it("with entry ids, a dead attempt's tail delivered after the new start is dropped, not resurrected", () => {
     const id = r0();
     const a1 = attempt1(id);
     const [start2] = attempt2(id);
@@ -150,7 +215,9 @@ describe('applyEvents', () => {
   it('a fresh restart (resumeFrom null) of a started run drops all its rows', () => {
     const id = r0();
     applyEvents(store, scriptedRun(id, { steps: 30 }).slice(0, -1));
-    const res = applyEvents(store, [{ kind: 'run-started', runId: id, attempt: 2, host: 'h', workerId: 'w', backend: 'cpu', device: 'cpu', resumeFrom: null, at: T0 + 1 }]);
+    const res = applyEvents(store, [
+      { kind: 'run-started', runId: id, attempt: 2, host: 'h', workerId: 'w', backend: 'cpu', device: 'cpu', resumeFrom: null, at: T0 + 1 },
+    ]);
     expect(res.rowsDeleted).toBeGreaterThan(0);
     expect(count('SELECT count(*) AS n FROM metrics')).toBe(0);
   });
@@ -159,7 +226,11 @@ describe('applyEvents', () => {
     const id = r0();
     applyEvents(store, scriptedRun(id, { steps: 30 }));
     const before = dump(store);
-    const late = applyEvents(store, [{ kind: 'run-started', runId: id, attempt: 1, host: 'h2', workerId: 'w2', backend: 'program', device: 'node', resumeFrom: null, at: T0 + 99_999 }], ['9999999999999-0']);
+    const late = applyEvents(
+      store,
+      [{ kind: 'run-started', runId: id, attempt: 1, host: 'h2', workerId: 'w2', backend: 'program', device: 'node', resumeFrom: null, at: T0 + 99_999 }],
+      ['9999999999999-0'],
+    );
     expect(late).toMatchObject({ applied: 0, ignored: 1, rowsDeleted: 0 });
     expect(dump(store)).toEqual(before);
     expect(getRun(store, id)?.status).toBe('succeeded');
@@ -167,8 +238,24 @@ describe('applyEvents', () => {
 
   it('status transitions: never cancelled → failed, never succeeded → anything, stale finishes ignored', () => {
     const [a = '', b = '', c = ''] = ids;
-    const start = (runId: string, attempt: number, at: number): RunEvent => ({ kind: 'run-started', runId, attempt, host: 'h', workerId: 'w', backend: 'cpu', device: 'cpu', resumeFrom: null, at });
-    const finish = (runId: string, status: 'succeeded' | 'failed' | 'cancelled' | 'diverged', at: number): RunEvent => ({ kind: 'run-finished', runId, status, finalStep: 5, at });
+    const start = (runId: string, attempt: number, at: number): RunEvent => ({
+      kind: 'run-started',
+      runId,
+      attempt,
+      host: 'h',
+      workerId: 'w',
+      backend: 'cpu',
+      device: 'cpu',
+      resumeFrom: null,
+      at,
+    });
+    const finish = (runId: string, status: 'succeeded' | 'failed' | 'cancelled' | 'diverged', at: number): RunEvent => ({
+      kind: 'run-finished',
+      runId,
+      status,
+      finalStep: 5,
+      at,
+    });
 
     // a: cancelled by the scheduler while running; the worker then crashes: stays cancelled. A real success wins.
     applyEvents(store, [start(a, 1, T0)]);
@@ -203,9 +290,19 @@ describe('applyEvents', () => {
     expect(getRun(store, c)).toMatchObject({ status: 'diverged', finalStep: 5 });
   });
 
-  it('with entry ids, starts and finishes are ordered by the stream, not by the workers\' clocks', () => {
+  it("with entry ids, starts and finishes are ordered by the stream, not by the workers' clocks", () => {
     const id = r0();
-    const start = (attempt: number, at: number): RunEvent => ({ kind: 'run-started', runId: id, attempt, host: `h${attempt}`, workerId: 'w', backend: 'cpu', device: 'cpu', resumeFrom: null, at });
+    const start = (attempt: number, at: number): RunEvent => ({
+      kind: 'run-started',
+      runId: id,
+      attempt,
+      host: `h${attempt}`,
+      workerId: 'w',
+      backend: 'cpu',
+      device: 'cpu',
+      resumeFrom: null,
+      at,
+    });
     // Attempt 2 runs on a host whose clock is an hour behind attempt 1's.
     applyEvents(store, [start(1, T0 + 3_600_000), start(2, T0)], ['1-0', '2-0']);
     expect(getRun(store, id)).toMatchObject({ workerHost: 'h2', startedEntry: '2-0' });
@@ -230,10 +327,19 @@ describe('views', () => {
     const [a = '', b = '', c = '', d = ''] = ids; // a, b: mu_init=zero seeds 0, 1; c, d: mu_init=randn seeds 0, 1
     applyEvents(store, [
       ...scriptedRun(a, { lossAt: (s) => 10 / s }),
-      ...scriptedRun(b, { lossAt: (s) => 20 / s }).map((e): RunEvent => (e.kind === 'metrics' && e.rows[0]?.name === 'eval/nll' ? { ...e, rows: e.rows.map((r) => (r.name === 'eval/bpd' ? { ...r, value: 1.5 } : r)) } : e)),
+      ...scriptedRun(b, { lossAt: (s) => 20 / s }).map((e): RunEvent =>
+        e.kind === 'metrics' && e.rows[0]?.name === 'eval/nll' ? { ...e, rows: e.rows.map((r) => (r.name === 'eval/bpd' ? { ...r, value: 1.5 } : r)) } : e,
+      ),
       ...scriptedRun(c),
       { kind: 'metrics', runId: a, rows: [{ step: 100, name: 'eval/class_consistency', value: 0.6 }] },
-      { kind: 'metrics', runId: b, rows: [{ step: 50, name: 'eval/class_consistency', value: 0.2 }, { step: 100, name: 'eval/class_consistency', value: 0.6 }] },
+      {
+        kind: 'metrics',
+        runId: b,
+        rows: [
+          { step: 50, name: 'eval/class_consistency', value: 0.2 },
+          { step: 100, name: 'eval/class_consistency', value: 0.6 },
+        ],
+      },
       { kind: 'run-started', runId: d, attempt: 1, host: 'h', workerId: 'w', backend: 'cpu', device: 'cpu', resumeFrom: null, at: T0 },
       { kind: 'run-finished', runId: d, status: 'diverged', finalStep: 7, at: T0 + 9 },
     ]);
@@ -250,16 +356,59 @@ describe('views', () => {
     const rr = runResultsBySweep(store, 's1');
     expect(rr).toHaveLength(4);
     expect(rr[0]).toEqual({
-      runId: a, sweepId: 's1', sweepName: 'mu-init', idx: 0, label: 'mu_init=zero seed=0', variantGroup: 'prior.mu_init=zero', variantJson: { 'prior.mu_init': 'zero', seed: 0 },
-      status: 'succeeded', attempts: 1, backend: 'cpu', device: 'cpu', finalStep: 100, finalLoss: 0.1, finalEvalNll: 0.9, finalEvalBpd: 1.3, finalEvalAccuracy: 0.8,
-      finalClassConsistency: 0.6, finalConsistencyT1: null, finalConsistencyT07: null, finalConsistencyDenoised: null, finalJudgeAgreementT1: null, seed: 0,
-      muNormInit: 2, muNormFinal: 3, elapsedMs: 1234, startedAt: T0, finishedAt: T0 + 1234, error: null,
+      runId: a,
+      sweepId: 's1',
+      sweepName: 'mu-init',
+      idx: 0,
+      label: 'mu_init=zero seed=0',
+      variantGroup: 'prior.mu_init=zero',
+      variantJson: { 'prior.mu_init': 'zero', seed: 0 },
+      status: 'succeeded',
+      attempts: 1,
+      backend: 'cpu',
+      device: 'cpu',
+      finalStep: 100,
+      finalLoss: 0.1,
+      finalEvalNll: 0.9,
+      finalEvalBpd: 1.3,
+      finalEvalAccuracy: 0.8,
+      finalClassConsistency: 0.6,
+      finalConsistencyT1: null,
+      finalConsistencyT07: null,
+      finalConsistencyDenoised: null,
+      finalJudgeAgreementT1: null,
+      seed: 0,
+      muNormInit: 2,
+      muNormFinal: 3,
+      elapsedMs: 1234,
+      startedAt: T0,
+      finishedAt: T0 + 1234,
+      error: null,
     });
     expect(rr[3]).toMatchObject({ runId: d, status: 'diverged', finalLoss: null, muNormInit: null, finalStep: 7 });
 
     const sr = sweepResultsBySweep(store, 's1');
     expect(sr).toHaveLength(2);
-    expect(sr[0]).toMatchObject({ sweepId: 's1', sweepName: 'mu-init', variantGroup: 'prior.mu_init=zero', firstIdx: 0, runs: 2, succeeded: 2, failed: 0, diverged: 0, cancelled: 0, unfinished: 0, meanEvalNll: 0.9, minEvalBpd: 1.3, maxEvalBpd: 1.5, meanEvalAccuracy: 0.8, meanClassConsistency: 0.6, meanMuNormInit: 2, meanMuNormFinal: 3, meanElapsedMs: 1234 });
+    expect(sr[0]).toMatchObject({
+      sweepId: 's1',
+      sweepName: 'mu-init',
+      variantGroup: 'prior.mu_init=zero',
+      firstIdx: 0,
+      runs: 2,
+      succeeded: 2,
+      failed: 0,
+      diverged: 0,
+      cancelled: 0,
+      unfinished: 0,
+      meanEvalNll: 0.9,
+      minEvalBpd: 1.3,
+      maxEvalBpd: 1.5,
+      meanEvalAccuracy: 0.8,
+      meanClassConsistency: 0.6,
+      meanMuNormInit: 2,
+      meanMuNormFinal: 3,
+      meanElapsedMs: 1234,
+    });
     expect(sr[0]?.meanFinalLoss).toBeCloseTo(0.15, 12);
     expect(sr[0]?.meanEvalBpd).toBeCloseTo(1.4, 12);
     expect(sr[1]).toMatchObject({ variantGroup: 'prior.mu_init=randn', firstIdx: 2, runs: 2, succeeded: 1, diverged: 1, meanEvalBpd: 1.3 });
@@ -271,12 +420,17 @@ describe('views', () => {
     upsertSweep(store, { id: 's2', name: 'mu-init-lr', file: 'sweeps/mu-init-lr.yaml', spec: {} }, T0);
     const v = (seed: number, scale: number) => ({ 'prior.mu_init': 'zero', 'prior.lr_scale': scale, seed });
     expect(
-      attachRuns(store, 's2', [
-        { id: a, idx: 0, label: 'lr_scale=1 seed=0', variant: v(0, 1), config: {} },
-        { id: 'x0', idx: 1, label: 'lr_scale=0.1 seed=0', variant: v(0, 0.1), config: { lr: 0.1, seed: 0 } },
-        { id: b, idx: 2, label: 'lr_scale=1 seed=1', variant: v(1, 1), config: {} },
-        { id: 'x1', idx: 3, label: 'lr_scale=0.1 seed=1', variant: v(1, 0.1), config: { lr: 0.1, seed: 1 } },
-      ], T0 + 1),
+      attachRuns(
+        store,
+        's2',
+        [
+          { id: a, idx: 0, label: 'lr_scale=1 seed=0', variant: v(0, 1), config: {} },
+          { id: 'x0', idx: 1, label: 'lr_scale=0.1 seed=0', variant: v(0, 0.1), config: { lr: 0.1, seed: 0 } },
+          { id: b, idx: 2, label: 'lr_scale=1 seed=1', variant: v(1, 1), config: {} },
+          { id: 'x1', idx: 3, label: 'lr_scale=0.1 seed=1', variant: v(1, 0.1), config: { lr: 0.1, seed: 1 } },
+        ],
+        T0 + 1,
+      ),
     ).toEqual({ created: ['x0', 'x1'], linked: [a, 'x0', b, 'x1'], unlinked: [] });
     applyEvents(store, [
       ...scriptedRun(a, { lossAt: (s) => 10 / s }),
@@ -300,8 +454,17 @@ describe('views', () => {
       [2, b, 'mu-init-lr', 'lr_scale=1 seed=1', 'succeeded'],
       [3, 'x1', 'mu-init-lr', 'lr_scale=0.1 seed=1', 'running'],
     ]);
-    expect(rr2[0]).toMatchObject({ sweepId: 's2', variantGroup: 'prior.mu_init=zero prior.lr_scale=1', variantJson: v(0, 1), finalEvalBpd: 1.3, muNormInit: 2, muNormFinal: 3 });
-    expect(runResultsBySweep(store, 's1').map((r) => [r.runId, r.label])).toEqual(ids.map((id, i) => [id, ['mu_init=zero seed=0', 'mu_init=zero seed=1', 'mu_init=randn seed=0', 'mu_init=randn seed=1'][i]]));
+    expect(rr2[0]).toMatchObject({
+      sweepId: 's2',
+      variantGroup: 'prior.mu_init=zero prior.lr_scale=1',
+      variantJson: v(0, 1),
+      finalEvalBpd: 1.3,
+      muNormInit: 2,
+      muNormFinal: 3,
+    });
+    expect(runResultsBySweep(store, 's1').map((r) => [r.runId, r.label])).toEqual(
+      ids.map((id, i) => [id, ['mu_init=zero seed=0', 'mu_init=zero seed=1', 'mu_init=randn seed=0', 'mu_init=randn seed=1'][i]]),
+    );
 
     const sr2 = sweepResultsBySweep(store, 's2');
     expect(sr2.map((g) => [g.variantGroup, g.firstIdx, g.runs, g.succeeded, g.unfinished])).toEqual([

@@ -68,26 +68,66 @@ function prepare(store: Store) {
   const p = sql.placeholder;
   return {
     runState: db
-      .select({ status: runs.status, attempts: runs.attempts, startedAt: runs.startedAt, finishedAt: runs.finishedAt, resumedFrom: runs.resumedFrom, startedEntry: runs.startedEntry })
+      .select({
+        status: runs.status,
+        attempts: runs.attempts,
+        startedAt: runs.startedAt,
+        finishedAt: runs.finishedAt,
+        resumedFrom: runs.resumedFrom,
+        startedEntry: runs.startedEntry,
+      })
       .from(runs)
       .where(eq(runs.id, p('runId')))
       .prepare(),
     /** (runId, step, name, value) */
-    metric: rawStatement(store, db.insert(metrics).values({ runId: p('runId'), step: p('step'), name: p('name'), value: p('value') }).onConflictDoNothing().toSQL(), ['runId', 'step', 'name', 'value']),
+    metric: rawStatement(
+      store,
+      db
+        .insert(metrics)
+        .values({ runId: p('runId'), step: p('step'), name: p('name'), value: p('value') })
+        .onConflictDoNothing()
+        .toSQL(),
+      ['runId', 'step', 'name', 'value'],
+    ),
     /** (runId, step, class, norm) */
-    muNorm: rawStatement(store, db.insert(muNorms).values({ runId: p('runId'), step: p('step'), class: p('class'), norm: p('norm') }).onConflictDoNothing().toSQL(), ['runId', 'step', 'class', 'norm']),
+    muNorm: rawStatement(
+      store,
+      db
+        .insert(muNorms)
+        .values({ runId: p('runId'), step: p('step'), class: p('class'), norm: p('norm') })
+        .onConflictDoNothing()
+        .toSQL(),
+      ['runId', 'step', 'class', 'norm'],
+    ),
     /** (runId, step, kind, temperature, judge, trueClass, predictedClass, count) */
     confusion: rawStatement(
       store,
       db
         .insert(confusion)
-        .values({ runId: p('runId'), step: p('step'), kind: p('kind'), temperature: p('temperature'), judge: p('judge'), trueClass: p('trueClass'), predictedClass: p('predictedClass'), count: p('count') })
+        .values({
+          runId: p('runId'),
+          step: p('step'),
+          kind: p('kind'),
+          temperature: p('temperature'),
+          judge: p('judge'),
+          trueClass: p('trueClass'),
+          predictedClass: p('predictedClass'),
+          count: p('count'),
+        })
         .onConflictDoNothing()
         .toSQL(),
       ['runId', 'step', 'kind', 'temperature', 'judge', 'trueClass', 'predictedClass', 'count'],
     ),
-    checkpoint: db.insert(checkpoints).values({ runId: p('runId'), step: p('step'), uri: p('uri'), bytes: p('bytes'), sha256: p('sha256') }).onConflictDoNothing().prepare(),
-    artifact: db.insert(artifacts).values({ runId: p('runId'), step: p('step'), kind: p('kind'), uri: p('uri') }).onConflictDoNothing().prepare(),
+    checkpoint: db
+      .insert(checkpoints)
+      .values({ runId: p('runId'), step: p('step'), uri: p('uri'), bytes: p('bytes'), sha256: p('sha256') })
+      .onConflictDoNothing()
+      .prepare(),
+    artifact: db
+      .insert(artifacts)
+      .values({ runId: p('runId'), step: p('step'), kind: p('kind'), uri: p('uri') })
+      .onConflictDoNothing()
+      .prepare(),
     deleteAfter: [metrics, muNorms, confusion, checkpoints, artifacts].map((t) =>
       db
         .delete(t)
@@ -156,7 +196,8 @@ const HANDLERS: { [K in RunEvent['kind']]: Handler<Extract<RunEvent, { kind: K }
     return true;
   },
   checkpoint(b, e, s, entryId) {
-    if (!isStale(b, s, entryId, e.step)) b.result.rowsWritten += b.st.checkpoint.run({ runId: e.runId, step: e.step, uri: e.uri, bytes: e.bytes, sha256: e.sha256 }).changes;
+    if (!isStale(b, s, entryId, e.step))
+      b.result.rowsWritten += b.st.checkpoint.run({ runId: e.runId, step: e.step, uri: e.uri, bytes: e.bytes, sha256: e.sha256 }).changes;
     return true;
   },
   artifact(b, e, s, entryId) {
@@ -176,7 +217,19 @@ const HANDLERS: { [K in RunEvent['kind']]: Handler<Extract<RunEvent, { kind: K }
     const status: RunStatus = s.status === 'cancelled' ? 'cancelled' : 'running';
     b.result.rowsWritten += b.store.db
       .update(runs)
-      .set({ status, attempts: e.attempt, workerHost: e.host, workerId: e.workerId, backend: e.backend, device: e.device, resumedFrom: e.resumeFrom, startedEntry: entryId ?? null, startedAt: e.at, finishedAt: null, error: null })
+      .set({
+        status,
+        attempts: e.attempt,
+        workerHost: e.host,
+        workerId: e.workerId,
+        backend: e.backend,
+        device: e.device,
+        resumedFrom: e.resumeFrom,
+        startedEntry: entryId ?? null,
+        startedAt: e.at,
+        finishedAt: null,
+        error: null,
+      })
       .where(eq(runs.id, e.runId))
       .run().changes;
     Object.assign(s, { status, attempts: e.attempt, startedAt: e.at, finishedAt: null, resumedFrom: e.resumeFrom, startedEntry: entryId ?? null });
@@ -237,7 +290,8 @@ function handle(b: Batch, e: RunEvent, s: RunState, entryId: string | undefined)
  * Throws only on SQLite errors (e.g. SQLITE_BUSY past busy_timeout); the transaction is then rolled back.
  */
 export function applyEvents(store: Store, events: readonly RunEvent[], entryIds?: readonly string[]): ApplyResult {
-  if (entryIds !== undefined && entryIds.length !== events.length) throw new RangeError(`applyEvents: ${events.length} events but ${entryIds.length} entry ids`);
+  if (entryIds !== undefined && entryIds.length !== events.length)
+    throw new RangeError(`applyEvents: ${events.length} events but ${entryIds.length} entry ids`);
   const st = statements(store);
   const result: ApplyResult = { events: events.length, applied: 0, unknownRun: 0, unknownRunIds: [], ignored: 0, rowsWritten: 0, rowsDeleted: 0, staleRows: 0 };
   const batch: Batch = { store, st, result };

@@ -22,14 +22,28 @@ function open(file: string, opts?: Parameters<typeof openStore>[1]): Store {
   return s;
 }
 const names = (s: Store, type: string): string[] =>
-  (s.sqlite.prepare(`SELECT name FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite_%' ORDER BY name`).all(type) as { name: string }[]).map((r) => r.name);
+  (s.sqlite.prepare(`SELECT name FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite_%' ORDER BY name`).all(type) as { name: string }[]).map(
+    (r) => r.name,
+  );
 
 describe('openStore', () => {
   it('creates the file and its folder and applies every migration', () => {
     const t = dir();
     const s = open(t.file('nested/data/ablate.db'));
     expect(existsSync(t.file('nested/data/ablate.db'))).toBe(true);
-    expect(names(s, 'table')).toEqual(['__drizzle_migrations', 'artifacts', 'checkpoints', 'confusion', 'metrics', 'mu_norms', 'runs', 'sweep_runs', 'sweeps', 'variant_comparisons', 'variant_results']);
+    expect(names(s, 'table')).toEqual([
+      '__drizzle_migrations',
+      'artifacts',
+      'checkpoints',
+      'confusion',
+      'metrics',
+      'mu_norms',
+      'runs',
+      'sweep_runs',
+      'sweeps',
+      'variant_comparisons',
+      'variant_results',
+    ]);
     expect(names(s, 'view')).toEqual(['latest_metrics', 'run_results', 'sweep_results']);
     expect(names(s, 'index')).toEqual(expect.arrayContaining(['sweep_runs_run', 'sweep_runs_sweep_idx']));
     const ddl = (t: string): string => (s.sqlite.prepare(`SELECT sql FROM sqlite_master WHERE name = ?`).get(t) as { sql: string }).sql;

@@ -129,6 +129,11 @@ function assertMigrated(sqlite: Database.Database, file: string, folder: string)
   const want = latestMigrationMillis(file, folder);
   const have = appliedMigrationMillis(sqlite);
   if (have < want) {
-    throw new StoreError(file, have === 0 ? 'has no schema yet; open it read-write once (the scheduler or the recorder does)' : 'has an older schema; open it read-write once to migrate it (the scheduler or the recorder does)');
+    throw new StoreError(
+      file,
+      have === 0
+        ? 'has no schema yet; open it read-write once (the scheduler or the recorder does)'
+        : 'has an older schema; open it read-write once to migrate it (the scheduler or the recorder does)',
+    );
   }
 }

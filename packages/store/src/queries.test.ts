@@ -1,7 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Store } from './open-store';
 import { openStore } from './open-store';
-import { dataVersion, estimateEtaSec, findSweepId, listSweeps, newestArtifactsBySweep, runProgressBySweep, metricSeriesOfRuns, muNormSeriesOfRuns, runIdsOfSweep, sweepSummary, variantStatusCounts } from './queries';
+import {
+  dataVersion,
+  estimateEtaSec,
+  findSweepId,
+  listSweeps,
+  newestArtifactsBySweep,
+  runProgressBySweep,
+  metricSeriesOfRuns,
+  muNormSeriesOfRuns,
+  runIdsOfSweep,
+  sweepSummary,
+  variantStatusCounts,
+} from './queries';
 import { insertRuns, setRunStatus, upsertSweep, type RunInput } from './runs';
 import { tempStore } from './test-utils/fixtures';
 
@@ -14,8 +26,15 @@ beforeEach(() => {
 });
 afterEach(() => cleanup());
 
-const run = (i: number, init: string, seed: number): RunInput => ({ id: `r${i}`, idx: i, label: `mu_init=${init} seed=${seed}`, variant: { 'prior.mu_init': init, seed }, config: { seed, train: { steps: 100 } } });
-const metric = (runId: string, step: number, name: string, value: number) => store.sqlite.prepare('INSERT INTO metrics (run_id, step, name, value) VALUES (?, ?, ?, ?)').run(runId, step, name, value);
+const run = (i: number, init: string, seed: number): RunInput => ({
+  id: `r${i}`,
+  idx: i,
+  label: `mu_init=${init} seed=${seed}`,
+  variant: { 'prior.mu_init': init, seed },
+  config: { seed, train: { steps: 100 } },
+});
+const metric = (runId: string, step: number, name: string, value: number) =>
+  store.sqlite.prepare('INSERT INTO metrics (run_id, step, name, value) VALUES (?, ?, ?, ?)').run(runId, step, name, value);
 
 describe('status queries', () => {
   beforeEach(() => {
@@ -42,7 +61,9 @@ describe('status queries', () => {
   });
 
   it('counts per variant (seed dropped), in sweep order', () => {
-    expect(variantStatusCounts(store, 's1').map((v) => [v.variantGroup, v.counts.total, v.counts.running, v.counts.failed, v.counts.succeeded, v.counts.queued])).toEqual([
+    expect(
+      variantStatusCounts(store, 's1').map((v) => [v.variantGroup, v.counts.total, v.counts.running, v.counts.failed, v.counts.succeeded, v.counts.queued]),
+    ).toEqual([
       ['prior.mu_init=zero', 2, 1, 1, 0, 0],
       ['prior.mu_init=data', 2, 0, 0, 1, 1],
     ]);
@@ -77,8 +98,22 @@ describe('status queries', () => {
     const ids = runIdsOfSweep(store, 's1');
     expect(ids).toEqual(['r0', 'r1', 'r2', 'r3']);
     expect(runIdsOfSweep(store, 's1', 1)).toEqual(['r0']);
-    expect(metricSeriesOfRuns(store, ids, ['loss']).map((p) => [p.runId, p.step])).toEqual([['r0', 10], ['r0', 20], ['r2', 100]]);
-    expect(metricSeriesOfRuns(store, ids, ['loss'], new Map([['r0', 10], ['r2', 100]])).map((p) => [p.runId, p.step])).toEqual([['r0', 20]]);
+    expect(metricSeriesOfRuns(store, ids, ['loss']).map((p) => [p.runId, p.step])).toEqual([
+      ['r0', 10],
+      ['r0', 20],
+      ['r2', 100],
+    ]);
+    expect(
+      metricSeriesOfRuns(
+        store,
+        ids,
+        ['loss'],
+        new Map([
+          ['r0', 10],
+          ['r2', 100],
+        ]),
+      ).map((p) => [p.runId, p.step]),
+    ).toEqual([['r0', 20]]);
     expect(muNormSeriesOfRuns(store, ids)).toEqual([{ runId: 'r0', name: 'mu_norm', step: 0, value: 2 }]);
     expect(newestArtifactsBySweep(store, 's1')).toEqual([{ runId: 'r0', kind: 'samples', step: 20, uri: '/a/20.png' }]);
   });

@@ -24,9 +24,13 @@ export interface SweepOverview {
 
 /** Every sweep (oldest first) with its run counts per status, in two statements. */
 export function listSweeps(store: Store): SweepOverview[] {
-  const sweeps = store.sqlite.prepare('SELECT id, name, file, created_at AS createdAt, updated_at AS updatedAt FROM sweeps ORDER BY created_at, id').all() as Omit<SweepOverview, 'counts'>[];
+  const sweeps = store.sqlite
+    .prepare('SELECT id, name, file, created_at AS createdAt, updated_at AS updatedAt FROM sweeps ORDER BY created_at, id')
+    .all() as Omit<SweepOverview, 'counts'>[];
   const rows = store.sqlite
-    .prepare('SELECT sr.sweep_id AS sweepId, r.status AS status, count(*) AS n FROM sweep_runs sr JOIN runs r ON r.id = sr.run_id GROUP BY sr.sweep_id, r.status')
+    .prepare(
+      'SELECT sr.sweep_id AS sweepId, r.status AS status, count(*) AS n FROM sweep_runs sr JOIN runs r ON r.id = sr.run_id GROUP BY sr.sweep_id, r.status',
+    )
     .all() as { sweepId: string; status: RunStatus; n: number }[];
   const counts = new Map<string, StatusCounts>();
   for (const { sweepId, status, n } of rows) {
@@ -146,7 +150,10 @@ export function runProgressBySweep(store: Store, sweepId: string, q: RunProgress
  * Seconds left for a running run, from its steps per second since it started (or resumed) as the database saw it:
  * null when it cannot be told yet (not running, no step since its start, no step target).
  */
-export function estimateEtaSec(run: Pick<RunProgress, 'status' | 'step' | 'totalSteps' | 'resumedFrom' | 'startedAt'>, now: number = Date.now()): number | null {
+export function estimateEtaSec(
+  run: Pick<RunProgress, 'status' | 'step' | 'totalSteps' | 'resumedFrom' | 'startedAt'>,
+  now: number = Date.now(),
+): number | null {
   if (run.status !== 'running' || run.startedAt === null || run.totalSteps === null) return null;
   const done = run.step - (run.resumedFrom ?? 0);
   const elapsedSec = (now - run.startedAt) / 1000;
@@ -193,11 +200,18 @@ export interface MetricPoint {
 
 /** The run ids of a sweep in sweep order (at most `limit`). */
 export function runIdsOfSweep(store: Store, sweepId: string, limit = -1): string[] {
-  return (store.sqlite.prepare('SELECT run_id AS id FROM sweep_runs WHERE sweep_id = ? ORDER BY idx, run_id LIMIT ?').all(sweepId, limit) as { id: string }[]).map((r) => r.id);
+  return (
+    store.sqlite.prepare('SELECT run_id AS id FROM sweep_runs WHERE sweep_id = ? ORDER BY idx, run_id LIMIT ?').all(sweepId, limit) as { id: string }[]
+  ).map((r) => r.id);
 }
 
 /** The given metrics of these runs with step > afterStep[runId] (default −1: all), ordered by run (as given), name, step. */
-export function metricSeriesOfRuns(store: Store, runIds: readonly string[], names: readonly string[], afterStep: ReadonlyMap<string, number> = new Map()): MetricPoint[] {
+export function metricSeriesOfRuns(
+  store: Store,
+  runIds: readonly string[],
+  names: readonly string[],
+  afterStep: ReadonlyMap<string, number> = new Map(),
+): MetricPoint[] {
   if (names.length === 0) return [];
   const stmt = store.sqlite.prepare(
     `SELECT run_id AS runId, name, step, value FROM metrics WHERE run_id = ? AND name IN (${names.map(() => '?').join(', ')}) AND step > ? ORDER BY name, step`,
@@ -207,7 +221,9 @@ export function metricSeriesOfRuns(store: Store, runIds: readonly string[], name
 
 /** Mean over classes of ‖μ_c‖ per step (name `mu_norm`) of these runs, steps > afterStep[runId]. */
 export function muNormSeriesOfRuns(store: Store, runIds: readonly string[], afterStep: ReadonlyMap<string, number> = new Map()): MetricPoint[] {
-  const stmt = store.sqlite.prepare(`SELECT run_id AS runId, 'mu_norm' AS name, step, avg(norm) AS value FROM mu_norms WHERE run_id = ? AND step > ? GROUP BY step ORDER BY step`);
+  const stmt = store.sqlite.prepare(
+    `SELECT run_id AS runId, 'mu_norm' AS name, step, avg(norm) AS value FROM mu_norms WHERE run_id = ? AND step > ? GROUP BY step ORDER BY step`,
+  );
   return runIds.flatMap((id) => stmt.all(id, afterStep.get(id) ?? -1) as MetricPoint[]);
 }
 
@@ -230,7 +246,8 @@ export function newestArtifactsBySweep(store: Store, sweepId: string): ArtifactR
 
 /** Whether a run has an artifact recorded at this uri (the ui serves only recorded files). */
 export function findArtifact(store: Store, runId: string, kind: string, step: number): ArtifactRef | undefined {
-  return store.sqlite.prepare('SELECT run_id AS runId, kind, step, uri FROM artifacts WHERE run_id = ? AND kind = ? AND step = ?').get(runId, kind, step) as ArtifactRef | undefined;
+  return store.sqlite.prepare('SELECT run_id AS runId, kind, step, uri FROM artifacts WHERE run_id = ? AND kind = ? AND step = ?').get(runId, kind, step) as
+    ArtifactRef | undefined;
 }
 
 export interface CheckpointRef {
@@ -251,7 +268,10 @@ export function artifactsOfRun(store: Store, runId: string): ArtifactRef[] {
 
 /** Mean over classes of ‖μ_c‖ per step of one run. */
 export function muNormSeries(store: Store, runId: string): { step: number; value: number | null }[] {
-  return store.sqlite.prepare('SELECT step, avg(norm) AS value FROM mu_norms WHERE run_id = ? GROUP BY step ORDER BY step').all(runId) as { step: number; value: number | null }[];
+  return store.sqlite.prepare('SELECT step, avg(norm) AS value FROM mu_norms WHERE run_id = ? GROUP BY step ORDER BY step').all(runId) as {
+    step: number;
+    value: number | null;
+  }[];
 }
 
 export interface ConfusionMatrix {

@@ -1,6 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Store } from './open-store';
-import { attachRuns, getRun, getSweep, insertRuns, runsBySweep, runStatusCounts, setRunsStatus, setRunStatus, sweepsOfRun, upsertSweep, variantGroupOf, type RunInput } from './runs';
+import {
+  attachRuns,
+  getRun,
+  getSweep,
+  insertRuns,
+  runsBySweep,
+  runStatusCounts,
+  setRunsStatus,
+  setRunStatus,
+  sweepsOfRun,
+  upsertSweep,
+  variantGroupOf,
+  type RunInput,
+} from './runs';
 import { tempStore } from './test-utils/fixtures';
 
 let store: Store;
@@ -11,7 +24,13 @@ beforeEach(() => {
 });
 afterEach(() => cleanup());
 
-const run = (i: number, seed = i % 2): RunInput => ({ id: `r${i}`, idx: i, label: `mu_init=zero seed=${seed}`, variant: { 'prior.mu_init': 'zero', seed }, config: { seed } });
+const run = (i: number, seed = i % 2): RunInput => ({
+  id: `r${i}`,
+  idx: i,
+  label: `mu_init=zero seed=${seed}`,
+  variant: { 'prior.mu_init': 'zero', seed },
+  config: { seed },
+});
 
 describe('sweeps and runs', () => {
   it('upsertSweep creates, then updates name, file and spec but keeps created_at', () => {
@@ -29,7 +48,15 @@ describe('sweeps and runs', () => {
       ['r1', 'queued', 5, 0],
       ['r2', 'queued', 7, 0],
     ]);
-    expect(rows[0]).toMatchObject({ sweepId: 's1', idx: 0, label: 'mu_init=zero seed=0', variantGroup: 'prior.mu_init=zero', variantJson: { 'prior.mu_init': 'zero', seed: 0 }, configJson: { seed: 0 }, addedAt: 5 });
+    expect(rows[0]).toMatchObject({
+      sweepId: 's1',
+      idx: 0,
+      label: 'mu_init=zero seed=0',
+      variantGroup: 'prior.mu_init=zero',
+      variantJson: { 'prior.mu_init': 'zero', seed: 0 },
+      configJson: { seed: 0 },
+      addedAt: 5,
+    });
   });
 
   it('inserts a big sweep in chunks, and links it to a second sweep without creating anything', () => {
@@ -45,7 +72,9 @@ describe('sweeps and runs', () => {
   });
 
   it('variantGroupOf drops the seed only', () => {
-    expect(variantGroupOf({ 'prior.mu_init': 'randn', 'prior.mu_std': 0.02, seed: 3, 'data.split_seed': 1 })).toBe('prior.mu_init=randn prior.mu_std=0.02 data.split_seed=1');
+    expect(variantGroupOf({ 'prior.mu_init': 'randn', 'prior.mu_std': 0.02, seed: 3, 'data.split_seed': 1 })).toBe(
+      'prior.mu_init=randn prior.mu_std=0.02 data.split_seed=1',
+    );
     expect(variantGroupOf({ seed: 1 })).toBe('(base)');
   });
 
@@ -62,7 +91,9 @@ describe('sweeps and runs', () => {
 
   it('setRunsStatus: --retry-failed requeues failed runs only, keeping attempts; cancel takes queued and running ones', () => {
     insertRuns(store, 's1', [run(0), run(1), run(2), run(3)], 5);
-    store.sqlite.prepare(`UPDATE runs SET status = 'failed', attempts = 3, error = 'OOM', finished_at = 9, final_step = 40, elapsed_ms = 700 WHERE id = 'r0'`).run();
+    store.sqlite
+      .prepare(`UPDATE runs SET status = 'failed', attempts = 3, error = 'OOM', finished_at = 9, final_step = 40, elapsed_ms = 700 WHERE id = 'r0'`)
+      .run();
     setRunStatus(store, 'r1', 'succeeded', { now: 8 });
     setRunStatus(store, 'r2', 'running');
 
@@ -81,7 +112,14 @@ describe('sweeps and runs', () => {
   it('setRunsStatus changes many runs in chunks', () => {
     const many = Array.from({ length: 1234 }, (_, i) => run(i));
     insertRuns(store, 's1', many, 5);
-    expect(setRunsStatus(store, many.map((r) => r.id), 'cancelled', { from: ['queued'] })).toHaveLength(1234);
+    expect(
+      setRunsStatus(
+        store,
+        many.map((r) => r.id),
+        'cancelled',
+        { from: ['queued'] },
+      ),
+    ).toHaveLength(1234);
     expect(runStatusCounts(store, 's1')).toMatchObject({ cancelled: 1234, queued: 0 });
   });
 
@@ -102,9 +140,21 @@ describe('runs shared by sweeps', () => {
   // s1 is like prior-init-mini (4 μ inits); s2 like prior-init-lr (4 μ inits × lr_scale 1, 0.1): the same config, so
   // the same run id, for lr_scale 1. Each sweep has its own idx, label and variant for the shared runs.
   const INITS = ['zero', 'randn-0.02', 'randn-1', 'data'];
-  const mini = INITS.map((m, i): RunInput => ({ id: `run-${m}-lr1`, idx: i, label: `mu_init=${m}`, variant: { 'prior.mu_init': m }, config: { mu: m, lr: 1 } }));
+  const mini = INITS.map((m, i): RunInput => ({
+    id: `run-${m}-lr1`,
+    idx: i,
+    label: `mu_init=${m}`,
+    variant: { 'prior.mu_init': m },
+    config: { mu: m, lr: 1 },
+  }));
   const lr = INITS.flatMap((m, i) =>
-    [1, 0.1].map((scale, j): RunInput => ({ id: `run-${m}-lr${scale}`, idx: i * 2 + j, label: `mu_init=${m} lr_scale=${scale}`, variant: { 'prior.mu_init': m, 'prior.lr_scale': scale }, config: { mu: m, lr: scale } })),
+    [1, 0.1].map((scale, j): RunInput => ({
+      id: `run-${m}-lr${scale}`,
+      idx: i * 2 + j,
+      label: `mu_init=${m} lr_scale=${scale}`,
+      variant: { 'prior.mu_init': m, 'prior.lr_scale': scale },
+      config: { mu: m, lr: scale },
+    })),
   );
   const count = (table: string): number => (store.sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 
@@ -124,11 +174,39 @@ describe('runs shared by sweeps', () => {
     const inS2 = runsBySweep(store, 's2');
     expect(inS2.map((r) => [r.idx, r.id, r.label])).toEqual(lr.map((r) => [r.idx, r.id, r.label]));
     // The shared run: created by s1 (queued_at 5), linked to s2 at 6 with s2's place and variant.
-    expect(inS2[2]).toMatchObject({ id: 'run-randn-0.02-lr1', sweepId: 's2', idx: 2, variantJson: { 'prior.mu_init': 'randn-0.02', 'prior.lr_scale': 1 }, variantGroup: 'prior.mu_init=randn-0.02 prior.lr_scale=1', queuedAt: 5, addedAt: 6 });
-    expect(runsBySweep(store, 's1')[1]).toMatchObject({ id: 'run-randn-0.02-lr1', sweepId: 's1', idx: 1, variantGroup: 'prior.mu_init=randn-0.02', addedAt: 5 });
+    expect(inS2[2]).toMatchObject({
+      id: 'run-randn-0.02-lr1',
+      sweepId: 's2',
+      idx: 2,
+      variantJson: { 'prior.mu_init': 'randn-0.02', 'prior.lr_scale': 1 },
+      variantGroup: 'prior.mu_init=randn-0.02 prior.lr_scale=1',
+      queuedAt: 5,
+      addedAt: 6,
+    });
+    expect(runsBySweep(store, 's1')[1]).toMatchObject({
+      id: 'run-randn-0.02-lr1',
+      sweepId: 's1',
+      idx: 1,
+      variantGroup: 'prior.mu_init=randn-0.02',
+      addedAt: 5,
+    });
     expect(getRun(store, 'run-zero-lr1')).toEqual({
-      id: 'run-zero-lr1', configJson: { mu: 'zero', lr: 1 }, status: 'queued', attempts: 0, workerHost: null, workerId: null, backend: null, device: null,
-      resumedFrom: null, startedEntry: null, queuedAt: 5, startedAt: null, finishedAt: null, finalStep: null, elapsedMs: null, error: null,
+      id: 'run-zero-lr1',
+      configJson: { mu: 'zero', lr: 1 },
+      status: 'queued',
+      attempts: 0,
+      workerHost: null,
+      workerId: null,
+      backend: null,
+      device: null,
+      resumedFrom: null,
+      startedEntry: null,
+      queuedAt: 5,
+      startedAt: null,
+      finishedAt: null,
+      finalStep: null,
+      elapsedMs: null,
+      error: null,
     });
     expect(sweepsOfRun(store, 'run-zero-lr1')).toEqual(['s1', 's2']);
     expect(sweepsOfRun(store, 'run-zero-lr0.1')).toEqual(['s2']);
@@ -138,12 +216,25 @@ describe('runs shared by sweeps', () => {
   it('re-inserting is a no-op: no run, link, status or field changes', () => {
     attachRuns(store, 's1', mini, 5);
     attachRuns(store, 's2', lr, 6);
-    const before = [store.sqlite.prepare('SELECT * FROM runs ORDER BY id').all(), store.sqlite.prepare('SELECT * FROM sweep_runs ORDER BY sweep_id, run_id').all()];
+    const before = [
+      store.sqlite.prepare('SELECT * FROM runs ORDER BY id').all(),
+      store.sqlite.prepare('SELECT * FROM sweep_runs ORDER BY sweep_id, run_id').all(),
+    ];
     expect(attachRuns(store, 's2', lr, 7)).toEqual({ created: [], linked: [], unlinked: [] });
     expect(insertRuns(store, 's1', mini, 8)).toEqual([]);
     // Even with other labels (an edited sweep file): a membership keeps the idx, label and variant it was linked with.
-    expect(attachRuns(store, 's1', mini.map((r) => ({ ...r, idx: r.idx + 10, label: 'changed' })), 9)).toEqual({ created: [], linked: [], unlinked: [] });
-    expect([store.sqlite.prepare('SELECT * FROM runs ORDER BY id').all(), store.sqlite.prepare('SELECT * FROM sweep_runs ORDER BY sweep_id, run_id').all()]).toEqual(before);
+    expect(
+      attachRuns(
+        store,
+        's1',
+        mini.map((r) => ({ ...r, idx: r.idx + 10, label: 'changed' })),
+        9,
+      ),
+    ).toEqual({ created: [], linked: [], unlinked: [] });
+    expect([
+      store.sqlite.prepare('SELECT * FROM runs ORDER BY id').all(),
+      store.sqlite.prepare('SELECT * FROM sweep_runs ORDER BY sweep_id, run_id').all(),
+    ]).toEqual(before);
   });
 
   it('with replace (an edited sweep file): links are refreshed and runs the file dropped are unlinked, their rows kept', () => {
@@ -151,7 +242,9 @@ describe('runs shared by sweeps', () => {
     attachRuns(store, 's2', lr, 6);
     const kept = mini.slice(1).map((r, i) => ({ ...r, idx: i, label: `now ${r.label}` }));
     expect(attachRuns(store, 's1', kept, 9, { replace: true })).toEqual({ created: [], linked: [], unlinked: [mini[0]?.id] });
-    expect(store.sqlite.prepare("SELECT run_id AS id, idx, label FROM sweep_runs WHERE sweep_id = 's1' ORDER BY idx").all()).toEqual(kept.map((r) => ({ id: r.id, idx: r.idx, label: r.label })));
+    expect(store.sqlite.prepare("SELECT run_id AS id, idx, label FROM sweep_runs WHERE sweep_id = 's1' ORDER BY idx").all()).toEqual(
+      kept.map((r) => ({ id: r.id, idx: r.idx, label: r.label })),
+    );
     expect(getRun(store, mini[0]?.id ?? '')).toBeDefined(); // the run and its results stay
     expect(sweepsOfRun(store, mini[0]?.id ?? '')).toEqual(['s2']); // still in the other sweep
   });

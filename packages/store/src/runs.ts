@@ -66,7 +66,13 @@ export interface AttachRunsResult {
  * already in the sweep keeps its idx, label and variant. So re-submitting a sweep is a no-op, and a sweep that
  * includes another sweep's runs gets them without training them again.
  */
-export function attachRuns(store: Store, sweepId: string, input: readonly RunInput[], now: number = Date.now(), opts: { replace?: boolean } = {}): AttachRunsResult {
+export function attachRuns(
+  store: Store,
+  sweepId: string,
+  input: readonly RunInput[],
+  now: number = Date.now(),
+  opts: { replace?: boolean } = {},
+): AttachRunsResult {
   // Prepared single-row statements in one transaction: for 10,000 runs about 10× faster than drizzle's multi-row
   // builder (which re-renders a 500-row statement per chunk). `changes` says whether ON CONFLICT skipped the row.
   const insertRun = store.sqlite.prepare("INSERT INTO runs (id, config_json, status, queued_at) VALUES (?, ?, 'queued', ?) ON CONFLICT DO NOTHING");

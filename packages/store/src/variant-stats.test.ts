@@ -16,15 +16,37 @@ afterEach(() => {
 });
 
 /** A sweep of variants × seeds (seeds outermost, as expandSweep orders them) whose runs succeeded with `value(v, seed)` as eval/accuracy. */
-function sweepWith(store: Store, variants: string[], seeds: number[], value: (v: string, seed: number) => number | null, spec: Record<string, unknown> = {}): void {
+function sweepWith(
+  store: Store,
+  variants: string[],
+  seeds: number[],
+  value: (v: string, seed: number) => number | null,
+  spec: Record<string, unknown> = {},
+): void {
   upsertSweep(store, { id: 'sw', name: 'sw', file: 'sw.yaml', spec }, T0);
-  const runs = seeds.flatMap((seed, k) => variants.map((v, i) => ({ id: `r-${v}-${seed}`, idx: k * variants.length + i, label: `mu_init=${v} seed=${seed}`, variant: { 'prior.mu_init': v, seed }, config: { seed, prior: { mu_init: v } } })));
+  const runs = seeds.flatMap((seed, k) =>
+    variants.map((v, i) => ({
+      id: `r-${v}-${seed}`,
+      idx: k * variants.length + i,
+      label: `mu_init=${v} seed=${seed}`,
+      variant: { 'prior.mu_init': v, seed },
+      config: { seed, prior: { mu_init: v } },
+    })),
+  );
   insertRuns(store, 'sw', runs, T0);
   const events = runs.flatMap((r) => {
     const v = value(r.variant['prior.mu_init'], r.variant.seed);
     return [
       { kind: 'run-started' as const, runId: r.id, attempt: 1, host: 'h', workerId: 'w', backend: 'wasm', device: 'cpu', resumeFrom: null, at: T0 + 1 },
-      { kind: 'metrics' as const, runId: r.id, rows: [{ step: 10, name: 'eval/accuracy', value: v ?? NaN }, { step: 10, name: 'eval/classify_images_per_sec', value: 100 }, { step: 5, name: 'eval/accuracy', value: 0 }] },
+      {
+        kind: 'metrics' as const,
+        runId: r.id,
+        rows: [
+          { step: 10, name: 'eval/accuracy', value: v ?? NaN },
+          { step: 10, name: 'eval/classify_images_per_sec', value: 100 },
+          { step: 5, name: 'eval/accuracy', value: 0 },
+        ],
+      },
       { kind: 'mu-norms' as const, runId: r.id, step: 0, norms: [1, 3] },
       { kind: 'run-finished' as const, runId: r.id, status: 'succeeded' as const, finalStep: 10, elapsedMs: 1, at: T0 + 2 },
     ];
@@ -42,8 +64,12 @@ describe('refreshVariantStats', () => {
 
     const results = variantResultsBySweep(t.store, 'sw');
     expect(results.map((r) => [r.variantGroup, r.metric])).toEqual([
-      ['prior.mu_init=drug1', 'eval/accuracy'], ['prior.mu_init=drug1', 'mu_norm/final'], ['prior.mu_init=drug1', 'mu_norm/init'],
-      ['prior.mu_init=drug2', 'eval/accuracy'], ['prior.mu_init=drug2', 'mu_norm/final'], ['prior.mu_init=drug2', 'mu_norm/init'],
+      ['prior.mu_init=drug1', 'eval/accuracy'],
+      ['prior.mu_init=drug1', 'mu_norm/final'],
+      ['prior.mu_init=drug1', 'mu_norm/init'],
+      ['prior.mu_init=drug2', 'eval/accuracy'],
+      ['prior.mu_init=drug2', 'mu_norm/final'],
+      ['prior.mu_init=drug2', 'mu_norm/init'],
     ]);
     const d1 = results[0];
     expect(d1?.n).toBe(10);
@@ -64,15 +90,24 @@ describe('refreshVariantStats', () => {
   it('the sweep file baseline: picks the baseline; unpaired seeds and failed runs are left out; a refresh replaces the rows', () => {
     const t = tempStore();
     cleanup = t.cleanup;
-    sweepWith(t.store, ['zero', 'randn', 'data'], [0, 1, 2], (v, s) => (v === 'randn' && s === 2 ? null : ({ zero: 1, randn: 2, data: 3 }[v] ?? 0) + s / 10), { baseline: { 'prior.mu_init': 'randn' } });
+    sweepWith(t.store, ['zero', 'randn', 'data'], [0, 1, 2], (v, s) => (v === 'randn' && s === 2 ? null : ({ zero: 1, randn: 2, data: 3 }[v] ?? 0) + s / 10), {
+      baseline: { 'prior.mu_init': 'randn' },
+    });
     // data seed 1 failed: it has no final value in the statistics
     t.store.sqlite.prepare("UPDATE runs SET status = 'failed' WHERE id = 'r-data-1'").run();
     refreshVariantStats(t.store, 'sw', T0);
     refreshVariantStats(t.store, 'sw', T0 + 1); // idempotent: replaces, never duplicates
     const acc = variantResultsBySweep(t.store, 'sw').filter((r) => r.metric === 'eval/accuracy');
-    expect(acc.map((r) => [r.variantGroup, r.n, r.updatedAt])).toEqual([['prior.mu_init=zero', 3, T0 + 1], ['prior.mu_init=randn', 2, T0 + 1], ['prior.mu_init=data', 2, T0 + 1]]);
+    expect(acc.map((r) => [r.variantGroup, r.n, r.updatedAt])).toEqual([
+      ['prior.mu_init=zero', 3, T0 + 1],
+      ['prior.mu_init=randn', 2, T0 + 1],
+      ['prior.mu_init=data', 2, T0 + 1],
+    ]);
     const cmps = variantComparisonsBySweep(t.store, 'sw').filter((c) => c.metric === 'eval/accuracy');
-    expect(cmps.map((c) => [c.variantGroup, c.baselineGroup, c.nPairs])).toEqual([['prior.mu_init=zero', 'prior.mu_init=randn', 2], ['prior.mu_init=data', 'prior.mu_init=randn', 1]]);
+    expect(cmps.map((c) => [c.variantGroup, c.baselineGroup, c.nPairs])).toEqual([
+      ['prior.mu_init=zero', 'prior.mu_init=randn', 2],
+      ['prior.mu_init=data', 'prior.mu_init=randn', 1],
+    ]);
     expect(cmps[0]?.meanDiff).toBeCloseTo(-1, 10); // zero − randn at seeds 0, 1: exactly −1 each
     expect(cmps[0]?.sdDiff).toBe(0);
     expect(cmps[1]?.verdict).toBe('too few pairs');

@@ -34,7 +34,10 @@ function stableJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
   if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`;
+    return `{${Object.keys(o)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v);
 }
@@ -96,7 +99,19 @@ export function refreshVariantStats(store: Store, sweepId: string, now = Date.no
     for (const [metric, bySeed] of byMetric) {
       const seeds = [...bySeed.entries()].sort((a, b) => a[0] - b[0]).map(([seed, v]) => ({ seed, value: v.value, run_id: v.runId }));
       const s = summarize(seeds.map((x) => x.value));
-      results.push({ sweepId, variantGroup: group, metric, firstIdx: firstIdx.get(group) ?? 0, n: s.n, mean: s.mean, sd: s.sd, ciLow: s.ciLow, ciHigh: s.ciHigh, seedsJson: seeds, updatedAt: now });
+      results.push({
+        sweepId,
+        variantGroup: group,
+        metric,
+        firstIdx: firstIdx.get(group) ?? 0,
+        n: s.n,
+        mean: s.mean,
+        sd: s.sd,
+        ciLow: s.ciLow,
+        ciHigh: s.ciHigh,
+        seedsJson: seeds,
+        updatedAt: now,
+      });
     }
   }
 
@@ -115,8 +130,21 @@ export function refreshVariantStats(store: Store, sweepId: string, now = Date.no
         });
         const c = pairedComparison(pairs);
         comparisons.push({
-          sweepId, variantGroup: group, baselineGroup: base, metric, firstIdx: firstIdx.get(group) ?? 0, nPairs: c.nPairs, meanDiff: c.meanDiff, sdDiff: c.sdDiff,
-          ciLow: c.ciLow, ciHigh: c.ciHigh, pValue: c.pValue, method: c.method, minDetectableDiff: c.minDetectableDiff, verdict: c.verdict, updatedAt: now,
+          sweepId,
+          variantGroup: group,
+          baselineGroup: base,
+          metric,
+          firstIdx: firstIdx.get(group) ?? 0,
+          nPairs: c.nPairs,
+          meanDiff: c.meanDiff,
+          sdDiff: c.sdDiff,
+          ciLow: c.ciLow,
+          ciHigh: c.ciHigh,
+          pValue: c.pValue,
+          method: c.method,
+          minDetectableDiff: c.minDetectableDiff,
+          verdict: c.verdict,
+          updatedAt: now,
         });
       }
     }
@@ -125,8 +153,14 @@ export function refreshVariantStats(store: Store, sweepId: string, now = Date.no
   store.db.transaction((tx) => {
     tx.delete(variantResults).where(eq(variantResults.sweepId, sweepId)).run();
     tx.delete(variantComparisons).where(eq(variantComparisons.sweepId, sweepId)).run();
-    for (let i = 0; i < results.length; i += 200) tx.insert(variantResults).values(results.slice(i, i + 200)).run();
-    for (let i = 0; i < comparisons.length; i += 200) tx.insert(variantComparisons).values(comparisons.slice(i, i + 200)).run();
+    for (let i = 0; i < results.length; i += 200)
+      tx.insert(variantResults)
+        .values(results.slice(i, i + 200))
+        .run();
+    for (let i = 0; i < comparisons.length; i += 200)
+      tx.insert(variantComparisons)
+        .values(comparisons.slice(i, i + 200))
+        .run();
   });
   return { variants: table.size, rows: results.length + comparisons.length };
 }
@@ -147,10 +181,20 @@ export function allSweepIds(store: Store): string[] {
 
 /** variant_results of a sweep, in sweep order, then by metric. */
 export function variantResultsBySweep(store: Store, sweepId: string): VariantResultRow[] {
-  return store.db.select().from(variantResults).where(eq(variantResults.sweepId, sweepId)).orderBy(asc(variantResults.firstIdx), asc(variantResults.metric)).all();
+  return store.db
+    .select()
+    .from(variantResults)
+    .where(eq(variantResults.sweepId, sweepId))
+    .orderBy(asc(variantResults.firstIdx), asc(variantResults.metric))
+    .all();
 }
 
 /** variant_comparisons of a sweep, in sweep order, then by metric. */
 export function variantComparisonsBySweep(store: Store, sweepId: string): VariantComparisonRow[] {
-  return store.db.select().from(variantComparisons).where(eq(variantComparisons.sweepId, sweepId)).orderBy(asc(variantComparisons.firstIdx), asc(variantComparisons.metric)).all();
+  return store.db
+    .select()
+    .from(variantComparisons)
+    .where(eq(variantComparisons.sweepId, sweepId))
+    .orderBy(asc(variantComparisons.firstIdx), asc(variantComparisons.metric))
+    .all();
 }

@@ -18,8 +18,18 @@ seeds: 2
     expect(runs).toHaveLength(2 * 3 * 2);
     expect(runs.map((r) => r.index)).toEqual([...Array(12).keys()]);
     expect(runs.map((r) => [r.config.model.width, r.config.prior.mu_init, r.config.seed])).toEqual([
-      [16, 'zero', 0], [16, 'randn', 0], [16, 'data', 0], [32, 'zero', 0], [32, 'randn', 0], [32, 'data', 0],
-      [16, 'zero', 1], [16, 'randn', 1], [16, 'data', 1], [32, 'zero', 1], [32, 'randn', 1], [32, 'data', 1],
+      [16, 'zero', 0],
+      [16, 'randn', 0],
+      [16, 'data', 0],
+      [32, 'zero', 0],
+      [32, 'randn', 0],
+      [32, 'data', 0],
+      [16, 'zero', 1],
+      [16, 'randn', 1],
+      [16, 'data', 1],
+      [32, 'zero', 1],
+      [32, 'randn', 1],
+      [32, 'data', 1],
     ]);
     expect(runs[7]?.variant).toEqual({ 'model.width': 16, 'prior.mu_init': 'randn', seed: 1 });
     expect(runs[7]?.label).toBe('width=16 mu_init=randn seed=1');
@@ -61,7 +71,10 @@ parameters:
 seeds: [0, 7]
 `);
     expect(runs.map((r) => [r.config.train.lr, r.config.model.nvp, r.config.seed])).toEqual([
-      [1e-3, false, 0], [3e-3, false, 0], [1e-3, false, 7], [3e-3, false, 7],
+      [1e-3, false, 0],
+      [3e-3, false, 0],
+      [1e-3, false, 7],
+      [3e-3, false, 7],
     ]);
     expect(runs[0]?.variant).toEqual({ 'train.lr': 1e-3, 'model.nvp': false, seed: 0 });
     expect(runs.map((r) => r.label)).toEqual(['lr=0.001 seed=0', 'lr=0.003 seed=0', 'lr=0.001 seed=7', 'lr=0.003 seed=7']);
@@ -97,7 +110,11 @@ parameters:
     expect(new Set(ids).size).toBe(2);
     expect(expand(a).map((r) => r.runId)).toEqual(ids);
     expect(expand(b).map((r) => r.runId)).toEqual(ids);
-    expect(expand(a.replace('steps: 10', 'steps: 11')).map((r) => r.runId).some((id) => ids.includes(id))).toBe(false);
+    expect(
+      expand(a.replace('steps: 10', 'steps: 11'))
+        .map((r) => r.runId)
+        .some((id) => ids.includes(id)),
+    ).toBe(false);
   });
 
   it('reports duplicate runs at the value that makes the later run a repeat', () => {
@@ -132,7 +149,9 @@ seeds: 2
 
   it('works on a spec built in code (errors then have no position)', () => {
     const spec: SweepSpec = { name: 'code', file: 'code', base: { train: { steps: 5 } }, parameters: [{ path: 'model.width', values: [8, 'x'] }], seeds: null };
-    expect(errorLines(() => expandSweep(spec))).toEqual(['code:1:1 parameters.model.width.values[1]: expected a positive integer, got "x" (in run 1: model.width=x)']);
+    expect(errorLines(() => expandSweep(spec))).toEqual([
+      'code:1:1 parameters.model.width.values[1]: expected a positive integer, got "x" (in run 1: model.width=x)',
+    ]);
     expect(builtinRuns(expandSweep({ ...spec, parameters: [{ path: 'model.width', values: [8, 16] }] })).map((r) => r.config.model.width)).toEqual([8, 16]);
     expect(errorLines(() => expandSweep({ ...spec, parameters: [{ path: 'model.width', values: [] }] }))).toEqual([
       'code:1:1 parameters.model.width.values: expected at least one value, got an empty list',
@@ -149,11 +168,16 @@ describe('sweeps: data folders', () => {
     const saved = process.env.DATA_ROOTS;
     process.env.DATA_ROOTS = '/usr/share/datasets';
     try {
-      const file = 'name: a\nparameters:\n  data:\n    values:\n      - { source: idx, dir: /usr/share/datasets/fashion-mnist }\n      - { source: idx, dir: /usr/share/datasets/../../../etc }\n';
-      expect(() => parseSweep(file, 's.yaml')).toThrow('s.yaml:6:29 parameters.data.values[1].dir: expected a folder inside the allowed data folders (/usr/share/datasets; set DATA_ROOTS to allow others), got "/usr/share/datasets/../../../etc"');
+      const file =
+        'name: a\nparameters:\n  data:\n    values:\n      - { source: idx, dir: /usr/share/datasets/fashion-mnist }\n      - { source: idx, dir: /usr/share/datasets/../../../etc }\n';
+      expect(() => parseSweep(file, 's.yaml')).toThrow(
+        's.yaml:6:29 parameters.data.values[1].dir: expected a folder inside the allowed data folders (/usr/share/datasets; set DATA_ROOTS to allow others), got "/usr/share/datasets/../../../etc"',
+      );
       const base = parseSweep('name: a\nbase:\n  data: { source: idx, dir: /usr/share/datasets/x }\nparameters:\n  seed: { values: [1] }\n', 's.yaml');
       process.env.DATA_ROOTS = '/srv/data'; // the scheduler's roots changed after parsing: the expansion checks again
-      expect(() => expandSweep(base)).toThrow('s.yaml:3:29 base.data.dir: expected a folder inside the allowed data folders (/srv/data; set DATA_ROOTS to allow others), got "/usr/share/datasets/x"');
+      expect(() => expandSweep(base)).toThrow(
+        's.yaml:3:29 base.data.dir: expected a folder inside the allowed data folders (/srv/data; set DATA_ROOTS to allow others), got "/usr/share/datasets/x"',
+      );
     } finally {
       process.env.DATA_ROOTS = saved;
     }

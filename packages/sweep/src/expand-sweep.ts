@@ -28,7 +28,8 @@ export function expandSweep(spec: SweepSpec): RunSpec[] {
   const sizes = spec.parameters.map((p) => p.values.length);
   const seeds: (number | null)[] = spec.seeds ?? [null];
   const total = sizes.reduce((n, s) => n * s, 1) * seeds.length;
-  if (total > MAX_RUNS) throw new ConfigError([at(['parameters'], `expected at most ${MAX_RUNS} runs, got ${total} (the product of the numbers of values and seeds)`, true)]);
+  if (total > MAX_RUNS)
+    throw new ConfigError([at(['parameters'], `expected at most ${MAX_RUNS} runs, got ${total} (the product of the numbers of values and seeds)`, true)]);
   if (spec.seeds !== null && spec.seeds.length === 0) throw new ConfigError([at(['seeds'], 'expected at least one seed, got an empty list')]);
 
   const base = isPlainObject(spec.base) ? spec.base : {};

@@ -22,7 +22,9 @@ describe('loadSweepFile', () => {
     expect(loadSweepFile(file).runs.map((r) => r.runId)).toEqual(runs.map((r) => r.runId));
 
     writeFileSync(file, 'name: a\nparameters:\n  prior.mu_init: { values: [zero, zero] }\n');
-    expect(errorLines(() => loadSweepFile(file))[0]).toMatch(new RegExp(`^${file.replace(/[.\\/]/g, '\\$&')}:3:35 parameters\\.prior\\.mu_init\\.values\\[1\\]: duplicate run`));
+    expect(errorLines(() => loadSweepFile(file))[0]).toMatch(
+      new RegExp(`^${file.replace(/[.\\/]/g, '\\$&')}:3:35 parameters\\.prior\\.mu_init\\.values\\[1\\]: duplicate run`),
+    );
   });
 
   it('a missing or unreadable file is a ConfigError naming it', () => {

@@ -14,7 +14,9 @@ export function loadSweepFile(path: string): { spec: SweepSpec; runs: RunSpec[] 
   } catch (err: unknown) {
     const code = err !== null && typeof err === 'object' && 'code' in err && typeof err.code === 'string' ? err.code : '';
     const why = READ_FAILURES[code] ?? (err instanceof Error ? err.message : String(err));
-    throw new ConfigError([{ file: path, line: 1, col: 1, field: '', message: `cannot read the sweep file: ${why}${code === '' ? '' : ` (${code})`}` }], { cause: err });
+    throw new ConfigError([{ file: path, line: 1, col: 1, field: '', message: `cannot read the sweep file: ${why}${code === '' ? '' : ` (${code})`}` }], {
+      cause: err,
+    });
   }
   const spec = parseSweep(src, path);
   return { spec, runs: expandSweep(spec) };

@@ -53,7 +53,9 @@ seeds: 2
   });
 
   it('passes file paths through as written', () => {
-    expect(parseSweep('name: a\nparameters:\n  data:\n    values: [{ source: idx, dir: ../mnist }, { source: idx, dir: /d }]\n', 's.yaml').parameters[0]?.values).toEqual([
+    expect(
+      parseSweep('name: a\nparameters:\n  data:\n    values: [{ source: idx, dir: ../mnist }, { source: idx, dir: /d }]\n', 's.yaml').parameters[0]?.values,
+    ).toEqual([
       { source: 'idx', dir: '../mnist' },
       { source: 'idx', dir: '/d' },
     ]);
@@ -112,7 +114,9 @@ parameters:
       'sweep.yaml:3:27 base.train.lr: expected a number > 0, got 0',
       'sweep.yaml:4:3 base.evl: unknown key "evl" (this mapping also has: train)',
     ]);
-    expect(errorLines(parse('name: a\nbase: [1]\n'))).toEqual(['sweep.yaml:2:7 base: expected a run config (a mapping such as model: { preset: tiny }), got a list']);
+    expect(errorLines(parse('name: a\nbase: [1]\n'))).toEqual([
+      'sweep.yaml:2:7 base: expected a run config (a mapping such as model: { preset: tiny }), got a list',
+    ]);
   });
 
   it('a base value that a parameter always overrides is not used, so not an error; one some runs keep is', () => {
@@ -245,7 +249,8 @@ colour: red
   });
 
   it('baseline: names one value per parameter; an unknown parameter or a value it does not have is an error at its line', () => {
-    const ok = parseSweep(`name: b
+    const ok = parseSweep(
+      `name: b
 parameters:
   prior:
     values:
@@ -254,16 +259,25 @@ parameters:
   train.lr: { values: [1.0e-3, 3.0e-3] }
 baseline:
   prior: { mu_std: 1.0, mu_init: randn }
-`, 'sweep.yaml');
+`,
+      'sweep.yaml',
+    );
     expect(ok.baseline).toEqual({ prior: { mu_init: 'randn', mu_std: 1 } });
     expect(parseSweep('name: c\nparameters:\n  train.lr: { values: [1, 2] }\n', 'sweep.yaml').baseline).toBeUndefined();
-    expect(errorLines(() => parseSweep(`name: b
+    expect(
+      errorLines(() =>
+        parseSweep(
+          `name: b
 parameters:
   train.lr: { values: [1.0e-3, 3.0e-3] }
 baseline:
   train.lr: 2.0e-3
   prior.mu_init: zero
-`, 'sweep.yaml'))).toEqual([
+`,
+          'sweep.yaml',
+        ),
+      ),
+    ).toEqual([
       'sweep.yaml:5:13 baseline.train.lr: expected one of the values of parameters.train.lr, got 0.002',
       'sweep.yaml:6:3 baseline.prior.mu_init: unknown key "prior.mu_init" (the sweep varies: train.lr)',
     ]);

@@ -39,20 +39,38 @@ export function parseSweep(src: string, file: string): SweepSpec {
   const name = top.name;
   if (typeof name !== 'string' || !NAME_PATTERN.test(name) || name.length > NAME_MAX_CHARS) {
     issues.push(
-      issueAt(source, ['name'], `expected a name of a-z, 0-9, '.', '_' and '-' starting with a letter or digit (at most ${NAME_MAX_CHARS} characters), got ${describeValue(name)}`),
+      issueAt(
+        source,
+        ['name'],
+        `expected a name of a-z, 0-9, '.', '_' and '-' starting with a letter or digit (at most ${NAME_MAX_CHARS} characters), got ${describeValue(name)}`,
+      ),
     );
   }
   const description = top.description;
-  if (description !== undefined && typeof description !== 'string') issues.push(issueAt(source, ['description'], `expected a string, got ${describeValue(description)}`));
+  if (description !== undefined && typeof description !== 'string')
+    issues.push(issueAt(source, ['description'], `expected a string, got ${describeValue(description)}`));
   if (top.method !== undefined && top.method !== 'grid') {
-    issues.push(issueAt(source, ['method'], `expected grid (every combination of the values; random and bayes search are not supported), got ${describeValue(top.method)}`));
+    issues.push(
+      issueAt(
+        source,
+        ['method'],
+        `expected grid (every combination of the values; random and bayes search are not supported), got ${describeValue(top.method)}`,
+      ),
+    );
   }
   // With a program, `base` is the program's own config (any keys) and the parameters vary its dotted paths.
   const program = parseProgram(source, top.program, issues);
   const freeForm = top.program !== undefined;
   let base: Record<string, unknown> = {};
   if (isPlainObject(top.base)) base = top.base;
-  else if (top.base !== undefined && top.base !== null) issues.push(issueAt(source, ['base'], `expected a ${freeForm ? 'config' : 'run config'} (a mapping such as ${freeForm ? 'optimizer: { lr: 0.001 }' : 'model: { preset: tiny }'}), got ${describeValue(top.base)}`));
+  else if (top.base !== undefined && top.base !== null)
+    issues.push(
+      issueAt(
+        source,
+        ['base'],
+        `expected a ${freeForm ? 'config' : 'run config'} (a mapping such as ${freeForm ? 'optimizer: { lr: 0.001 }' : 'model: { preset: tiny }'}), got ${describeValue(top.base)}`,
+      ),
+    );
   const seeds = parseSeeds(source, top.seeds, issues);
   const parameters = parseParameters(source, top.parameters, top.seeds !== undefined && top.seeds !== null, issues, freeForm);
 
@@ -63,7 +81,8 @@ export function parseSweep(src: string, file: string): SweepSpec {
   }
 
   const runs = parameters.reduce((n, p) => n * Math.max(1, p.values.length), 1) * (seeds?.length ?? 1);
-  if (runs > MAX_RUNS) issues.push(issueAt(source, ['parameters'], `expected at most ${MAX_RUNS} runs, got ${runs} (the product of the numbers of values and seeds)`, true));
+  if (runs > MAX_RUNS)
+    issues.push(issueAt(source, ['parameters'], `expected at most ${MAX_RUNS} runs, got ${runs} (the product of the numbers of values and seeds)`, true));
 
   const unique = uniqueIssues(issues);
   if (unique.length > 0 || typeof name !== 'string') throw new ConfigError(unique);
@@ -91,7 +110,13 @@ function parseSeeds(source: YamlSource, raw: unknown, issues: ConfigIssue[]): nu
   if (raw === undefined || raw === null) return null;
   if (typeof raw === 'number' && Number.isInteger(raw) && raw >= 1 && raw <= MAX_RUNS) return Array.from({ length: raw }, (_, i) => i);
   if (!Array.isArray(raw)) {
-    issues.push(issueAt(source, ['seeds'], `expected a number of seeds (1 to ${MAX_RUNS}, e.g. 3 for seeds 0, 1, 2) or a list of seeds (e.g. [0, 7]), got ${describeValue(raw)}`));
+    issues.push(
+      issueAt(
+        source,
+        ['seeds'],
+        `expected a number of seeds (1 to ${MAX_RUNS}, e.g. 3 for seeds 0, 1, 2) or a list of seeds (e.g. [0, 7]), got ${describeValue(raw)}`,
+      ),
+    );
     return null;
   }
   if (raw.length === 0) issues.push(issueAt(source, ['seeds'], 'expected at least one seed, got an empty list'));
@@ -116,14 +141,27 @@ function parseSeeds(source: YamlSource, raw: unknown, issues: ConfigIssue[]): nu
 function parseBaseline(source: YamlSource, raw: unknown, parameters: readonly Parameter[], issues: ConfigIssue[]): Record<string, unknown> | null {
   if (raw === undefined || raw === null) return null;
   if (!isPlainObject(raw)) {
-    issues.push(issueAt(source, ['baseline'], `expected a mapping from parameters to one of their values (e.g. prior.mu_init: zero), got ${describeValue(raw)}`));
+    issues.push(
+      issueAt(source, ['baseline'], `expected a mapping from parameters to one of their values (e.g. prior.mu_init: zero), got ${describeValue(raw)}`),
+    );
     return null;
   }
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
     const p = parameters.find((q) => q.key === key);
     if (p === undefined) {
-      issues.push(issueAt(source, ['baseline', key], unknownKey(key, parameters.map((q) => q.key), 'the sweep varies'), true));
+      issues.push(
+        issueAt(
+          source,
+          ['baseline', key],
+          unknownKey(
+            key,
+            parameters.map((q) => q.key),
+            'the sweep varies',
+          ),
+          true,
+        ),
+      );
       continue;
     }
     if (!p.values.some((v) => canonicalJson(v) === canonicalJson(value))) {
@@ -147,7 +185,9 @@ function parseParameters(source: YamlSource, raw: unknown, hasSeeds: boolean, is
     let usable = true;
     const pathProblem = freeForm
       ? freeFormPathProblem(key)
-      : path.some((s) => s === '') ? `expected a dotted run config path such as prior.mu_init, got ${JSON.stringify(key)}` : configPathProblem(path);
+      : path.some((s) => s === '')
+        ? `expected a dotted run config path such as prior.mu_init, got ${JSON.stringify(key)}`
+        : configPathProblem(path);
     if (pathProblem !== null) {
       issues.push(issueAt(source, at, pathProblem, true));
       usable = false;

@@ -40,7 +40,10 @@ seeds: 2
 `,
     );
     const { spec, runs } = loadSweepFile(file);
-    expect(spec.program).toEqual({ argv: ['python3', path.join(dir, 'train.py'), '--data', path.join(dir, 'data'), '--epochs', '3', path.join(dir, 'run.sh')], cwd: dir });
+    expect(spec.program).toEqual({
+      argv: ['python3', path.join(dir, 'train.py'), '--data', path.join(dir, 'data'), '--epochs', '3', path.join(dir, 'run.sh')],
+      cwd: dir,
+    });
     expect(runs).toHaveLength(8);
     expect(runs[0]?.config).toEqual({ optimizer: { lr: 0.001, betas: [0.9, 0.99] }, anything: { goes: 'here' }, model: { depth: 2 }, seed: 0 });
     expect(runs[7]?.config).toEqual({ optimizer: { lr: 0.01, betas: [0.9, 0.99] }, anything: { goes: 'here' }, model: { depth: 4 }, seed: 1 });
@@ -68,8 +71,12 @@ seeds: 2
     expect(errorLines(() => parseSweep('name: x\nprogram: python3 train.py\n', path.join(dir, 'x.yaml')))).toEqual([
       `${path.join(dir, 'x.yaml')}:2:10 program: expected a command line as a list of strings, e.g. [python3, train.py, --epochs, "3"], got "python3 train.py"`,
     ]);
-    expect(errorLines(() => parseSweep('name: x\nprogram: []\n', 'x.yaml'))).toEqual(['x.yaml:2:10 program: expected a command line as a list of strings, e.g. [python3, train.py, --epochs, "3"], got an empty list']);
-    expect(errorLines(() => parseSweep('name: x\nprogram: [python3, 3]\n', 'x.yaml'))).toEqual(['x.yaml:2:20 program[1]: expected a non-empty string (quote numbers: "3"), got 3']);
+    expect(errorLines(() => parseSweep('name: x\nprogram: []\n', 'x.yaml'))).toEqual([
+      'x.yaml:2:10 program: expected a command line as a list of strings, e.g. [python3, train.py, --epochs, "3"], got an empty list',
+    ]);
+    expect(errorLines(() => parseSweep('name: x\nprogram: [python3, 3]\n', 'x.yaml'))).toEqual([
+      'x.yaml:2:20 program[1]: expected a non-empty string (quote numbers: "3"), got 3',
+    ]);
     const f = path.join(dir, 'y.yaml');
     expect(errorLines(() => parseSweep('name: y\nprogram: [./missing.sh, a]\n', f))).toEqual([
       `${f}:2:11 program[0]: expected an executable file (a bare name such as python3 is looked up on PATH), got "./missing.sh": ${path.join(dir, 'missing.sh')} no such file`,
@@ -89,7 +96,9 @@ seeds: 2
 
   it('refuses a config that is not JSON', () => {
     const spec = parseSweep('name: x\nprogram: [python3]\nbase: { lr: .nan }\n', 'x.yaml');
-    expect(errorLines(() => expandSweep(spec))).toEqual(['x.yaml:3:7 base: config.lr: expected JSON data (a finite number), got NaN (in run 0: the base config)']);
+    expect(errorLines(() => expandSweep(spec))).toEqual([
+      'x.yaml:3:7 base: config.lr: expected JSON data (a finite number), got NaN (in run 0: the base config)',
+    ]);
   });
 
   it('keeps duplicate detection: two values that give the same config are one run', () => {

@@ -68,7 +68,14 @@ export function parseProgram(source: YamlSource, raw: unknown, issues: ConfigIss
     } catch {
       problem = 'no such file';
     }
-    if (problem !== null) issues.push(issueAt(source, ['program', 0], `expected an executable file (a bare name such as python3 is looked up on PATH), got "${args[0] ?? ''}": ${exe} ${problem}`));
+    if (problem !== null)
+      issues.push(
+        issueAt(
+          source,
+          ['program', 0],
+          `expected an executable file (a bare name such as python3 is looked up on PATH), got "${args[0] ?? ''}": ${exe} ${problem}`,
+        ),
+      );
   }
   return { argv, cwd };
 }

@@ -8,11 +8,20 @@ describe('labelRuns', () => {
       { prior: { mu_init: 'randn', mu_std: 0.02 }, 'prior.lr_scale': 0.1, 'train.steps': 100, seed: 0 },
       { prior: { mu_init: 'randn', mu_std: 1 }, 'prior.lr_scale': 0.1, 'train.steps': 100, seed: 1 },
     ];
-    expect(labelRuns(variants)).toEqual(['mu_init=zero lr_scale=1 seed=0', 'mu_init=randn mu_std=0.02 lr_scale=0.1 seed=0', 'mu_init=randn mu_std=1 lr_scale=0.1 seed=1']);
+    expect(labelRuns(variants)).toEqual([
+      'mu_init=zero lr_scale=1 seed=0',
+      'mu_init=randn mu_std=0.02 lr_scale=0.1 seed=0',
+      'mu_init=randn mu_std=1 lr_scale=0.1 seed=1',
+    ]);
   });
 
   it('keeps longer names where suffixes clash, quotes strings with spaces, and labels a lone run', () => {
-    expect(labelRuns([{ 'train.batch_size': 8, 'eval.batch_size': 8 }, { 'train.batch_size': 16, 'eval.batch_size': 8 }])).toEqual(['train.batch_size=8', 'train.batch_size=16']);
+    expect(
+      labelRuns([
+        { 'train.batch_size': 8, 'eval.batch_size': 8 },
+        { 'train.batch_size': 16, 'eval.batch_size': 8 },
+      ]),
+    ).toEqual(['train.batch_size=8', 'train.batch_size=16']);
     expect(labelRuns([{ name: 'a b' }, { name: 'c' }])).toEqual(['name="a b"', 'name=c']);
     expect(labelRuns([{ 'train.steps': 10 }])).toEqual(['steps=10']);
     expect(labelRuns([{}])).toEqual(['base']);

@@ -71,7 +71,9 @@ export function issueIn(file: string, locate: Locate, path: readonly PropertyKey
 /** Where value `j` of parameter `path` is in the file: `values[j]`, or `value` for a fixed parameter. */
 export function valueFilePath(source: YamlSource | undefined, path: string, j: number): PropertyKey[] {
   const entry = source === undefined ? undefined : getPath(source.value, ['parameters', path]);
-  return isPlainObject(entry) && Object.hasOwn(entry, 'value') && !Object.hasOwn(entry, 'values') ? ['parameters', path, 'value'] : ['parameters', path, 'values', j];
+  return isPlainObject(entry) && Object.hasOwn(entry, 'value') && !Object.hasOwn(entry, 'values')
+    ? ['parameters', path, 'value']
+    : ['parameters', path, 'values', j];
 }
 
 /** Where seed `k` is in the file: `seeds[k]`, or `seeds` for `seeds: N`. */

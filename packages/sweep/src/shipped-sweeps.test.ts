@@ -17,7 +17,14 @@ const INITS = [
 describe('the sweeps in sweeps/', () => {
   it('all parse and expand, with unique ids and labels, each named as its file', () => {
     const files = readdirSync(SWEEPS).filter((f) => f.endsWith('.yaml'));
-    expect(files.sort()).toEqual(['prior-init-lr.yaml', 'prior-init-mini.yaml', 'prior-init-seeds.yaml', 'prior-init-torch.yaml', 'prior-init.yaml', 'smoke.yaml']);
+    expect(files.sort()).toEqual([
+      'prior-init-lr.yaml',
+      'prior-init-mini.yaml',
+      'prior-init-seeds.yaml',
+      'prior-init-torch.yaml',
+      'prior-init.yaml',
+      'smoke.yaml',
+    ]);
     for (const f of files) {
       const { spec, runs } = loadSweepFile(join(SWEEPS, f));
       expect(`${spec.name}.yaml`).toBe(f);
@@ -65,7 +72,10 @@ describe('the sweeps in sweeps/', () => {
   it('prior-init-lr: the 4 inits × lr_scale 1 and 0.1 (8 runs), the lr_scale 1 runs being those of prior-init-mini', () => {
     const runs = load('prior-init-lr');
     expect(runs.map((r) => [r.config.prior.mu_init, r.config.prior.mu_std, r.config.prior.lr_scale])).toEqual(
-      INITS.flatMap((i) => [[i.mu_init, i.mu_std, 1], [i.mu_init, i.mu_std, 0.1]]),
+      INITS.flatMap((i) => [
+        [i.mu_init, i.mu_std, 1],
+        [i.mu_init, i.mu_std, 0.1],
+      ]),
     );
     const mini = load('prior-init-mini').map((r) => r.runId);
     expect(runs.filter((r) => r.config.prior.lr_scale === 1).map((r) => r.runId)).toEqual(mini);

@@ -7,7 +7,8 @@ import { expectClose } from './test-utils/helpers';
 
 /** Textbook multi-head attention with tf.matMul / tf.softmax and tfjs autodiff, as the reference. */
 function reference(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, B: number, T: number, H: number, mask: tf.Tensor): tf.Tensor {
-  const W = x.shape[1] ?? 0, hd = W / H;
+  const W = x.shape[1] ?? 0,
+    hd = W / H;
   const qkv = tf.add(tf.matMul(x, w), b); //                                         (B*T, 3W)
   const part = (s: number): tf.Tensor => tf.transpose(tf.reshape(tf.slice(qkv, [0, s * W], [B * T, W]), [B, T, H, hd]), [0, 2, 1, 3]); // (B, H, T, hd)
   const [q, k, v] = [part(0), part(1), part(2)];
@@ -16,11 +17,16 @@ function reference(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, B: number, T: numbe
 }
 
 describe('attentionCore', () => {
-  for (const [H, flip] of [[1, false], [2, false], [2, true]] as const) {
+  for (const [H, flip] of [
+    [1, false],
+    [2, false],
+    [2, true],
+  ] as const) {
     it(`value and gradient equal textbook attention (heads ${H}, flipped ${flip})`, () => {
       const [B, T, W] = [3, 5, 8];
       const x = tf.randomNormal([B * T, W], 0, 1, 'float32', 1);
-      const w = tf.randomNormal([W, 3 * W], 0, 0.5, 'float32', 2), b = tf.randomNormal([3 * W], 0, 0.5, 'float32', 3);
+      const w = tf.randomNormal([W, 3 * W], 0, 0.5, 'float32', 2),
+        b = tf.randomNormal([3 * W], 0, 0.5, 'float32', 3);
       const dy = tf.randomNormal([B * T, W], 0, 1, 'float32', 4);
       const mask = blockMask(T, flip);
       const ours = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor): tf.Tensor => attentionCore(rank2(xx), { w: ww, b: bb }, B, T, H, mask);

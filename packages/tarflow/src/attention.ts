@@ -35,7 +35,8 @@ const PERM: Record<HeadLayout, number[]> = { tdc: [1, 3, 0, 2], dct: [3, 0, 2, 1
 
 /** (B·T, H·hd) rows (b, t), columns (h, d) → one of the per-head layouts, with one transpose. */
 function toHeads(x: tf.Tensor, B: number, T: number, H: number, to: HeadLayout): tf.Tensor3D {
-  const hd = (x.shape[1] ?? 0) / H, C = B * H;
+  const hd = (x.shape[1] ?? 0) / H,
+    C = B * H;
   const dims: Record<HeadLayout, [number, number, number]> = { tdc: [T, hd, C], dct: [hd, C, T], tcd: [T, C, hd] };
   return tf.reshape<tf.Rank.R3>(transposeMerged(tf.reshape(x, [B, T, H, hd]), PERM[to]), dims[to]);
 }
@@ -50,13 +51,19 @@ function toHeads(x: tf.Tensor, B: number, T: number, H: number, to: HeadLayout):
  */
 export function attentionCore(x: tf.Tensor2D, p: { w: tf.Tensor; b: tf.Tensor }, B: number, T: number, H: number, mask: tf.Tensor2D): tf.Tensor2D {
   if (nativeMatMul()) return attentionCoreBatched(x, p, B, T, H, mask);
-  const W = x.shape[1], hd = W / H, scale = 1 / Math.sqrt(hd);
+  const W = x.shape[1],
+    hd = W / H,
+    scale = 1 / Math.sqrt(hd);
   const mask3 = tf.reshape(mask, [T, 1, T]); //                                     (i, 1, j)
   return customOp<tf.Tensor2D>((inputs) => {
-    const xin = inputAt(inputs, 0), w = inputAt(inputs, 1), b = inputAt(inputs, 2);
+    const xin = inputAt(inputs, 0),
+      w = inputAt(inputs, 1),
+      b = inputAt(inputs, 2);
     // q, k, v from column slices of the (small) weights: slicing the (large) fused output is slow on wasm
     const project = (s: number): tf.Tensor2D => rank2(tf.fused.matMul({ a: xin, b: tf.slice(w, [0, s * W], [W, W]), bias: tf.slice(b, [s * W], [W]) }));
-    const q = project(0), k = project(1), v = project(2); //                              (B*T, W) each
+    const q = project(0),
+      k = project(1),
+      v = project(2); //                              (B*T, W) each
     const scores = groupedMatmul(toHeads(q, B, T, H, 'tdc'), toHeads(k, B, T, H, 'dct')); // (i,d,c)·(d,c,j) → (i, c, j)
     const att = rank3(tf.softmax(tf.add(tf.mul(scores, scale), mask3))); //               (i, c, j)
     const out = groupedMatmul(tf.transpose(att, [0, 2, 1]), toHeads(v, B, T, H, 'tcd')); // (i,j,c)·(j,c,e) → (i, c, e)
@@ -66,8 +73,10 @@ export function attentionCore(x: tf.Tensor2D, p: { w: tf.Tensor; b: tf.Tensor },
       save: [xin, w, q, k, v, att],
       grad: (dy, saved) => {
         const [sx, sw] = [savedAt(saved, 0), savedAt(saved, 1)];
-        const sq = toHeads(savedAt(saved, 2), B, T, H, 'tcd'), sk = toHeads(savedAt(saved, 3), B, T, H, 'tcd'); // (t, c, d)
-        const svT = toHeads(savedAt(saved, 4), B, T, H, 'dct'), sAtt = rank3(savedAt(saved, 5)); //     (d, c, t), (i, c, j)
+        const sq = toHeads(savedAt(saved, 2), B, T, H, 'tcd'),
+          sk = toHeads(savedAt(saved, 3), B, T, H, 'tcd'); // (t, c, d)
+        const svT = toHeads(savedAt(saved, 4), B, T, H, 'dct'),
+          sAtt = rank3(savedAt(saved, 5)); //     (d, c, t), (i, c, j)
         const dOut = toHeads(dy, B, T, H, 'tcd'); //                                      (i, c, e)
         const dAtt = groupedMatmul(tf.transpose(dOut, [0, 2, 1]), svT); //                (i,e,c)·(e,c,j) → (i, c, j)
         const dScores = rank3(tf.mul(tf.mul(sAtt, scale), tf.sub(dAtt, tf.sum(tf.mul(dAtt, sAtt), -1, true)))); // (i, c, j)
@@ -106,11 +115,17 @@ function fromCtd(x: tf.Tensor, B: number, T: number, H: number): tf.Tensor2D {
  * with its transposes as flags. Same maths, same saved tensors, as the groupedMatmul layout.
  */
 function attentionCoreBatched(x: tf.Tensor2D, p: { w: tf.Tensor; b: tf.Tensor }, B: number, T: number, H: number, mask: tf.Tensor2D): tf.Tensor2D {
-  const W = x.shape[1], scale = 1 / Math.sqrt(W / H);
+  const W = x.shape[1],
+    scale = 1 / Math.sqrt(W / H);
   return customOp<tf.Tensor2D>((inputs) => {
-    const xin = inputAt(inputs, 0), w = inputAt(inputs, 1), b = inputAt(inputs, 2);
-    const project = (s: number): tf.Tensor3D => toCtd(tf.fused.matMul({ a: xin, b: tf.slice(w, [0, s * W], [W, W]), bias: tf.slice(b, [s * W], [W]) }), B, T, H);
-    const q = project(0), k = project(1), v = project(2); //                               (c, t, d) each
+    const xin = inputAt(inputs, 0),
+      w = inputAt(inputs, 1),
+      b = inputAt(inputs, 2);
+    const project = (s: number): tf.Tensor3D =>
+      toCtd(tf.fused.matMul({ a: xin, b: tf.slice(w, [0, s * W], [W, W]), bias: tf.slice(b, [s * W], [W]) }), B, T, H);
+    const q = project(0),
+      k = project(1),
+      v = project(2); //                               (c, t, d) each
     const att = rank3(tf.softmax(tf.add(tf.mul(tf.matMul(q, k, false, true), scale), mask))); // (c, i, j)
     return {
       value: fromCtd(tf.matMul(att, v), B, T, H), //                                     (B*T, W)
@@ -151,7 +166,9 @@ export function attention(p: AttentionParams, x: tf.Tensor2D, B: number, T: numb
  * cache. Sampling only (no hand-written gradient needed); the caller disposes the old cache tensors.
  */
 export function attentionStep(p: AttentionParams, x: tf.Tensor2D, cache: KvCache): { out: tf.Tensor2D; cache: KvCache } {
-  const [B, W] = x.shape, H = p.numHeads, hd = W / H;
+  const [B, W] = x.shape,
+    H = p.numHeads,
+    hd = W / H;
   const qkv = tf.transpose(tf.reshape(linear(layerNorm(x, p.norm), p.qkv), [B, 3, W]), [1, 0, 2]); // (3, B, W)
   const [q, k, v] = tf.split(qkv, 3, 0);
   if (q === undefined || k === undefined || v === undefined) throw new Error('attentionStep: split failed');

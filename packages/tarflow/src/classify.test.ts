@@ -34,10 +34,12 @@ describe('classLogits', () => {
       return { x, y };
     };
     const accuracy = (x: tf.Tensor4D, y: tf.Tensor1D): number => {
-      const pred = tf.argMax(classLogits(m, x), 1).dataSync(), ys = y.dataSync();
+      const pred = tf.argMax(classLogits(m, x), 1).dataSync(),
+        ys = y.dataSync();
       return Array.from(pred).filter((p, i) => p === ys[i]).length / ys.length;
     };
-    const train = batch(7), test = batch(8);
+    const train = batch(7),
+      test = batch(8);
     expect(accuracy(test.x, test.y)).toBeLessThanOrEqual(0.25);
     const opt = tf.train.adam(0.05);
     const vars = [...flowVariables(m), ...priorVariables(m)];

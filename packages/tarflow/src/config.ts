@@ -2,7 +2,8 @@ import { AblateError } from '@ablate/cli';
 
 /** Every knob of the model. Plain JSON: stored verbatim in runs.config_json. */
 export interface TarflowConfig {
-  imageSize: number; channels: number; // H = W, C
+  imageSize: number;
+  channels: number; // H = W, C
   patchSize: number; // T = (imageSize/patchSize)² tokens, each of D = C·patchSize² values
   width: number; // transformer hidden size
   numBlocks: number; // flow blocks; odd blocks flip token order

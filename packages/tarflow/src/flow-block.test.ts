@@ -41,7 +41,8 @@ describe('flow block', () => {
     const cfg = testConfig({ logScaleClip: 0.5 });
     const [T, D, W] = [16, 4, cfg.width];
     const m = initModel(cfg, { seed: 6, muInit: zeroMu });
-    for (const [i, b] of m.blocks.entries()) { // a = 10 before the clip for every token; b depends on the context
+    for (const [i, b] of m.blocks.entries()) {
+      // a = 10 before the clip for every token; b depends on the context
       b.projOut.w.assign(tf.concat([tf.zeros([W, D]), tf.randomNormal([W, D], 0, 0.2, 'float32', 7 + i)], 1));
       b.projOut.b.assign(tf.concat([tf.fill([D], 10), tf.zeros([D])]));
     }
@@ -57,7 +58,8 @@ describe('flow block', () => {
     const cfg = testConfig();
     const m = initModel(cfg, { seed: 9, muInit: zeroMu });
     perturbModel(m, 10, 0.5);
-    const T = 16, D = 4;
+    const T = 16,
+      D = 4;
     const x = patchify(cfg, randomImages(cfg, 1, 11));
     for (const block of m.blocks) {
       const order = tokenOrder(T, block.flip);
@@ -65,7 +67,10 @@ describe('flow block', () => {
       const z0 = flowForward(block, x).z.arraySync()[0] ?? [];
       for (const s of [0, 5, T - 1]) {
         const t = order[s] ?? 0;
-        const bump = tf.tensor3d(Array.from({ length: T * D }, (_, i) => (Math.floor(i / D) === t ? 0.7 : 0)), [1, T, D]);
+        const bump = tf.tensor3d(
+          Array.from({ length: T * D }, (_, i) => (Math.floor(i / D) === t ? 0.7 : 0)),
+          [1, T, D],
+        );
         const z1 = flowForward(block, rank3(tf.add(x, bump))).z.arraySync()[0] ?? [];
         const changed = order.map((tok) => maxAbsDiff(z0[tok] ?? [], z1[tok] ?? []) > 0);
         expect(changed.slice(0, s).every((c) => !c)).toBe(true); // nothing before t moves
@@ -83,7 +88,8 @@ describe('flow block', () => {
     const x = randomImages(cfg, 1, 14);
     const N = 16;
     const rows: number[][] = [];
-    for (let i = 0; i < N; i++) { // row i of ∂z/∂x: the gradient of z_i (z flattened in (t, d) order; x in (y, x) order)
+    for (let i = 0; i < N; i++) {
+      // row i of ∂z/∂x: the gradient of z_i (z flattened in (t, d) order; x in (y, x) order)
       const e = tf.oneHot(tf.tensor1d([i], 'int32'), N);
       const g = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(tf.reshape(forward(m, rank4(xx)).z, [1, N]), e)))(x);
       rows.push(Array.from(g.dataSync()));

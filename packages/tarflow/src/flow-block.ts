@@ -22,7 +22,9 @@ export interface FlowBlockParams {
 
 /** Block `index` of the stack, seeded from (seed, index). */
 export function initFlowBlock(cfg: TarflowConfig, index: number, seed: number): FlowBlockParams {
-  const T = numTokens(cfg), D = tokenDim(cfg), W = cfg.width;
+  const T = numTokens(cfg),
+    D = tokenDim(cfg),
+    W = cfg.width;
   const s = paramSeed(seed, index);
   return {
     flip: isFlipped(index),
@@ -43,12 +45,18 @@ export function blockVariables(p: FlowBlockParams): Record<string, tf.Variable> 
   p.layers.forEach((l, i) => {
     const pre = `layers.${i}`;
     Object.assign(out, {
-      [`${pre}.attn.norm.gamma`]: l.attn.norm.gamma, [`${pre}.attn.norm.beta`]: l.attn.norm.beta,
-      [`${pre}.attn.qkv.w`]: l.attn.qkv.w, [`${pre}.attn.qkv.b`]: l.attn.qkv.b,
-      [`${pre}.attn.proj.w`]: l.attn.proj.w, [`${pre}.attn.proj.b`]: l.attn.proj.b,
-      [`${pre}.mlp.norm.gamma`]: l.mlp.norm.gamma, [`${pre}.mlp.norm.beta`]: l.mlp.norm.beta,
-      [`${pre}.mlp.fc1.w`]: l.mlp.fc1.w, [`${pre}.mlp.fc1.b`]: l.mlp.fc1.b,
-      [`${pre}.mlp.fc2.w`]: l.mlp.fc2.w, [`${pre}.mlp.fc2.b`]: l.mlp.fc2.b,
+      [`${pre}.attn.norm.gamma`]: l.attn.norm.gamma,
+      [`${pre}.attn.norm.beta`]: l.attn.norm.beta,
+      [`${pre}.attn.qkv.w`]: l.attn.qkv.w,
+      [`${pre}.attn.qkv.b`]: l.attn.qkv.b,
+      [`${pre}.attn.proj.w`]: l.attn.proj.w,
+      [`${pre}.attn.proj.b`]: l.attn.proj.b,
+      [`${pre}.mlp.norm.gamma`]: l.mlp.norm.gamma,
+      [`${pre}.mlp.norm.beta`]: l.mlp.norm.beta,
+      [`${pre}.mlp.fc1.w`]: l.mlp.fc1.w,
+      [`${pre}.mlp.fc1.b`]: l.mlp.fc1.b,
+      [`${pre}.mlp.fc2.w`]: l.mlp.fc2.w,
+      [`${pre}.mlp.fc2.b`]: l.mlp.fc2.b,
     });
   });
   out['projOut.w'] = p.projOut.w;
@@ -129,13 +137,16 @@ export function flowReverse(p: FlowBlockParams, z: tf.Tensor3D, opts: { cache?: 
     xs[first] = token(zTokens, first); // a = b = 0 for the first token
     let caches: KvCache[] = p.layers.map(() => ({ kT: null, v: null }));
     for (let s = 0; s + 1 < T; s++) {
-      const cur = order[s] ?? 0, next = order[s + 1] ?? 0;
-      const xCur = token(xs, cur), zNext = token(zTokens, next);
+      const cur = order[s] ?? 0,
+        next = order[s + 1] ?? 0;
+      const xCur = token(xs, cur),
+        zNext = token(zTokens, next);
       if (opts.cache ?? true) {
         const prev = caches;
         const step = tf.tidy(() => {
           let h: tf.Tensor2D = tf.add(linear(xCur, p.projIn), tf.slice(p.posEmbed, [cur, 0], [1, W])); // (B, W)
-          const kT: tf.Tensor3D[] = [], v: tf.Tensor3D[] = [];
+          const kT: tf.Tensor3D[] = [],
+            v: tf.Tensor3D[] = [];
           p.layers.forEach((layer, l) => {
             const r = layerStep(layer, h, prev[l] ?? { kT: null, v: null });
             h = r.out;
@@ -150,8 +161,15 @@ export function flowReverse(p: FlowBlockParams, z: tf.Tensor3D, opts: { cache?: 
         xs[next] = step.x;
       } else {
         xs[next] = tf.tidy(() => {
-          const lo = p.flip ? cur : 0, n = s + 1; // known tokens: original indices [lo, lo + n)
-          const known = tf.reshape<tf.Rank.R3>(tf.stack(xs.slice(lo, lo + n).map((_, i) => token(xs, lo + i)), 1), [B, n, D]);
+          const lo = p.flip ? cur : 0,
+            n = s + 1; // known tokens: original indices [lo, lo + n)
+          const known = tf.reshape<tf.Rank.R3>(
+            tf.stack(
+              xs.slice(lo, lo + n).map((_, i) => token(xs, lo + i)),
+              1,
+            ),
+            [B, n, D],
+          );
           const h = network(p, known, tf.slice(p.posEmbed, [lo, 0], [n, W]), tf.slice(p.mask, [lo, lo], [n, n])); // (B*n, W)
           const hCur = tf.slice(tf.reshape(h, [B, n, W]), [0, cur - lo, 0], [B, 1, W]); //  (B, 1, W)
           return invertToken(p, tf.reshape<tf.Rank.R2>(hCur, [B, W]), zNext);
@@ -159,7 +177,13 @@ export function flowReverse(p: FlowBlockParams, z: tf.Tensor3D, opts: { cache?: 
       }
     }
     disposeCaches(caches);
-    return tf.reshape<tf.Rank.R3>(tf.stack(xs.map((_, t) => token(xs, t)), 1), [B, T, D]);
+    return tf.reshape<tf.Rank.R3>(
+      tf.stack(
+        xs.map((_, t) => token(xs, t)),
+        1,
+      ),
+      [B, T, D],
+    );
   });
 }
 

@@ -60,40 +60,57 @@ function boolAttr(attrs: tf.NamedAttrMap, name: string): boolean {
  * leading) this is an outer product with ones, done as a matmul (wasm's Tile is ~30× slower).
  */
 function unreduce(dy: tf.Tensor, xShape: number[], axes: number[]): tf.Tensor {
-  const r = xShape.length, n = axes.length;
+  const r = xShape.length,
+    n = axes.length;
   const size = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);
   const sorted = [...axes].sort((a, b) => a - b);
-  if (sorted.every((a, i) => a === r - n + i)) { // trailing: (R, 1) @ (1, S)
-    const R = size(xShape.slice(0, r - n)), S = size(xShape.slice(r - n));
+  if (sorted.every((a, i) => a === r - n + i)) {
+    // trailing: (R, 1) @ (1, S)
+    const R = size(xShape.slice(0, r - n)),
+      S = size(xShape.slice(r - n));
     return tf.reshape(tf.matMul(tf.reshape(dy, [R, 1]), tf.ones([1, S])), xShape);
   }
-  if (sorted.every((a, i) => a === i)) { // leading: (S, 1) @ (1, R)
-    const S = size(xShape.slice(0, n)), R = size(xShape.slice(n));
+  if (sorted.every((a, i) => a === i)) {
+    // leading: (S, 1) @ (1, R)
+    const S = size(xShape.slice(0, n)),
+      R = size(xShape.slice(n));
     return tf.reshape(tf.matMul(tf.ones([S, 1]), tf.reshape(dy, [1, R])), xShape);
   }
-  return tf.broadcastTo(tf.reshape(dy, xShape.map((d, i) => (axes.includes(i) ? 1 : d))), xShape);
+  return tf.broadcastTo(
+    tf.reshape(
+      dy,
+      xShape.map((d, i) => (axes.includes(i) ? 1 : d)),
+    ),
+    xShape,
+  );
 }
 
 const GRADIENTS: tf.GradConfig[] = [
   {
-    kernelName: tf.Add, inputsToSave: ['a', 'b'],
+    kernelName: tf.Add,
+    inputsToSave: ['a', 'b'],
     gradFunc: (dy, [a, b]) => ({ a: () => reduceTo(one(dy), shapeOf(a)), b: () => reduceTo(one(dy), shapeOf(b)) }),
   },
   {
-    kernelName: tf.Sub, inputsToSave: ['a', 'b'],
+    kernelName: tf.Sub,
+    inputsToSave: ['a', 'b'],
     gradFunc: (dy, [a, b]) => ({ a: () => reduceTo(one(dy), shapeOf(a)), b: () => tf.neg(reduceTo(one(dy), shapeOf(b))) }),
   },
   {
-    kernelName: tf.Multiply, inputsToSave: ['a', 'b'],
+    kernelName: tf.Multiply,
+    inputsToSave: ['a', 'b'],
     gradFunc: (dy, saved) => {
-      const a = at(saved, 0), b = at(saved, 1);
+      const a = at(saved, 0),
+        b = at(saved, 1);
       return { a: () => reduceTo(tf.mul(one(dy), b), a.shape), b: () => reduceTo(tf.mul(one(dy), a), b.shape) };
     },
   },
   {
-    kernelName: tf.RealDiv, inputsToSave: ['a', 'b'],
+    kernelName: tf.RealDiv,
+    inputsToSave: ['a', 'b'],
     gradFunc: (dy, saved) => {
-      const a = at(saved, 0), b = at(saved, 1);
+      const a = at(saved, 0),
+        b = at(saved, 1);
       return {
         a: () => reduceTo(tf.div(one(dy), b), a.shape),
         b: () => reduceTo(tf.neg(tf.div(tf.mul(one(dy), a), tf.square(b))), b.shape),
@@ -105,18 +122,21 @@ const GRADIENTS: tf.GradConfig[] = [
   { kernelName: tf.Cast, gradFunc: (dy) => ({ x: () => tf.clone(one(dy)) }) },
   { kernelName: tf.Exp, outputsToSave: [true], gradFunc: (dy, saved) => ({ x: () => tf.mul(one(dy), at(saved, 0)) }) },
   {
-    kernelName: tf.Square, inputsToSave: ['x'],
+    kernelName: tf.Square,
+    inputsToSave: ['x'],
     gradFunc: (dy, saved) => ({ x: () => tf.mul(one(dy), tf.mul(at(saved, 0), 2)) }),
   },
   {
-    kernelName: tf.Sum, inputsToSave: ['x'],
+    kernelName: tf.Sum,
+    inputsToSave: ['x'],
     gradFunc: (dy, saved, attrs) => {
       const x = at(saved, 0);
       return { x: () => unreduce(one(dy), x.shape, axesAttr(attrs, x.shape)) };
     },
   },
   {
-    kernelName: tf.Mean, inputsToSave: ['x'],
+    kernelName: tf.Mean,
+    inputsToSave: ['x'],
     gradFunc: (dy, saved, attrs) => {
       const x = at(saved, 0);
       const axes = axesAttr(attrs, x.shape);
@@ -125,7 +145,8 @@ const GRADIENTS: tf.GradConfig[] = [
     },
   },
   {
-    kernelName: tf.Reshape, inputsToSave: ['x'],
+    kernelName: tf.Reshape,
+    inputsToSave: ['x'],
     gradFunc: (dy, saved) => ({ x: () => tf.reshape(one(dy), at(saved, 0).shape) }),
   },
   {
@@ -141,7 +162,8 @@ const GRADIENTS: tf.GradConfig[] = [
     gradFunc: (dy, _saved, attrs) => ({ x: () => tf.reverse(one(dy), numsAttr(attrs, 'dims')) }),
   },
   {
-    kernelName: tf.Slice, inputsToSave: ['x'],
+    kernelName: tf.Slice,
+    inputsToSave: ['x'],
     gradFunc: (dy, saved, attrs) => {
       const x = at(saved, 0);
       const [begin, size] = tf.slice_util.parseSliceParams(x, numsAttr(attrs, 'begin'), numsAttr(attrs, 'size'));
@@ -151,7 +173,8 @@ const GRADIENTS: tf.GradConfig[] = [
     },
   },
   {
-    kernelName: tf.PadV2, inputsToSave: ['x'],
+    kernelName: tf.PadV2,
+    inputsToSave: ['x'],
     gradFunc: (dy, saved, attrs) => {
       const x = at(saved, 0);
       const pads = attrs['paddings'];
@@ -161,13 +184,20 @@ const GRADIENTS: tf.GradConfig[] = [
     },
   },
   {
-    kernelName: tf.Concat, saveAllInputs: true,
+    kernelName: tf.Concat,
+    saveAllInputs: true,
     gradFunc: (dy, saved, attrs) => {
       const first = at(saved, 0);
       const axis = tf.util.parseAxisParam(numAttr(attrs, 'axis'), first.shape)[0] ?? 0;
-      const parts = tf.split(one(dy), saved.map((t) => t.shape[axis] ?? 0), axis);
+      const parts = tf.split(
+        one(dy),
+        saved.map((t) => t.shape[axis] ?? 0),
+        axis,
+      );
       const out: Record<string, () => tf.Tensor> = {};
-      parts.forEach((p, i) => { out[String(i)] = () => p; });
+      parts.forEach((p, i) => {
+        out[String(i)] = () => p;
+      });
       return out;
     },
   },
@@ -176,7 +206,8 @@ const GRADIENTS: tf.GradConfig[] = [
     gradFunc: (dy, _saved, attrs) => ({ x: () => tf.concat(Array.isArray(dy) ? dy : [dy], numAttr(attrs, 'axis')) }),
   },
   {
-    kernelName: tf.ClipByValue, inputsToSave: ['x'],
+    kernelName: tf.ClipByValue,
+    inputsToSave: ['x'],
     gradFunc: (dy, saved, attrs) => {
       const x = at(saved, 0);
       const inside = tf.logicalAnd(tf.greaterEqual(x, numAttr(attrs, 'clipValueMin')), tf.lessEqual(x, numAttr(attrs, 'clipValueMax')));
@@ -184,7 +215,8 @@ const GRADIENTS: tf.GradConfig[] = [
     },
   },
   {
-    kernelName: tf.Softmax, outputsToSave: [true],
+    kernelName: tf.Softmax,
+    outputsToSave: [true],
     gradFunc: (dy, saved, attrs) => {
       const y = at(saved, 0);
       const dim = numsAttr(attrs, 'dim');
@@ -192,14 +224,22 @@ const GRADIENTS: tf.GradConfig[] = [
     },
   },
   {
-    kernelName: tf.BatchMatMul, inputsToSave: ['a', 'b'],
+    kernelName: tf.BatchMatMul,
+    inputsToSave: ['a', 'b'],
     gradFunc: (dy, saved, attrs) => {
-      const a = at(saved, 0), b = at(saved, 1), g = one(dy);
-      const ta = boolAttr(attrs, 'transposeA'), tb = boolAttr(attrs, 'transposeB');
-      const [da, db] = !ta && !tb ? [() => tf.matMul(g, b, false, true), () => tf.matMul(a, g, true, false)]
-        : !ta && tb ? [() => tf.matMul(g, b, false, false), () => tf.matMul(g, a, true, false)]
-          : ta && !tb ? [() => tf.matMul(b, g, false, true), () => tf.matMul(a, g, false, false)]
-            : [() => tf.matMul(b, g, true, true), () => tf.matMul(g, a, true, true)];
+      const a = at(saved, 0),
+        b = at(saved, 1),
+        g = one(dy);
+      const ta = boolAttr(attrs, 'transposeA'),
+        tb = boolAttr(attrs, 'transposeB');
+      const [da, db] =
+        !ta && !tb
+          ? [() => tf.matMul(g, b, false, true), () => tf.matMul(a, g, true, false)]
+          : !ta && tb
+            ? [() => tf.matMul(g, b, false, false), () => tf.matMul(g, a, true, false)]
+            : ta && !tb
+              ? [() => tf.matMul(b, g, false, true), () => tf.matMul(a, g, false, false)]
+              : [() => tf.matMul(b, g, true, true), () => tf.matMul(g, a, true, true)];
       return { a: () => reduceTo(da(), a.shape), b: () => reduceTo(db(), b.shape) }; // sums broadcast batch dims
     },
   },

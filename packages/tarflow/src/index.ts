@@ -6,12 +6,29 @@
  * way they do) and tested on the cpu backend. initModel also registers the kernel gradients tfjs-core lacks.
  */
 export {
-  PRESETS, TarflowConfigError, assertConfig, assertDivisible, assertPositiveInt, numHeads, numTokens, tokenDim,
-  type PresetName, type TarflowConfig,
+  PRESETS,
+  TarflowConfigError,
+  assertConfig,
+  assertDivisible,
+  assertPositiveInt,
+  numHeads,
+  numTokens,
+  tokenDim,
+  type PresetName,
+  type TarflowConfig,
 } from './config';
 export {
-  type TarflowModel, disposeModel, flowVariables, forward, initModel, muNorms, namedVariables, patchify, priorVariables,
-  reverse, unpatchify,
+  type TarflowModel,
+  disposeModel,
+  flowVariables,
+  forward,
+  initModel,
+  muNorms,
+  namedVariables,
+  patchify,
+  priorVariables,
+  reverse,
+  unpatchify,
 } from './model';
 export { logProb, nll } from './loss';
 export { classLogits } from './classify';

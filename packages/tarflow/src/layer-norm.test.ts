@@ -12,14 +12,17 @@ function lnLoss(x: number[], g: number[], b: number[], dy: number[], N: number, 
     const row = x.slice(n * W, (n + 1) * W);
     const mean = row.reduce((s, v) => s + v, 0) / W;
     const variance = row.reduce((s, v) => s + (v - mean) ** 2, 0) / W;
-    row.forEach((v, j) => { total += (dy[n * W + j] ?? 0) * (((v - mean) / Math.sqrt(variance + LAYER_NORM_EPS)) * (g[j] ?? 0) + (b[j] ?? 0)); });
+    row.forEach((v, j) => {
+      total += (dy[n * W + j] ?? 0) * (((v - mean) / Math.sqrt(variance + LAYER_NORM_EPS)) * (g[j] ?? 0) + (b[j] ?? 0));
+    });
   }
   return total;
 }
 
 function numericGrad(f: (v: number[]) => number, v: number[], eps = 1e-5): number[] {
   return v.map((_, i) => {
-    const up = [...v], down = [...v];
+    const up = [...v],
+      down = [...v];
     up[i] = (up[i] ?? 0) + eps;
     down[i] = (down[i] ?? 0) - eps;
     return (f(up) - f(down)) / (2 * eps);
@@ -29,17 +32,31 @@ function numericGrad(f: (v: number[]) => number, v: number[], eps = 1e-5): numbe
 describe('layerNorm', () => {
   it('value and hand-written gradient match a float64 reference', () => {
     const [N, W] = [4, 6];
-    const x = tf.randomNormal([N, W], 0, 2, 'float32', 1), g = tf.randomNormal([W], 1, 0.3, 'float32', 2);
-    const b = tf.randomNormal([W], 0, 0.3, 'float32', 3), dy = tf.randomNormal([N, W], 0, 1, 'float32', 4);
+    const x = tf.randomNormal([N, W], 0, 2, 'float32', 1),
+      g = tf.randomNormal([W], 1, 0.3, 'float32', 2);
+    const b = tf.randomNormal([W], 0, 0.3, 'float32', 3),
+      dy = tf.randomNormal([N, W], 0, 1, 'float32', 4);
     const [xs, gs, bs, dys] = [x, g, b, dy].map((t) => Array.from(t.dataSync()));
     if (xs === undefined || gs === undefined || bs === undefined || dys === undefined) throw new Error('data');
     const loss = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor): tf.Scalar => tf.sum(tf.mul(layerNorm(rank2(xx), { gamma: gg, beta: bb }), dy));
     expect(loss(x, g, b).dataSync()[0]).toBeCloseTo(lnLoss(xs, gs, bs, dys, N, W), 3);
     const [dx, dg, db] = tf.grads(loss)([x, g, b]);
     if (dx === undefined || dg === undefined || db === undefined) throw new Error('no grads');
-    expectClose(dx, numericGrad((v) => lnLoss(v, gs, bs, dys, N, W), xs), 1e-3);
-    expectClose(dg, numericGrad((v) => lnLoss(xs, v, bs, dys, N, W), gs), 1e-3);
-    expectClose(db, numericGrad((v) => lnLoss(xs, gs, v, dys, N, W), bs), 1e-3);
+    expectClose(
+      dx,
+      numericGrad((v) => lnLoss(v, gs, bs, dys, N, W), xs),
+      1e-3,
+    );
+    expectClose(
+      dg,
+      numericGrad((v) => lnLoss(xs, v, bs, dys, N, W), gs),
+      1e-3,
+    );
+    expectClose(
+      db,
+      numericGrad((v) => lnLoss(xs, gs, v, dys, N, W), bs),
+      1e-3,
+    );
   });
 });
 
@@ -50,6 +67,10 @@ describe('gelu', () => {
     const x = tf.tensor2d(xs, [3, 3]);
     expectClose(gelu(x), xs.map(geluJs), 1e-5);
     const d = tf.grad((t: tf.Tensor) => tf.sum(gelu(rank2(t))))(x);
-    expectClose(d, xs.map((v) => (geluJs(v + 1e-5) - geluJs(v - 1e-5)) / 2e-5), 1e-4);
+    expectClose(
+      d,
+      xs.map((v) => (geluJs(v + 1e-5) - geluJs(v - 1e-5)) / 2e-5),
+      1e-4,
+    );
   });
 });

@@ -16,7 +16,9 @@ export function initLayerNorm(width: number): LayerNormParams {
 }
 
 const layerNormOp = customOp<tf.Tensor2D>((inputs) => {
-  const x = inputAt(inputs, 0), gamma = inputAt(inputs, 1), beta = inputAt(inputs, 2);
+  const x = inputAt(inputs, 0),
+    gamma = inputAt(inputs, 1),
+    beta = inputAt(inputs, 2);
   const xc = tf.sub(x, tf.mean(x, -1, true)); //                            (N, W)
   const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), LAYER_NORM_EPS)); // (N, 1)
   const xhat = tf.mul(xc, rstd); //                                        (N, W)
@@ -25,7 +27,9 @@ const layerNormOp = customOp<tf.Tensor2D>((inputs) => {
     value: tf.reshape(value, [x.shape[0] ?? 0, x.shape[1] ?? 0]),
     save: [xhat, rstd, gamma],
     grad: (dy, saved) => {
-      const sxhat = savedAt(saved, 0), srstd = savedAt(saved, 1), sgamma = savedAt(saved, 2);
+      const sxhat = savedAt(saved, 0),
+        srstd = savedAt(saved, 1),
+        sgamma = savedAt(saved, 2);
       const g = tf.mul(dy, sgamma); //                                       (N, W)
       // dx = rstd · (g − mean(g) − x̂ · mean(g·x̂))
       const inner = tf.sub(tf.sub(g, tf.mean(g, -1, true)), tf.mul(sxhat, tf.mean(tf.mul(g, sxhat), -1, true)));

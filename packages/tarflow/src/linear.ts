@@ -19,12 +19,15 @@ export function initLinear(inDim: number, outDim: number, seed: number, zero = f
 }
 
 const linearOp = customOp<tf.Tensor2D>((inputs) => {
-  const x = inputAt(inputs, 0), w = inputAt(inputs, 1), b = inputAt(inputs, 2);
+  const x = inputAt(inputs, 0),
+    w = inputAt(inputs, 1),
+    b = inputAt(inputs, 2);
   return {
     value: rank2(tf.fused.matMul({ a: x, b: w, bias: b })),
     save: [x, w],
     grad: (dy, saved) => {
-      const sx = savedAt(saved, 0), sw = savedAt(saved, 1);
+      const sx = savedAt(saved, 0),
+        sw = savedAt(saved, 1);
       return [
         matMulT(dy, sw, false, true), // dx = dy @ wᵀ  (N, in)
         matMulT(sx, dy, true, false), // dw = xᵀ @ dy  (in, out)

@@ -55,8 +55,12 @@ describe('nll', () => {
     step();
     step();
     expect(tf.memory().numTensors).toBe(n);
-    tf.tidy(() => { nll(m, x, labels); });
-    tf.tidy(() => { forward(m, x); });
+    tf.tidy(() => {
+      nll(m, x, labels);
+    });
+    tf.tidy(() => {
+      forward(m, x);
+    });
     expect(tf.memory().numTensors).toBe(n);
     disposeModel(m);
   });

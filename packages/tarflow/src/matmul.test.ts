@@ -8,17 +8,19 @@ import { expectClose } from './test-utils/helpers';
 /** Plain-JS (M,K)@(K,N) on row-major arrays. */
 function jsMatmul(a: Float32Array | Int32Array | Uint8Array, b: Float32Array | Int32Array | Uint8Array, M: number, K: number, N: number): Float64Array {
   const c = new Float64Array(M * N);
-  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
-    let s = 0;
-    for (let k = 0; k < K; k++) s += (a[i * K + k] ?? 0) * (b[k * N + j] ?? 0);
-    c[i * N + j] = s;
-  }
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += (a[i * K + k] ?? 0) * (b[k * N + j] ?? 0);
+      c[i * N + j] = s;
+    }
   return c;
 }
 
 describe('mm', () => {
   it('2-D value and gradient equal tf.matMul and the closed form', () => {
-    const a = rank2(tf.randomNormal([5, 7], 0, 1, 'float32', 1)), b = rank2(tf.randomNormal([7, 3], 0, 1, 'float32', 2));
+    const a = rank2(tf.randomNormal([5, 7], 0, 1, 'float32', 1)),
+      b = rank2(tf.randomNormal([7, 3], 0, 1, 'float32', 2));
     const dy = tf.randomNormal([5, 3], 0, 1, 'float32', 3);
     expectClose(mm(a, b), tf.matMul(a, b), 1e-5);
     const f = (x: tf.Tensor, y: tf.Tensor): tf.Scalar => tf.sum(tf.mul(mm(rank2(x), rank2(y)), dy));
@@ -34,7 +36,8 @@ describe('mm', () => {
   });
 
   it('3-D (batched) gradient equals tf.matMul', () => {
-    const a = tf.randomNormal([4, 5, 6], 0, 1, 'float32', 4), b = tf.randomNormal([4, 6, 2], 0, 1, 'float32', 5);
+    const a = tf.randomNormal([4, 5, 6], 0, 1, 'float32', 4),
+      b = tf.randomNormal([4, 6, 2], 0, 1, 'float32', 5);
     const dy = tf.randomNormal([4, 5, 2], 0, 1, 'float32', 6);
     const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(mm(rank3(x), rank3(y)), dy)))([a, b]);
     const [ra, rb] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y), dy)))([a, b]);
@@ -51,7 +54,8 @@ describe('mm', () => {
 describe('linear', () => {
   it('gradient equals the autodiff of x @ w + b', () => {
     const x = tf.randomNormal([6, 4], 0, 1, 'float32', 7);
-    const w = tf.randomNormal([4, 3], 0, 1, 'float32', 8), b = tf.randomNormal([3], 0, 1, 'float32', 9);
+    const w = tf.randomNormal([4, 3], 0, 1, 'float32', 8),
+      b = tf.randomNormal([3], 0, 1, 'float32', 9);
     const dy = tf.randomNormal([6, 3], 0, 1, 'float32', 10);
     const got = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(linear(rank2(xx), { w: ww, b: bb }), dy)))([x, w, b]);
     const want = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.matMul(xx, ww), bb), dy)))([x, w, b]);

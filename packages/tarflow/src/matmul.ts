@@ -28,7 +28,8 @@ export function swapLast<T extends tf.Tensor>(x: T): T {
 }
 
 const mmOp = customOp<tf.Tensor>((inputs) => {
-  const a = inputAt(inputs, 0), b = inputAt(inputs, 1);
+  const a = inputAt(inputs, 0),
+    b = inputAt(inputs, 1);
   return {
     value: tf.matMul(a, b),
     save: [a, b],

@@ -31,7 +31,8 @@ const geluOp = customOp<tf.Tensor2D>((inputs) => {
     value: tf.reshape(value, [x.shape[0] ?? 0, x.shape[1] ?? 0]),
     save: [x, s],
     grad: (dy, saved) => {
-      const sx = savedAt(saved, 0), ss = savedAt(saved, 1);
+      const sx = savedAt(saved, 0),
+        ss = savedAt(saved, 1);
       // d/dx x·s(2u) = s + x·s·(1 − s)·2u',  2u' = 2K + 6KC·x²
       const du = tf.add(tf.mul(tf.square(sx), 6 * K * C), 2 * K);
       const ds = tf.mul(tf.mul(ss, tf.sub(1, ss)), tf.mul(sx, du));

@@ -9,7 +9,8 @@ describe('model', () => {
     const cfg = testConfig();
     const m = initModel(cfg, { seed: 1, muInit: { kind: 'zero' } });
     const named = namedVariables(m);
-    const flow = flowVariables(m), prior = priorVariables(m);
+    const flow = flowVariables(m),
+      prior = priorVariables(m);
     expect(Object.keys(named).length).toBe(flow.length + prior.length);
     expect(new Set(Object.values(named)).size).toBe(flow.length + prior.length);
     expect(new Set([...flow, ...prior])).toEqual(new Set(Object.values(named)));

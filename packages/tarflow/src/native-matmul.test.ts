@@ -14,7 +14,8 @@ import { expectClose } from './test-utils/helpers';
 const hasAddon = !('error' in loadAddon());
 
 function reference(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, B: number, T: number, H: number, mask: tf.Tensor): tf.Tensor {
-  const W = x.shape[1] ?? 0, hd = W / H;
+  const W = x.shape[1] ?? 0,
+    hd = W / H;
   const qkv = tf.add(tf.matMul(x, w), b);
   const part = (s: number): tf.Tensor => tf.transpose(tf.reshape(tf.slice(qkv, [0, s * W], [B * T, W]), [B, T, H, hd]), [0, 2, 1, 3]);
   const [q, k, v] = [part(0), part(1), part(2)];
@@ -36,11 +37,17 @@ function reference(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, B: number, T: numbe
 
   it('uses the native formulations', () => expect(nativeMatMul()).toBe(true));
 
-  for (const [H, flip] of [[1, false], [2, false], [2, true], [4, true]] as const) {
+  for (const [H, flip] of [
+    [1, false],
+    [2, false],
+    [2, true],
+    [4, true],
+  ] as const) {
     it(`attention: value and gradient equal textbook attention (heads ${H}, flipped ${flip})`, () => {
       const [B, T, W] = [3, 5, 8];
       const x = tf.randomNormal([B * T, W], 0, 1, 'float32', 1);
-      const w = tf.randomNormal([W, 3 * W], 0, 0.5, 'float32', 2), b = tf.randomNormal([3 * W], 0, 0.5, 'float32', 3);
+      const w = tf.randomNormal([W, 3 * W], 0, 0.5, 'float32', 2),
+        b = tf.randomNormal([3 * W], 0, 0.5, 'float32', 3);
       const dy = tf.randomNormal([B * T, W], 0, 1, 'float32', 4);
       const mask = blockMask(T, flip);
       const ours = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor): tf.Tensor => attentionCore(rank2(xx), { w: ww, b: bb }, B, T, H, mask);
@@ -53,12 +60,15 @@ function reference(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, B: number, T: numbe
   }
 
   it('linear and mm: gradients equal tfjs autodiff of the textbook formulas', () => {
-    const x = tf.randomNormal([7, 5], 0, 1, 'float32', 5), w = tf.randomNormal([5, 3], 0, 1, 'float32', 6), b = tf.randomNormal([3], 0, 1, 'float32', 7);
+    const x = tf.randomNormal([7, 5], 0, 1, 'float32', 5),
+      w = tf.randomNormal([5, 3], 0, 1, 'float32', 6),
+      b = tf.randomNormal([3], 0, 1, 'float32', 7);
     const dy = tf.randomNormal([7, 3], 0, 1, 'float32', 8);
     const got = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(linear(rank2(xx), { w: ww, b: bb }), dy)))([x, w, b]);
     const want = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.matMul(xx, ww), bb), dy)))([x, w, b]);
     got.forEach((g, i) => expectClose(g, want[i] ?? g, 1e-4));
-    const a3 = tf.randomNormal([2, 4, 5], 0, 1, 'float32', 9), b3 = tf.randomNormal([2, 5, 6], 0, 1, 'float32', 10);
+    const a3 = tf.randomNormal([2, 4, 5], 0, 1, 'float32', 9),
+      b3 = tf.randomNormal([2, 5, 6], 0, 1, 'float32', 10);
     const gotMm = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(mm(p as tf.Tensor3D, q as tf.Tensor3D))))([a3, b3]);
     const wantMm = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p, q))))([a3, b3]);
     gotMm.forEach((g, i) => expectClose(g, wantMm[i] ?? g, 1e-3));

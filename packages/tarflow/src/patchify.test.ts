@@ -10,7 +10,9 @@ describe('patchify', () => {
     const vals = Array.from({ length: 4 * 4 * 2 }, (_, i) => i); // pixel (y, x, c) = 8y + 2x + c
     const z = patchify(cfg, tf.tensor4d(vals, [1, 4, 4, 2])).arraySync()[0] ?? [];
     const expected = [0, 1, 2, 3].map((t) => {
-      const gy = Math.floor(t / 2), gx = t % 2, row: number[] = [];
+      const gy = Math.floor(t / 2),
+        gx = t % 2,
+        row: number[] = [];
       for (let py = 0; py < 2; py++) for (let px = 0; px < 2; px++) for (let c = 0; c < 2; c++) row.push(8 * (2 * gy + py) + 2 * (2 * gx + px) + c);
       return row;
     });

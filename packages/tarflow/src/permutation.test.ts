@@ -12,8 +12,16 @@ describe('token order', () => {
 
   it('masks keys that come later in the block order', () => {
     const ok = (m: tf.Tensor2D): number[][] => m.arraySync().map((r) => r.map((v) => (v === 0 ? 1 : 0)));
-    expect(ok(blockMask(3, false))).toEqual([[1, 0, 0], [1, 1, 0], [1, 1, 1]]);
-    expect(ok(blockMask(3, true))).toEqual([[1, 1, 1], [0, 1, 1], [0, 0, 1]]);
+    expect(ok(blockMask(3, false))).toEqual([
+      [1, 0, 0],
+      [1, 1, 0],
+      [1, 1, 1],
+    ]);
+    expect(ok(blockMask(3, true))).toEqual([
+      [1, 1, 1],
+      [0, 1, 1],
+      [0, 0, 1],
+    ]);
   });
 
   it('shifts outputs to the token they predict; the first token gets zeros', () => {

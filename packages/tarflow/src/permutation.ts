@@ -36,6 +36,14 @@ export function blockMask(T: number, flip: boolean): tf.Tensor2D {
 export function shiftToNext(out: tf.Tensor3D, flip: boolean): tf.Tensor3D {
   const [B, T, O] = out.shape;
   return flip
-    ? tf.pad(tf.slice(out, [0, 1, 0], [B, T - 1, O]), [[0, 0], [0, 1], [0, 0]])
-    : tf.pad(tf.slice(out, [0, 0, 0], [B, T - 1, O]), [[0, 0], [1, 0], [0, 0]]);
+    ? tf.pad(tf.slice(out, [0, 1, 0], [B, T - 1, O]), [
+        [0, 0],
+        [0, 1],
+        [0, 0],
+      ])
+    : tf.pad(tf.slice(out, [0, 0, 0], [B, T - 1, O]), [
+        [0, 0],
+        [1, 0],
+        [0, 0],
+      ]);
 }

@@ -11,14 +11,18 @@ describe('prior', () => {
     const cfg = testConfig({ numClasses: 3 });
     const p = initPrior(cfg, { kind: 'randn', std: 1 }, 1);
     p.logSigma.assign(tf.randomNormal(p.logSigma.shape, 0, 0.3, 'float32', 2));
-    const N = 64, B = 4, labels = [2, 0, 1, 2];
+    const N = 64,
+      B = 4,
+      labels = [2, 0, 1, 2];
     const z = rank2(tf.randomNormal([B, N], 0, 1.5, 'float32', 3));
     const got = priorLogDensity(p, z, oneHotLabels(tf.tensor1d(labels, 'int32'), 3)).dataSync();
     const [zs, mus, lss] = [z, p.mu, p.logSigma].map((t) => t.dataSync());
     labels.forEach((c, b) => {
       let lp = -0.5 * N * Math.log(2 * Math.PI);
       for (let n = 0; n < N; n++) {
-        const mu = mus?.[c * N + n] ?? NaN, ls = lss?.[c * N + n] ?? NaN, zz = zs?.[b * N + n] ?? NaN;
+        const mu = mus?.[c * N + n] ?? NaN,
+          ls = lss?.[c * N + n] ?? NaN,
+          zz = zs?.[b * N + n] ?? NaN;
         lp += -0.5 * ((zz - mu) / Math.exp(ls)) ** 2 - ls;
       }
       expect(got[b]).toBeCloseTo(lp, 2);

@@ -18,7 +18,8 @@ export interface PriorParams {
 export type MuInit = { kind: 'zero' } | { kind: 'randn'; std: number } | { kind: 'data'; images: Float32Array[] };
 
 export function initPrior(cfg: TarflowConfig, muInit: MuInit, seed: number): PriorParams {
-  const C = cfg.numClasses, N = numTokens(cfg) * tokenDim(cfg);
+  const C = cfg.numClasses,
+    N = numTokens(cfg) * tokenDim(cfg);
   const mu = makeVariable((): tf.Tensor2D => {
     switch (muInit.kind) {
       case 'zero':

@@ -18,8 +18,12 @@ export interface SampleOptions {
  * Returns both, each (B, H, W, C) in data space.
  */
 export function sample(m: TarflowModel, labels: number[], opts: SampleOptions): { raw: tf.Tensor4D; denoised: tf.Tensor4D } {
-  const cfg = m.config, T = numTokens(cfg), D = tokenDim(cfg), B = labels.length;
-  const temperature = opts.temperature ?? 1, noiseStd = opts.noiseStd ?? 0;
+  const cfg = m.config,
+    T = numTokens(cfg),
+    D = tokenDim(cfg),
+    B = labels.length;
+  const temperature = opts.temperature ?? 1,
+    noiseStd = opts.noiseStd ?? 0;
   for (const c of labels) {
     if (!Number.isInteger(c) || c < 0 || c >= cfg.numClasses) throw new Error(`sample: label ${c} not in [0, ${cfg.numClasses})`);
   }

@@ -53,10 +53,25 @@ export function scriptedRun(runId: string, opts: { steps?: number; attempt?: num
     { kind: 'mu-norms', runId, step: 0, norms: [1, 2, 3] },
   ];
   for (let s = 10; s <= steps; s += 10) {
-    ev.push({ kind: 'metrics', runId, rows: [{ step: s, name: 'loss', value: loss(s) }, { step: s, name: 'lr', value: 1e-3 }] });
+    ev.push({
+      kind: 'metrics',
+      runId,
+      rows: [
+        { step: s, name: 'loss', value: loss(s) },
+        { step: s, name: 'lr', value: 1e-3 },
+      ],
+    });
     ev.push({ kind: 'mu-norms', runId, step: s, norms: [1 + s / 100, 2 + s / 100, 3 + s / 100] });
   }
-  ev.push({ kind: 'metrics', runId, rows: [{ step: steps, name: 'eval/nll', value: 0.9 }, { step: steps, name: 'eval/bpd', value: 1.3 }, { step: steps, name: 'eval/accuracy', value: 0.8 }] });
+  ev.push({
+    kind: 'metrics',
+    runId,
+    rows: [
+      { step: steps, name: 'eval/nll', value: 0.9 },
+      { step: steps, name: 'eval/bpd', value: 1.3 },
+      { step: steps, name: 'eval/accuracy', value: 0.8 },
+    ],
+  });
   ev.push({ kind: 'checkpoint', runId, step: steps, uri: `/a/${runId}/ckpt-${steps}`, bytes: 1000, sha256: 'b'.repeat(64) });
   ev.push({ kind: 'artifact', runId, step: steps, artifact: 'samples', uri: `/a/${runId}/samples.png` });
   ev.push({ kind: 'run-finished', runId, status: 'succeeded', finalStep: steps, elapsedMs: 1234, at: at + 1234 });

@@ -63,7 +63,9 @@ export function start(world: World, script: string, args: string[] = [], env: No
   let out = '';
   child.stdout?.on('data', (d: Buffer) => void (out += d.toString('utf8')));
   child.stderr?.on('data', (d: Buffer) => void (out += d.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, output: () => out, exited };
 }
 

@@ -2,7 +2,6 @@ import { describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs-core';
 import { clipByGlobalNorm, createAdamW } from './adamw';
 
-
 /** PyTorch's AdamW on one scalar parameter, in plain JS. */
 function referenceAdamW(p0: number, grads: number[], lr: number, wd: number, b1 = 0.9, b2 = 0.95, eps = 1e-8): number {
   let p = p0;

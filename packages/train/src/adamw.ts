@@ -78,7 +78,10 @@ export function createAdamW(groups: ParamGroup[], hp: AdamWHyper): AdamW {
     },
     load(state) {
       for (const s of slots) {
-        for (const [name, slot] of [[`adam/m/${s.key}`, s.m1], [`adam/v/${s.key}`, s.m2]] as const) {
+        for (const [name, slot] of [
+          [`adam/m/${s.key}`, s.m1],
+          [`adam/v/${s.key}`, s.m2],
+        ] as const) {
           const saved = state.tensors[name];
           if (saved === undefined) throw new Error(`optimizer state has no ${name}`);
           slot.assign(saved);

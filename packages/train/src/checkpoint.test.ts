@@ -12,7 +12,12 @@ const other = tinyRun({ seed: 2 });
 async function folderOf(runId: string | undefined): Promise<string> {
   const dir = tempDir('ckpt-owner-');
   const w = tf.tensor1d([1, 2, 3]);
-  await saveCheckpoint(dir, { 'model/w': w }, { step: 3, config: cfg, runId, dataOrder: { seed: 1, epoch: 0, cursor: 48 }, optimizerStep: 3, elapsedMs: 10 }, 2);
+  await saveCheckpoint(
+    dir,
+    { 'model/w': w },
+    { step: 3, config: cfg, runId, dataOrder: { seed: 1, epoch: 0, cursor: 48 }, optimizerStep: 3, elapsedMs: 10 },
+    2,
+  );
   w.dispose();
   return dir;
 }
@@ -35,7 +40,9 @@ describe('a checkpoint names the run that wrote it', () => {
 
     expect(find(dir, { runId: 'r-aaa', config: cfg })).toBe(3);
     expect(() => find(dir, { runId: 'r-bbb', config: cfg })).toThrow(ForeignCheckpointError);
-    expect(() => find(dir, { runId: 'r-bbb', config: cfg })).toThrow(`${path.join(dir, 'step-00000003')}: was written by run r-aaa, not by r-bbb (two jobs point at one checkpoint folder); refusing to resume from it`);
+    expect(() => find(dir, { runId: 'r-bbb', config: cfg })).toThrow(
+      `${path.join(dir, 'step-00000003')}: was written by run r-aaa, not by r-bbb (two jobs point at one checkpoint folder); refusing to resume from it`,
+    );
     expect(() => find(dir, { runId: 'r-aaa', config: other })).toThrow('was written by a different run config; refusing to resume from it');
     // Without an owner (a plain read), it loads as before.
     expect(findNewestValidCheckpoint(dir)?.manifest.step).toBe(3);

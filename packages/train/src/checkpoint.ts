@@ -83,9 +83,13 @@ export function configHash(config: RunConfig): string {
  */
 export function assertCheckpointOwner(manifest: CheckpointManifest, owner: CheckpointOwner, uri: string): void {
   if (owner.runId !== undefined && manifest.runId !== undefined && manifest.runId !== owner.runId) {
-    throw new ForeignCheckpointError(`was written by run ${manifest.runId}, not by ${owner.runId} (two jobs point at one checkpoint folder); refusing to resume from it`, uri);
+    throw new ForeignCheckpointError(
+      `was written by run ${manifest.runId}, not by ${owner.runId} (two jobs point at one checkpoint folder); refusing to resume from it`,
+      uri,
+    );
   }
-  const same = manifest.configHash !== undefined ? manifest.configHash === configHash(owner.config) : JSON.stringify(manifest.config) === JSON.stringify(owner.config);
+  const same =
+    manifest.configHash !== undefined ? manifest.configHash === configHash(owner.config) : JSON.stringify(manifest.config) === JSON.stringify(owner.config);
   if (!same) throw new ForeignCheckpointError('was written by a different run config; refusing to resume from it', uri);
 }
 
@@ -165,7 +169,8 @@ export function loadCheckpoint(uri: string): LoadedCheckpoint {
   } catch (err: unknown) {
     throw new CheckpointError(`cannot read ${manifest.weightsFile} (${err instanceof Error ? err.message : String(err)})`, uri, { cause: err });
   }
-  if (bytes.byteLength !== manifest.weightsBytes) throw new CheckpointError(`weights.bin has ${bytes.byteLength} bytes, expected ${manifest.weightsBytes}`, uri);
+  if (bytes.byteLength !== manifest.weightsBytes)
+    throw new CheckpointError(`weights.bin has ${bytes.byteLength} bytes, expected ${manifest.weightsBytes}`, uri);
   const digest = sha256(bytes);
   if (digest !== manifest.sha256) throw new CheckpointError(`sha256 mismatch: weights.bin is ${digest}, manifest says ${manifest.sha256}`, uri);
   const buffer = new Uint8Array(bytes).buffer; // a fresh ArrayBuffer holding exactly the file

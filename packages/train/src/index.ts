@@ -1,6 +1,16 @@
 export { clipByGlobalNorm, createAdamW } from './adamw';
 export type { AdamW, AdamWHyper, AdamWState, ParamGroup } from './adamw';
-export { assertCheckpointOwner, CHECKPOINT_FORMAT, CheckpointError, checkpointDirName, configHash, findNewestValidCheckpoint, ForeignCheckpointError, loadCheckpoint, saveCheckpoint } from './checkpoint';
+export {
+  assertCheckpointOwner,
+  CHECKPOINT_FORMAT,
+  CheckpointError,
+  checkpointDirName,
+  configHash,
+  findNewestValidCheckpoint,
+  ForeignCheckpointError,
+  loadCheckpoint,
+  saveCheckpoint,
+} from './checkpoint';
 export type { CheckpointManifest, CheckpointOwner, CheckpointRecord, LoadedCheckpoint } from './checkpoint';
 export { evaluate } from './evaluate';
 export type { EvalResult } from './evaluate';

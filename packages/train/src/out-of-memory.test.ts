@@ -20,7 +20,9 @@ describe('explainOutOfMemory', () => {
 
   it("recognises TensorFlow's OOM on the tensorflow backend", () => {
     const err = explainOutOfMemory(new Error('OOM when allocating tensor with shape[256,196,768]'), cfg, 'tensorflow');
-    expect((err as Error).message).toMatch(/^out of memory in the tensorflow backend \(device memory\) .* use a smaller train\.batch_size \(128, say\) or a smaller preset$/);
+    expect((err as Error).message).toMatch(
+      /^out of memory in the tensorflow backend \(device memory\) .* use a smaller train\.batch_size \(128, say\) or a smaller preset$/,
+    );
   });
 
   it('leaves every other error, and other backends, alone', () => {

@@ -19,7 +19,8 @@ const OOM_TEXT: Record<string, RegExp> = {
 
 /** `err`, or an OutOfMemoryError that says what to change when `err` is `backend` running out of memory. */
 export function explainOutOfMemory(err: unknown, cfg: Pick<RunConfig, 'model' | 'train'>, backend: string): unknown {
-  const text = typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string' ? (err as { message: string }).message : '';
+  const text =
+    typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string' ? (err as { message: string }).message : '';
   const pattern = OOM_TEXT[backend];
   if (pattern === undefined || !pattern.test(text)) return err;
   const where = backend === 'wasm' ? 'the wasm backend (its heap cannot grow past 4 GiB)' : 'the tensorflow backend (device memory)';

@@ -4,7 +4,10 @@ import { PNG } from 'pngjs';
  * A grid of grayscale images as PNG bytes. `images` holds rows·cols images of h×w values in [-1, 1] (row-major, image
  * after image); values outside are clipped. `pad` pixels of mid-grey separate the cells.
  */
-export function encodeImageGrid(images: Float32Array, opts: { rows: number; cols: number; height: number; width: number; pad?: number; scale?: number }): Buffer {
+export function encodeImageGrid(
+  images: Float32Array,
+  opts: { rows: number; cols: number; height: number; width: number; pad?: number; scale?: number },
+): Buffer {
   const { rows, cols, height: h, width: w } = opts;
   const pad = opts.pad ?? 1;
   const scale = opts.scale ?? 1;

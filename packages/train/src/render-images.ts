@@ -35,7 +35,9 @@ export async function renderImages(
   opts: { step: number; samplesPerClass: number; temperature: number; noiseStd: number; seed: number; extraPerClass?: number; chunk?: number },
 ): Promise<{ images: RunImage[]; samples: { raw: GeneratedSamples; denoised: GeneratedSamples } | null }> {
   const cfg = model.config;
-  const C = cfg.numClasses, S = cfg.imageSize, ch = cfg.channels;
+  const C = cfg.numClasses,
+    S = cfg.imageSize,
+    ch = cfg.channels;
   const k = opts.samplesPerClass;
   const perClass = Math.max(k, opts.extraPerClass ?? 0);
   const px = S * S * ch;
@@ -79,9 +81,14 @@ export async function renderImages(
 }
 
 /** `perClass` raw samples per class at `temperature` (no denoising), class-major, drawn in chunks of `chunk`. */
-export async function drawRawSamples(model: TarflowModel, opts: { step: number; perClass: number; temperature: number; seed: number; chunk?: number }): Promise<GeneratedSamples> {
+export async function drawRawSamples(
+  model: TarflowModel,
+  opts: { step: number; perClass: number; temperature: number; seed: number; chunk?: number },
+): Promise<GeneratedSamples> {
   const cfg = model.config;
-  const S = cfg.imageSize, ch = cfg.channels, px = S * S * ch;
+  const S = cfg.imageSize,
+    ch = cfg.channels,
+    px = S * S * ch;
   const classes = Int32Array.from({ length: cfg.numClasses * opts.perClass }, (_, i) => Math.floor(i / opts.perClass));
   const images = new Float32Array(classes.length * px);
   const chunk = Math.max(1, opts.chunk ?? 250);

@@ -8,7 +8,6 @@ import { tempDir, tinyRun } from './test-utils/tiny-run';
 import type { GeneratedSamples } from './render-images';
 import { train, type MetricRow } from './trainer';
 
-
 const lossesOf = (rows: MetricRow[]) => rows.filter((r) => r.name === 'loss').map((r) => [r.step, r.value] as const);
 
 describe('train', () => {
@@ -41,12 +40,24 @@ describe('train', () => {
   });
 
   it('hands the judges denoised samples at eval.temperature and raw samples at each consistency temperature, class-major; the final eval draws final_consistency_samples_per_class', async () => {
-    const cfg = tinyRun({ eval: { consistency_samples_per_class: 2, final_consistency_samples_per_class: 3, consistency_temperatures: [1, 0.5], samples_per_class: 1, batch_size: 7 } });
+    const cfg = tinyRun({
+      eval: {
+        consistency_samples_per_class: 2,
+        final_consistency_samples_per_class: 3,
+        consistency_temperatures: [1, 0.5],
+        samples_per_class: 1,
+        batch_size: 7,
+      },
+    });
     const got: GeneratedSamples[] = [];
     const images: { kind: string; png: Buffer }[] = [];
     await train(cfg, { checkpointDir: tempDir('samples-'), onSamples: (s) => void got.push(s), onImage: (img) => void images.push(img) });
     // eval.every_steps 0: only the final eval, with max(2, 3) = 3 per class
-    expect(got.map((g) => [g.step, g.kind, g.temperature, g.classes.length])).toEqual([[6, 'denoised', 1, 30], [6, 'raw', 1, 30], [6, 'raw', 0.5, 30]]);
+    expect(got.map((g) => [g.step, g.kind, g.temperature, g.classes.length])).toEqual([
+      [6, 'denoised', 1, 30],
+      [6, 'raw', 1, 30],
+      [6, 'raw', 0.5, 30],
+    ]);
     // at T = 1 the raw samples are the ones that were denoised; at T = 0.5 they are drawn closer to μ_c
     const [denoised, raw1, raw05] = got;
     expect(raw1?.images).not.toEqual(denoised?.images);

@@ -164,7 +164,10 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
   const run = setUp(cfg);
   const { trainSet, test, model, named, opt } = run;
   try {
-    const resume = findNewestValidCheckpoint(hooks.checkpointDir, (err) => log.warn({ err: { message: err.message } }, 'skipping invalid checkpoint'), { runId: hooks.runId, config: cfg });
+    const resume = findNewestValidCheckpoint(hooks.checkpointDir, (err) => log.warn({ err: { message: err.message } }, 'skipping invalid checkpoint'), {
+      runId: hooks.runId,
+      config: cfg,
+    });
     let step = 0;
     let elapsedBefore = 0;
     let dataOrder = undefined;
@@ -175,7 +178,11 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
       dataOrder = resume.manifest.dataOrder;
       log.info({ step, uri: resume.record.uri }, 'resumed from checkpoint');
     }
-    const batches = createBatchIterator(trainSet, { batchSize: cfg.train.batch_size, seed: subStreamSeed(cfg.seed, 0xba7c), ...(dataOrder ? { state: dataOrder } : {}) });
+    const batches = createBatchIterator(trainSet, {
+      batchSize: cfg.train.batch_size,
+      seed: subStreamSeed(cfg.seed, 0xba7c),
+      ...(dataOrder ? { state: dataOrder } : {}),
+    });
     const evalSet = evalSubset(test, cfg.eval.examples, cfg.seed);
     const schedule = { lr: cfg.train.lr, warmupSteps: cfg.train.warmup_steps, totalSteps: cfg.train.steps, minLrRatio: cfg.train.min_lr_ratio };
     const resumedFrom = resume ? step : null;
@@ -207,7 +214,13 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
 
     const evalAndImages = async (): Promise<EvalResult> => {
       hooks.onPhase?.('eval', step);
-      const e = await evaluate(model, evalSet, { step, batchSize: cfg.eval.batch_size, noiseStd: cfg.train.noise_std, seed: subStreamSeed(cfg.seed, 0xe4a1), now });
+      const e = await evaluate(model, evalSet, {
+        step,
+        batchSize: cfg.eval.batch_size,
+        noiseStd: cfg.train.noise_std,
+        seed: subStreamSeed(cfg.seed, 0xe4a1),
+        now,
+      });
       log.info({ phase: 'eval', ...e }, 'eval');
       await hooks.onEval?.(e);
       await hooks.onMetrics?.([
@@ -217,17 +230,30 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
         { step, name: 'eval/classify_images_per_sec', value: e.classifyImagesPerSec },
       ]);
       const atFinal = step === cfg.train.steps;
-      const perClass = cfg.eval.consistency_samples_per_class === 0 ? 0 : atFinal ? Math.max(cfg.eval.consistency_samples_per_class, cfg.eval.final_consistency_samples_per_class) : cfg.eval.consistency_samples_per_class;
+      const perClass =
+        cfg.eval.consistency_samples_per_class === 0
+          ? 0
+          : atFinal
+            ? Math.max(cfg.eval.consistency_samples_per_class, cfg.eval.final_consistency_samples_per_class)
+            : cfg.eval.consistency_samples_per_class;
       const extraPerClass = hooks.onSamples ? perClass : 0;
       const { images, samples } = await renderImages(model, {
-        step, samplesPerClass: cfg.eval.samples_per_class, extraPerClass, chunk: cfg.eval.batch_size,
-        temperature: cfg.eval.temperature, noiseStd: cfg.train.noise_std, seed: subStreamSeed(cfg.seed, step, 0x5a),
+        step,
+        samplesPerClass: cfg.eval.samples_per_class,
+        extraPerClass,
+        chunk: cfg.eval.batch_size,
+        temperature: cfg.eval.temperature,
+        noiseStd: cfg.train.noise_std,
+        seed: subStreamSeed(cfg.seed, step, 0x5a),
       });
       for (const image of images) await hooks.onImage?.(image);
       if (samples) {
         await hooks.onSamples?.(samples.denoised);
         for (const [i, temperature] of cfg.eval.consistency_temperatures.entries()) {
-          const raw = temperature === cfg.eval.temperature ? samples.raw : await drawRawSamples(model, { step, perClass, temperature, chunk: cfg.eval.batch_size, seed: subStreamSeed(cfg.seed, step, 0x7e, i) });
+          const raw =
+            temperature === cfg.eval.temperature
+              ? samples.raw
+              : await drawRawSamples(model, { step, perClass, temperature, chunk: cfg.eval.batch_size, seed: subStreamSeed(cfg.seed, step, 0x7e, i) });
           await hooks.onSamples?.(raw);
         }
       }
@@ -278,7 +304,13 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
         windowStart = tNow;
         windowImages = 0;
       }
-      hooks.onProgress?.({ step, totalSteps: cfg.train.steps, loss, imagesPerSec, etaSec: ((cfg.train.steps - step) * cfg.train.batch_size) / Math.max(imagesPerSec, 1e-6) });
+      hooks.onProgress?.({
+        step,
+        totalSteps: cfg.train.steps,
+        loss,
+        imagesPerSec,
+        etaSec: ((cfg.train.steps - step) * cfg.train.batch_size) / Math.max(imagesPerSec, 1e-6),
+      });
 
       const last = step === cfg.train.steps;
       if (!last && cfg.eval.every_steps > 0 && step % cfg.eval.every_steps === 0) await evalAndImages();
@@ -296,7 +328,14 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
     }
     const final = await evalAndImages();
     await checkpoint();
-    return { status: 'succeeded', step, message: `finished ${step} steps; final loss ${lastLoss.toFixed(4)}, held-out ${final.bpd.toFixed(3)} bits/dim, accuracy ${(final.accuracy * 100).toFixed(1)}%`, resumedFrom, elapsedMs: elapsed(), final };
+    return {
+      status: 'succeeded',
+      step,
+      message: `finished ${step} steps; final loss ${lastLoss.toFixed(4)}, held-out ${final.bpd.toFixed(3)} bits/dim, accuracy ${(final.accuracy * 100).toFixed(1)}%`,
+      resumedFrom,
+      elapsedMs: elapsed(),
+      final,
+    };
   } finally {
     opt.dispose();
     disposeModel(model);
@@ -311,7 +350,8 @@ function restore(ckpt: LoadedCheckpoint, model: TarflowModel, named: Record<stri
     for (const [k, v] of Object.entries(named)) {
       const t = ckpt.tensors[`model/${k}`];
       if (t === undefined) throw new CheckpointError(`has no tensor model/${k}`, ckpt.record.uri);
-      if (t.shape.join() !== v.shape.join()) throw new CheckpointError(`model/${k} has shape [${t.shape.join()}], the model needs [${v.shape.join()}]`, ckpt.record.uri);
+      if (t.shape.join() !== v.shape.join())
+        throw new CheckpointError(`model/${k} has shape [${t.shape.join()}], the model needs [${v.shape.join()}]`, ckpt.record.uri);
       v.assign(t);
     }
     opt.load({ step: ckpt.manifest.optimizerStep, tensors: ckpt.tensors });

@@ -45,7 +45,9 @@ export function twoByTwoSweep(): ReportFixture {
     runs.map((r) => ({
       id: `r-${r.idx}`,
       idx: r.idx,
-      label: `${Object.entries(r.prior).map(([k, v]) => `${k}=${v}`).join(' ')} lr_scale=${r.scale}`,
+      label: `${Object.entries(r.prior)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')} lr_scale=${r.scale}`,
       variant: { prior: r.prior, 'prior.lr_scale': r.scale },
       config: { prior: { ...r.prior, lr_scale: r.scale } },
     })),
@@ -56,13 +58,29 @@ export function twoByTwoSweep(): ReportFixture {
     const id = `r-${r.idx}`;
     const imgDir = path.join(dir, 'artifacts', 'runs', id, 'images');
     mkdirSync(imgDir, { recursive: true });
-    const ev: RunEvent[] = [{ kind: 'run-started', runId: id, attempt: 1, host: 'h', workerId: 'w', backend: 'wasm', device: 'CPU (wasm)', resumeFrom: null, at: T0 }];
+    const ev: RunEvent[] = [
+      { kind: 'run-started', runId: id, attempt: 1, host: 'h', workerId: 'w', backend: 'wasm', device: 'CPU (wasm)', resumeFrom: null, at: T0 },
+    ];
     for (let s = 0; s <= 100; s += 10) {
-      ev.push({ kind: 'mu-norms', runId: id, step: s, norms: Array.from({ length: 10 }, (_, c) => (r.prior.mu_init === 'zero' ? s / 20 : 28 - s / 10) + c * 0.01) });
+      ev.push({
+        kind: 'mu-norms',
+        runId: id,
+        step: s,
+        norms: Array.from({ length: 10 }, (_, c) => (r.prior.mu_init === 'zero' ? s / 20 : 28 - s / 10) + c * 0.01),
+      });
       if (s > 0) ev.push({ kind: 'metrics', runId: id, rows: [{ step: s, name: 'loss', value: 1 / (1 + s / 50) + r.idx * 0.01 }] });
     }
     for (const s of [50, 100]) {
-      ev.push({ kind: 'metrics', runId: id, rows: [{ step: s, name: 'eval/nll', value: 0.5 - s / 1000 }, { step: s, name: 'eval/bpd', value: 6.5 - s / 100 - r.idx * 0.01 }, { step: s, name: 'eval/accuracy', value: 0.8 }, { step: s, name: 'eval/class_consistency', value: 0.5 + r.idx / 10 }] });
+      ev.push({
+        kind: 'metrics',
+        runId: id,
+        rows: [
+          { step: s, name: 'eval/nll', value: 0.5 - s / 1000 },
+          { step: s, name: 'eval/bpd', value: 6.5 - s / 100 - r.idx * 0.01 },
+          { step: s, name: 'eval/accuracy', value: 0.8 },
+          { step: s, name: 'eval/class_consistency', value: 0.5 + r.idx / 10 },
+        ],
+      });
       for (const kind of ['samples', 'samples-denoised', 'mu'] as const) {
         const uri = path.join(imgDir, `step-${s}-${kind}.png`);
         writeFileSync(uri, kind === 'mu' ? png(1, 10, r.idx) : png(10, 10, r.idx + s));
@@ -70,10 +88,23 @@ export function twoByTwoSweep(): ReportFixture {
         if (r.idx === 3 && kind === 'mu' && s === 100) missingUri = uri;
       }
       if (r.idx !== 3) {
-        ev.push({ kind: 'confusion', runId: id, step: s, matrix: Array.from({ length: 10 }, (_, t) => Array.from({ length: 10 }, (_, p) => (t === p ? 40 : (t + p + r.idx) % 7 === 0 ? 5 : 1))) });
+        ev.push({
+          kind: 'confusion',
+          runId: id,
+          step: s,
+          matrix: Array.from({ length: 10 }, (_, t) => Array.from({ length: 10 }, (_, p) => (t === p ? 40 : (t + p + r.idx) % 7 === 0 ? 5 : 1))),
+        });
       }
     }
-    ev.push({ kind: 'run-finished', runId: id, status: r.idx === 2 ? 'diverged' : 'succeeded', finalStep: 100, elapsedMs: 61_000 + r.idx, at: T0 + 61_000, ...(r.idx === 2 ? { error: 'diverged at step 100' } : {}) });
+    ev.push({
+      kind: 'run-finished',
+      runId: id,
+      status: r.idx === 2 ? 'diverged' : 'succeeded',
+      finalStep: 100,
+      elapsedMs: 61_000 + r.idx,
+      at: T0 + 61_000,
+      ...(r.idx === 2 ? { error: 'diverged at step 100' } : {}),
+    });
     return ev;
   });
   applyEvents(store, events);
@@ -97,25 +128,69 @@ export function seededSweep(): ReportFixture {
   const inits = ['zero', 'randn', 'data'];
   const seeds = [0, 1, 2, 3];
   const runs = seeds.flatMap((seed, k) => inits.map((init, i) => ({ init, seed, idx: k * inits.length + i, id: `r-${init}-${seed}` })));
-  attachRuns(store, sweepId, runs.map((r) => ({ id: r.id, idx: r.idx, label: `mu_init=${r.init} seed=${r.seed}`, variant: { prior: { mu_init: r.init }, seed: r.seed }, config: { seed: r.seed, prior: { mu_init: r.init } } })), T0);
+  attachRuns(
+    store,
+    sweepId,
+    runs.map((r) => ({
+      id: r.id,
+      idx: r.idx,
+      label: `mu_init=${r.init} seed=${r.seed}`,
+      variant: { prior: { mu_init: r.init }, seed: r.seed },
+      config: { seed: r.seed, prior: { mu_init: r.init } },
+    })),
+    T0,
+  );
   const events: RunEvent[] = runs.flatMap((r): RunEvent[] => {
     const e = Math.sin(r.seed * 2.1) * 0.02; // the seed's own effect, shared by the inits of that seed
     const acc = 0.8 + e + (r.init === 'randn' ? 0.05 + r.seed * 0.001 : 0);
     const cons = 0.7 + e + (r.init === 'data' ? (r.seed % 2 === 0 ? 0.01 : -0.01) : 0);
-    const ev: RunEvent[] = [{ kind: 'run-started', runId: r.id, attempt: 1, host: 'h', workerId: 'w', backend: 'wasm+blas', device: 'CPU', resumeFrom: null, at: T0 }];
+    const ev: RunEvent[] = [
+      { kind: 'run-started', runId: r.id, attempt: 1, host: 'h', workerId: 'w', backend: 'wasm+blas', device: 'CPU', resumeFrom: null, at: T0 },
+    ];
     for (let s = 0; s <= 100; s += 50) {
       ev.push({ kind: 'mu-norms', runId: r.id, step: s, norms: [1 + s / 100 + e, 2 + e] });
       if (s === 0) continue;
       ev.push({
-        kind: 'metrics', runId: r.id, rows: [
-          { step: s, name: 'loss', value: 1 - s / 200 + e }, { step: s, name: 'eval/nll', value: 0.5 - s / 1000 + e }, { step: s, name: 'eval/accuracy', value: acc },
-          { step: s, name: 'eval/consistency/raw/t1.0', value: cons }, { step: s, name: 'eval/consistency/raw/t1.0/deep', value: cons - 0.05 }, { step: s, name: 'eval/consistency/raw/t1.0/shallow', value: cons + 0.05 },
-          { step: s, name: 'eval/consistency/raw/t0.7', value: cons + 0.1 }, { step: s, name: 'eval/consistency/denoised/t1.0', value: cons + 0.01 }, { step: s, name: 'eval/judge_agreement/raw/t1.0', value: 0.85 },
-          { step: s, name: 'eval/judge_accuracy/deep', value: 0.8 }, { step: s, name: 'eval/judge_accuracy/shallow', value: 0.9 },
+        kind: 'metrics',
+        runId: r.id,
+        rows: [
+          { step: s, name: 'loss', value: 1 - s / 200 + e },
+          { step: s, name: 'eval/nll', value: 0.5 - s / 1000 + e },
+          { step: s, name: 'eval/accuracy', value: acc },
+          { step: s, name: 'eval/consistency/raw/t1.0', value: cons },
+          { step: s, name: 'eval/consistency/raw/t1.0/deep', value: cons - 0.05 },
+          { step: s, name: 'eval/consistency/raw/t1.0/shallow', value: cons + 0.05 },
+          { step: s, name: 'eval/consistency/raw/t0.7', value: cons + 0.1 },
+          { step: s, name: 'eval/consistency/denoised/t1.0', value: cons + 0.01 },
+          { step: s, name: 'eval/judge_agreement/raw/t1.0', value: 0.85 },
+          { step: s, name: 'eval/judge_accuracy/deep', value: 0.8 },
+          { step: s, name: 'eval/judge_accuracy/shallow', value: 0.9 },
         ],
       });
-      ev.push({ kind: 'confusion', runId: r.id, step: s, sampleKind: 'raw', temperature: 1, judge: 'deep', matrix: [[9, 1], [2, 8]] });
-      ev.push({ kind: 'confusion', runId: r.id, step: s, sampleKind: 'raw', temperature: 0.7, judge: 'deep', matrix: [[10, 0], [0, 10]] });
+      ev.push({
+        kind: 'confusion',
+        runId: r.id,
+        step: s,
+        sampleKind: 'raw',
+        temperature: 1,
+        judge: 'deep',
+        matrix: [
+          [9, 1],
+          [2, 8],
+        ],
+      });
+      ev.push({
+        kind: 'confusion',
+        runId: r.id,
+        step: s,
+        sampleKind: 'raw',
+        temperature: 0.7,
+        judge: 'deep',
+        matrix: [
+          [10, 0],
+          [0, 10],
+        ],
+      });
     }
     ev.push({ kind: 'run-finished', runId: r.id, status: 'succeeded', finalStep: 100, elapsedMs: 1000, at: T0 + 1000 });
     return ev;

@@ -25,7 +25,14 @@ export interface IngestSample {
   transactions: number;
 }
 
-export async function benchIngestOnce(opts: { redis: Redis; reader: Redis; rows: number; rowsPerEvent?: number; batchSize?: number; runs?: number }): Promise<IngestSample> {
+export async function benchIngestOnce(opts: {
+  redis: Redis;
+  reader: Redis;
+  rows: number;
+  rowsPerEvent?: number;
+  batchSize?: number;
+  runs?: number;
+}): Promise<IngestSample> {
   const perEvent = opts.rowsPerEvent ?? 10;
   const batchSize = opts.batchSize ?? 1000;
   const nRuns = opts.runs ?? 8;
@@ -35,7 +42,11 @@ export async function benchIngestOnce(opts: { redis: Redis; reader: Redis; rows:
   try {
     upsertSweep(store, { id: 'bench', name: 'bench', file: 'bench.yaml', spec: {} });
     const runIds = Array.from({ length: nRuns }, (_, i) => `bench-run-${i}`);
-    insertRuns(store, 'bench', runIds.map((id, i) => ({ id, idx: i, label: `seed=${i}`, variant: { seed: i }, config: {} })));
+    insertRuns(
+      store,
+      'bench',
+      runIds.map((id, i) => ({ id, idx: i, label: `seed=${i}`, variant: { seed: i }, config: {} })),
+    );
 
     const p0 = performance.now();
     const em = createEventWriter(opts.redis, prefix, { maxBatch: 1000 });
@@ -44,7 +55,11 @@ export async function benchIngestOnce(opts: { redis: Redis; reader: Redis; rows:
       for (const runId of runIds) {
         if (written >= opts.rows) break;
         const n = Math.min(perEvent, opts.rows - written);
-        const ev: MetricsEvent = { kind: 'metrics', runId, rows: Array.from({ length: n }, (_, j) => ({ step, name: NAMES[j % NAMES.length] ?? `m${j}`, value: Math.random() })) };
+        const ev: MetricsEvent = {
+          kind: 'metrics',
+          runId,
+          rows: Array.from({ length: n }, (_, j) => ({ step, name: NAMES[j % NAMES.length] ?? `m${j}`, value: Math.random() })),
+        };
         em.emit(ev);
         events += 1;
         written += n;

@@ -86,7 +86,13 @@ async function main(): Promise<number> {
   const redis = await connectRedis(redisUrl);
   const reader = await connectRedis(redisUrl);
   const rows: Row[] = [];
-  const raw: { submit?: SubmitSample[]; status?: StatusSample[]; ingest?: IngestSample[]; pickup?: PickupResult; overhead?: { direct: DirectSample[]; queued: QueuedSample[]; config: string } } = {};
+  const raw: {
+    submit?: SubmitSample[];
+    status?: StatusSample[];
+    ingest?: IngestSample[];
+    pickup?: PickupResult;
+    overhead?: { direct: DirectSample[]; queued: QueuedSample[]; config: string };
+  } = {};
   try {
     if (wants('submit')) {
       const side = intArg('side', values.side, 1);
@@ -113,7 +119,12 @@ async function main(): Promise<number> {
       raw.status = samples;
       const m = (k: keyof StatusSample) => median(samples.map((s) => s[k]));
       const first = samples[0];
-      rows.push({ measure: `pnpm status <sweep>, ${side ** 4} runs, ${first?.metricRows.toLocaleString('en-US') ?? '?'} metric rows (median of ${reps}, node start included)`, value: ms(m('summaryMs')), target: '< 1000 ms', ok: m('summaryMs') < 1000 });
+      rows.push({
+        measure: `pnpm status <sweep>, ${side ** 4} runs, ${first?.metricRows.toLocaleString('en-US') ?? '?'} metric rows (median of ${reps}, node start included)`,
+        value: ms(m('summaryMs')),
+        target: '< 1000 ms',
+        ok: m('summaryMs') < 1000,
+      });
       rows.push({ measure: `  lines printed by the summary`, value: String(first?.summaryLines ?? '?'), target: '', ok: null });
       rows.push({ measure: `  pnpm status <sweep> --all (text, ${first?.allLines ?? '?'} lines, not a TTY)`, value: ms(m('allTextMs')), target: '', ok: null });
       rows.push({ measure: '  pnpm status <sweep> --all --json', value: ms(m('allJsonMs')), target: '', ok: null });
@@ -129,7 +140,12 @@ async function main(): Promise<number> {
       raw.ingest = samples;
       const rate = median(samples.map((s) => s.rowsPerSec));
       const rates = samples.map((s) => Math.round(s.rowsPerSec / 1000)).join(', ');
-      rows.push({ measure: `recorder ingest, ${nRows} rows, 10/event, batch 1000 (median of ${reps}; k rows/s: ${rates})`, value: `${Math.round(rate).toLocaleString('en-US')} rows/s`, target: '≥ 100,000 rows/s', ok: rate >= 100_000 });
+      rows.push({
+        measure: `recorder ingest, ${nRows} rows, 10/event, batch 1000 (median of ${reps}; k rows/s: ${rates})`,
+        value: `${Math.round(rate).toLocaleString('en-US')} rows/s`,
+        target: '≥ 100,000 rows/s',
+        ok: rate >= 100_000,
+      });
     }
 
     if (wants('pickup')) {
@@ -140,12 +156,22 @@ async function main(): Promise<number> {
       raw.pickup = r;
       const p95 = quantile(r.latenciesMs, 0.95);
       rows.push({ measure: `job pickup latency p95 (${jobs} jobs, idle worker)`, value: ms(p95, 2), target: '< 10 ms', ok: p95 < 10 });
-      rows.push({ measure: '  median / p99 / max', value: `${ms(median(r.latenciesMs), 2)} / ${ms(quantile(r.latenciesMs, 0.99), 2)} / ${ms(Math.max(...r.latenciesMs), 2)}`, target: '', ok: null });
+      rows.push({
+        measure: '  median / p99 / max',
+        value: `${ms(median(r.latenciesMs), 2)} / ${ms(quantile(r.latenciesMs, 0.99), 2)} / ${ms(Math.max(...r.latenciesMs), 2)}`,
+        target: '',
+        ok: null,
+      });
       rows.push({ measure: '  of which queue.add round trip (median)', value: ms(median(r.addMs), 2), target: '', ok: null });
     }
 
     if (wants('overhead')) {
-      const cfg = { steps: intArg('steps', values.steps, 1), batchSize: intArg('batch', values.batch, 1), evalExamples: intArg('eval-examples', values['eval-examples'], 0), backend: values.backend };
+      const cfg = {
+        steps: intArg('steps', values.steps, 1),
+        batchSize: intArg('batch', values.batch, 1),
+        evalExamples: intArg('eval-examples', values['eval-examples'], 0),
+        backend: values.backend,
+      };
       const runYaml = overheadRunYaml(cfg);
       const dir = mkdtempSync(path.join(tmpdir(), 'ablate-bench-overhead-'));
       const direct: DirectSample[] = [];
@@ -168,30 +194,107 @@ async function main(): Promise<number> {
       const dWall = md(direct.map((d) => d.wallMs));
       const qWall = md(queued.map((q) => q.wallMs));
       rows.push({ measure: `queue overhead, end to end (median of ${rounds} paired a/b ratios)`, value: pct(wallRatio), target: '< 2%', ok: wallRatio < 1.02 });
-      const fixedRatio = median(queued.map((q, i) => {
-        const d = direct[i];
-        return d === undefined ? NaN : 1 + (q.wallMs - q.trainerElapsedMs - (d.wallMs - d.trainerElapsedMs)) / d.wallMs;
-      }));
-      rows.push({ measure: '  same, trainer time taken out: (non-training b − non-training a) / (a) wall', value: pct(fixedRatio), target: '< 2%', ok: fixedRatio < 1.02 });
-      rows.push({ measure: `  paired ratios b/a, round by round`, value: queued.map((q, i) => pct(q.wallMs / (direct[i]?.wallMs ?? NaN))).join(', '), target: '', ok: null });
-      rows.push({ measure: '  1-min load average after each a / b', value: direct.map((d, i) => `${d.loadAvg1.toFixed(1)}/${queued[i]?.loadAvg1.toFixed(1) ?? '?'}`).join(', '), target: '', ok: null });
+      const fixedRatio = median(
+        queued.map((q, i) => {
+          const d = direct[i];
+          return d === undefined ? NaN : 1 + (q.wallMs - q.trainerElapsedMs - (d.wallMs - d.trainerElapsedMs)) / d.wallMs;
+        }),
+      );
+      rows.push({
+        measure: '  same, trainer time taken out: (non-training b − non-training a) / (a) wall',
+        value: pct(fixedRatio),
+        target: '< 2%',
+        ok: fixedRatio < 1.02,
+      });
+      rows.push({
+        measure: `  paired ratios b/a, round by round`,
+        value: queued.map((q, i) => pct(q.wallMs / (direct[i]?.wallMs ?? NaN))).join(', '),
+        target: '',
+        ok: null,
+      });
+      rows.push({
+        measure: '  1-min load average after each a / b',
+        value: direct.map((d, i) => `${d.loadAvg1.toFixed(1)}/${queued[i]?.loadAvg1.toFixed(1) ?? '?'}`).join(', '),
+        target: '',
+        ok: null,
+      });
       rows.push({ measure: `  (a) pnpm train: spawn → exit (${cfg.steps} steps × ${cfg.batchSize}, ${cfg.backend})`, value: ms(dWall), target: '', ok: null });
       rows.push({ measure: '  (b) pnpm sweep --workers 1: spawn → run recorded succeeded', value: ms(qWall), target: '', ok: null });
       rows.push({ measure: '  (b) spawn → command exit (adds teardown)', value: ms(md(queued.map((q) => q.exitMs))), target: '', ok: null });
       rows.push({ measure: '  difference b − a (median wall)', value: ms(qWall - dWall), target: '', ok: null });
-      rows.push({ measure: '  trainer elapsed: (b) runs.elapsed_ms / (a) result.json', value: `${pct(elapsedRatio)} (${ms(md(queued.map((q) => q.trainerElapsedMs)))} vs ${ms(md(direct.map((d) => d.trainerElapsedMs)))})`, target: '', ok: null });
+      rows.push({
+        measure: '  trainer elapsed: (b) runs.elapsed_ms / (a) result.json',
+        value: `${pct(elapsedRatio)} (${ms(md(queued.map((q) => q.trainerElapsedMs)))} vs ${ms(md(direct.map((d) => d.trainerElapsedMs)))})`,
+        target: '',
+        ok: null,
+      });
       const dt = (xs: number[]) => ms(md(xs));
-      rows.push({ measure: '  (a) spawn → backend ready (node start, module load, tfjs wasm init)', value: dt(direct.map((d) => d.timeline.backendReady ?? NaN)), target: '', ok: null });
-      rows.push({ measure: '  (a) backend ready → trainer finished, minus trainer elapsed (dataset load, model init)', value: dt(direct.map((d) => (d.timeline.trainFinished ?? NaN) - (d.timeline.backendReady ?? NaN) - d.trainerElapsedMs)), target: '', ok: null });
-      rows.push({ measure: '  (a) non-training time: wall − trainer elapsed', value: dt(direct.map((d) => d.wallMs - d.trainerElapsedMs)), target: '', ok: null });
-      rows.push({ measure: '  (b) spawn → sweep submitted (node start, expand, SQLite, addBulk)', value: dt(queued.map((q) => q.timeline.submitted ?? NaN)), target: '', ok: null });
-      rows.push({ measure: '  (b) → worker ready (worker process start)', value: dt(queued.map((q) => (q.timeline.workerReady ?? NaN) - (q.timeline.submitted ?? NaN))), target: '', ok: null });
-      rows.push({ measure: '  (b) → child forked (job pickup)', value: dt(queued.map((q) => (q.timeline.childForked ?? NaN) - (q.timeline.workerReady ?? NaN))), target: '', ok: null });
-      rows.push({ measure: '  (b) → run started (child start, tfjs wasm init)', value: dt(queued.map((q) => (q.timeline.runStarted ?? NaN) - (q.timeline.childForked ?? NaN))), target: '', ok: null });
-      rows.push({ measure: '  (b) run started → trainer finished', value: dt(queued.map((q) => (q.timeline.trainFinished ?? NaN) - (q.timeline.runStarted ?? NaN))), target: '', ok: null });
-      rows.push({ measure: '  (b) of which dataset load, model init (minus trainer elapsed)', value: dt(queued.map((q) => (q.timeline.trainFinished ?? NaN) - (q.timeline.runStarted ?? NaN) - q.trainerElapsedMs)), target: '', ok: null });
-      rows.push({ measure: '  (b) trainer finished → recorded succeeded', value: dt(queued.map((q) => (q.timeline.recorded ?? NaN) - (q.timeline.trainFinished ?? NaN))), target: '', ok: null });
-      rows.push({ measure: '  (b) non-training time: recorded − trainer elapsed', value: dt(queued.map((q) => q.wallMs - q.trainerElapsedMs)), target: '', ok: null });
+      rows.push({
+        measure: '  (a) spawn → backend ready (node start, module load, tfjs wasm init)',
+        value: dt(direct.map((d) => d.timeline.backendReady ?? NaN)),
+        target: '',
+        ok: null,
+      });
+      rows.push({
+        measure: '  (a) backend ready → trainer finished, minus trainer elapsed (dataset load, model init)',
+        value: dt(direct.map((d) => (d.timeline.trainFinished ?? NaN) - (d.timeline.backendReady ?? NaN) - d.trainerElapsedMs)),
+        target: '',
+        ok: null,
+      });
+      rows.push({
+        measure: '  (a) non-training time: wall − trainer elapsed',
+        value: dt(direct.map((d) => d.wallMs - d.trainerElapsedMs)),
+        target: '',
+        ok: null,
+      });
+      rows.push({
+        measure: '  (b) spawn → sweep submitted (node start, expand, SQLite, addBulk)',
+        value: dt(queued.map((q) => q.timeline.submitted ?? NaN)),
+        target: '',
+        ok: null,
+      });
+      rows.push({
+        measure: '  (b) → worker ready (worker process start)',
+        value: dt(queued.map((q) => (q.timeline.workerReady ?? NaN) - (q.timeline.submitted ?? NaN))),
+        target: '',
+        ok: null,
+      });
+      rows.push({
+        measure: '  (b) → child forked (job pickup)',
+        value: dt(queued.map((q) => (q.timeline.childForked ?? NaN) - (q.timeline.workerReady ?? NaN))),
+        target: '',
+        ok: null,
+      });
+      rows.push({
+        measure: '  (b) → run started (child start, tfjs wasm init)',
+        value: dt(queued.map((q) => (q.timeline.runStarted ?? NaN) - (q.timeline.childForked ?? NaN))),
+        target: '',
+        ok: null,
+      });
+      rows.push({
+        measure: '  (b) run started → trainer finished',
+        value: dt(queued.map((q) => (q.timeline.trainFinished ?? NaN) - (q.timeline.runStarted ?? NaN))),
+        target: '',
+        ok: null,
+      });
+      rows.push({
+        measure: '  (b) of which dataset load, model init (minus trainer elapsed)',
+        value: dt(queued.map((q) => (q.timeline.trainFinished ?? NaN) - (q.timeline.runStarted ?? NaN) - q.trainerElapsedMs)),
+        target: '',
+        ok: null,
+      });
+      rows.push({
+        measure: '  (b) trainer finished → recorded succeeded',
+        value: dt(queued.map((q) => (q.timeline.recorded ?? NaN) - (q.timeline.trainFinished ?? NaN))),
+        target: '',
+        ok: null,
+      });
+      rows.push({
+        measure: '  (b) non-training time: recorded − trainer elapsed',
+        value: dt(queued.map((q) => q.wallMs - q.trainerElapsedMs)),
+        target: '',
+        ok: null,
+      });
     }
   } finally {
     await redis.quit();
@@ -206,7 +309,12 @@ async function main(): Promise<number> {
     const table = new Table({ head: ['measure', 'value', 'target', ''], style: { head: [], border: [] } });
     for (const r of rows) table.push([r.measure, r.value, r.target, r.ok === null ? '' : r.ok ? 'ok' : 'MISSED']);
     process.stdout.write(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB, Node ${machine.node}, ${machine.platform}\n`);
-    process.stdout.write(`load average ${machine.loadAvg.join(' ')} at the start (${machine.date}), ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} at the end\n`);
+    process.stdout.write(
+      `load average ${machine.loadAvg.join(' ')} at the start (${machine.date}), ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} at the end\n`,
+    );
     process.stdout.write(`${table.toString()}\n`);
   }
   return 0; // a missed target is a finding, not a failure: the table says MISSED

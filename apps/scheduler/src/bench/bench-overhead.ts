@@ -155,7 +155,14 @@ function tryOpenReadonly(file: string): Store | null {
   }
 }
 
-export async function runQueued(opts: { dir: string; runYaml: string; backend: string; redis: Redis; timeoutMs: number; pollMs: number }): Promise<QueuedSample> {
+export async function runQueued(opts: {
+  dir: string;
+  runYaml: string;
+  backend: string;
+  redis: Redis;
+  timeoutMs: number;
+  pollMs: number;
+}): Promise<QueuedSample> {
   mkdirSync(opts.dir, { recursive: true });
   const sweepFile = path.join(opts.dir, 'bench-overhead.yaml');
   const indented = opts.runYaml

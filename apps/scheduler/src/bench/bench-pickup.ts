@@ -25,7 +25,14 @@ export function samplePayload(i: number, config: unknown): { runId: string; swee
   return { runId: `r-pickup-${i}`, sweepId: 'bench-pickup', config, label: `i=${i}`, artifactDir: '/tmp/none' };
 }
 
-export async function benchPickup(opts: { connection: RedisConnectionOptions; redis: Redis; jobs: number; warmup: number; gapMs: number; config: unknown }): Promise<PickupResult> {
+export async function benchPickup(opts: {
+  connection: RedisConnectionOptions;
+  redis: Redis;
+  jobs: number;
+  warmup: number;
+  gapMs: number;
+  config: unknown;
+}): Promise<PickupResult> {
   const prefix = `bench-${randomUUID()}`;
   const queue = new Queue(RUN_QUEUE, { connection: opts.connection, prefix });
   let onStart: ((t: number) => void) | null = null;

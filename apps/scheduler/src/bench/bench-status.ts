@@ -41,10 +41,16 @@ export function benchStatus(opts: { side: number; reps: number }): StatusSample[
     const store = openStore(db);
     const { spec, runs } = loadSweepFile(file);
     upsertSweep(store, { id: spec.name, name: spec.name, file: spec.file, spec });
-    insertRuns(store, spec.name, runs.map((r) => ({ id: r.runId, idx: r.index, label: r.label, variant: r.variant, config: r.config })));
+    insertRuns(
+      store,
+      spec.name,
+      runs.map((r) => ({ id: r.runId, idx: r.index, label: r.label, variant: r.variant, config: r.config })),
+    );
     const now = Date.now();
     const metric = store.sqlite.prepare('INSERT INTO metrics (run_id, step, name, value) VALUES (?, ?, ?, ?)');
-    const setRun = store.sqlite.prepare('UPDATE runs SET status = ?, started_at = ?, finished_at = ?, worker_host = ?, worker_id = ?, attempts = 1, error = ?, final_step = ? WHERE id = ?');
+    const setRun = store.sqlite.prepare(
+      'UPDATE runs SET status = ?, started_at = ?, finished_at = ?, worker_host = ?, worker_id = ?, attempts = 1, error = ?, final_step = ? WHERE id = ?',
+    );
     let metricRows = 0;
     store.sqlite.transaction(() => {
       runs.forEach((r, i) => {
@@ -69,7 +75,15 @@ export function benchStatus(opts: { side: number; reps: number }): StatusSample[
       const allText = timeCommand([spec.name, '--all'], env);
       const allJson = timeCommand([spec.name, '--all', '--json'], env);
       if ((JSON.parse(allJson.stdout) as unknown[]).length !== runs.length) throw new Error('--all --json did not list every run');
-      samples.push({ runs: runs.length, metricRows, summaryMs: summary.ms, allTextMs: allText.ms, allJsonMs: allJson.ms, summaryLines: summary.stdout.split('\n').length - 1, allLines: allText.stdout.split('\n').length - 1 });
+      samples.push({
+        runs: runs.length,
+        metricRows,
+        summaryMs: summary.ms,
+        allTextMs: allText.ms,
+        allJsonMs: allJson.ms,
+        summaryLines: summary.stdout.split('\n').length - 1,
+        allLines: allText.stdout.split('\n').length - 1,
+      });
     }
     return samples;
   } finally {

@@ -78,7 +78,11 @@ export async function benchSubmitOnce(opts: { redis: Redis; side: number }): Pro
 
     const s0 = performance.now();
     upsertSweep(sqliteOnly, { id: spec.name, name: spec.name, file: spec.file, spec });
-    insertRuns(sqliteOnly, spec.name, runs.map((r) => ({ id: r.runId, idx: r.index, label: r.label, variant: r.variant, config: r.config })));
+    insertRuns(
+      sqliteOnly,
+      spec.name,
+      runs.map((r) => ({ id: r.runId, idx: r.index, label: r.label, variant: r.variant, config: r.config })),
+    );
     const sqliteMs = performance.now() - s0;
 
     const q0 = performance.now();

@@ -44,7 +44,12 @@ async function runSweep(file: string, workers: number, env: NodeJS.ProcessEnv, l
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { sweep: { type: 'string', default: 'sweeps/prior-init-mini.yaml' }, workers: { type: 'string', default: '1,2' }, steps: { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      sweep: { type: 'string', default: 'sweeps/prior-init-mini.yaml' },
+      workers: { type: 'string', default: '1,2' },
+      steps: { type: 'string' },
+      json: { type: 'boolean' },
+    },
   });
   const log = createLogger({ name: 'bench-sweep' });
   const counts = values.workers.split(',').map(Number);
@@ -75,7 +80,11 @@ async function main(): Promise<number> {
       const r = await runSweep(file, n, { ...baseEnv, SWEEP_DB: db, QUEUE_PREFIX: prefix }, path.join(root, `n${n}.log`));
       await deletePrefixKeys(redis, prefix);
       const store = openStore(db, { readonly: true });
-      const stat = store.sqlite.prepare("SELECT count(*) AS runs, sum(status = 'succeeded') AS ok, avg(elapsed_ms) AS ms FROM runs").get() as { runs: number; ok: number; ms: number };
+      const stat = store.sqlite.prepare("SELECT count(*) AS runs, sum(status = 'succeeded') AS ok, avg(elapsed_ms) AS ms FROM runs").get() as {
+        runs: number;
+        ok: number;
+        ms: number;
+      };
       store.close();
       rows.push({ workers: n, seconds: r.seconds, runs: stat.runs, succeeded: stat.ok, meanRunMin: stat.ms / 60000, code: r.code });
       log.info({ workers: n, seconds: Math.round(r.seconds), succeeded: stat.ok }, 'done');
@@ -87,10 +96,15 @@ async function main(): Promise<number> {
   const m = machineInfo();
   const machine = `${m.cores} × ${m.cpu}, ${m.memGiB} GiB, Node ${m.node}, load ${m.loadAvg.map((l) => l.toFixed(1)).join('/')} at the end, ${m.date}`;
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ sweep: values.sweep, steps, machine, rows: rows.map((r) => ({ ...r, speedup: first / r.seconds })) }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ sweep: values.sweep, steps, machine, rows: rows.map((r) => ({ ...r, speedup: first / r.seconds })) }, null, 2)}\n`,
+    );
   } else {
     const dur = (sec: number) => (sec < 120 ? `${sec.toFixed(1)} s` : `${(sec / 60).toFixed(1)} min`);
-    const table = new Table({ style: process.stdout.isTTY ? {} : { head: [], border: [] }, head: ['local workers', 'wall time', 'speed-up vs first', 'runs succeeded', 'mean run (trainer clock)'] });
+    const table = new Table({
+      style: process.stdout.isTTY ? {} : { head: [], border: [] },
+      head: ['local workers', 'wall time', 'speed-up vs first', 'runs succeeded', 'mean run (trainer clock)'],
+    });
     for (const r of rows) table.push([r.workers, dur(r.seconds), `${(first / r.seconds).toFixed(2)}×`, `${r.succeeded}/${r.runs}`, dur(r.meanRunMin * 60)]);
     process.stdout.write(`${values.sweep}${steps === null ? '' : ` at ${steps} steps per run`} — ${machine}\n${table.toString()}\n`);
   }

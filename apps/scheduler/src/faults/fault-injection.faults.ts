@@ -11,7 +11,21 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { seededRandom, suiteSeed } from '@ablate/test-utils';
-import { createWorld, destroyWorld, run, SCRIPTS, sql, start, submitWithOneWorker, trainingPid, waitFor, waitForCheckpoints, writeSweep, type Proc, type World } from '../test-utils/harness';
+import {
+  createWorld,
+  destroyWorld,
+  run,
+  SCRIPTS,
+  sql,
+  start,
+  submitWithOneWorker,
+  trainingPid,
+  waitFor,
+  waitForCheckpoints,
+  writeSweep,
+  type Proc,
+  type World,
+} from '../test-utils/harness';
 
 const FAULT_SEED = suiteSeed('FAULT_SEED');
 const random = seededRandom(FAULT_SEED);
@@ -32,7 +46,9 @@ afterAll(() => {
   const rows = table.map((r) => [r.name, String(r.runs), r.expected, r.ended, r.rows, r.result, r.seconds.toFixed(0)]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  process.stdout.write(`\nfault injection (FAULT_SEED=${FAULT_SEED})\n${line(head)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.map(line).join('\n')}\n\n`);
+  process.stdout.write(
+    `\nfault injection (FAULT_SEED=${FAULT_SEED})\n${line(head)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.map(line).join('\n')}\n\n`,
+  );
 });
 
 let world: World | undefined;
@@ -85,11 +101,14 @@ function audit(w: World): { rows: number; problems: string[] } {
       const want = range(1, last);
       if (steps.join() !== want.join()) {
         const missing = want.filter((s) => !steps.includes(s));
-        problems.push(`${r.id} ${name}: ${missing.length} of ${want.length} steps missing (first ${missing.slice(0, 5).join(', ')}), ${steps.length - (want.length - missing.length)} extra`);
+        problems.push(
+          `${r.id} ${name}: ${missing.length} of ${want.length} steps missing (first ${missing.slice(0, 5).join(', ')}), ${steps.length - (want.length - missing.length)} extra`,
+        );
       }
     }
     const mu = sql<{ step: number }>(w, 'SELECT DISTINCT step FROM mu_norms WHERE run_id = ? ORDER BY step', r.id).map((x) => x.step);
-    if (mu[0] !== 0 || mu.some((s, i) => s !== i)) problems.push(`${r.id} mu_norms: steps ${mu.length ? `${mu[0]}..${mu.at(-1)}` : 'none'}, not 0..${mu.length - 1} without gaps`);
+    if (mu[0] !== 0 || mu.some((s, i) => s !== i))
+      problems.push(`${r.id} mu_norms: steps ${mu.length ? `${mu[0]}..${mu.at(-1)}` : 'none'}, not 0..${mu.length - 1} without gaps`);
   }
   const rows = sql<{ n: number }>(w, 'SELECT count(*) AS n FROM metrics')[0]?.n ?? 0;
   return { rows, problems };
@@ -161,13 +180,17 @@ describe('fault injection (real Redis, SQLite and worker processes)', () => {
     });
   });
 
-  it('restart Redis mid-sweep (a Redis of the test\'s own, with AOF)', async () => {
+  it("restart Redis mid-sweep (a Redis of the test's own, with AOF)", async () => {
     await faultCase('Redis killed -9 for 4 s, restarted (AOF)', 'all succeeded', async () => {
       const port = await freePort();
       const dir = path.join(tmpdir(), `faults-redis-${port}`);
       mkdirSync(dir, { recursive: true });
       const startRedis = () => {
-        const p = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir], { stdio: 'ignore' });
+        const p = spawn(
+          'redis-server',
+          ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir],
+          { stdio: 'ignore' },
+        );
         extra.push(p);
         return p;
       };
@@ -221,7 +244,11 @@ describe('fault injection (real Redis, SQLite and worker processes)', () => {
       await waitForCheckpoints(w, runId, 3);
       process.kill(trainingPid(worker), 'SIGKILL');
       const dir = path.join(w.dir, 'artifacts', 'runs', runId, 'checkpoints');
-      const newest = readdirSync(dir).filter((d) => d.startsWith('step-')).sort().at(-1) ?? '';
+      const newest =
+        readdirSync(dir)
+          .filter((d) => d.startsWith('step-'))
+          .sort()
+          .at(-1) ?? '';
       const weights = path.join(dir, newest, 'weights.bin');
       writeFileSync(weights, Buffer.alloc(statSync(weights).size, 0x5a)); // same size, wrong bytes: only the sha256 tells
       const newestStep = Number(newest.replace('step-', ''));

@@ -38,7 +38,13 @@ export function createNet(hosts: number): SoakNet {
   }
   const net: SoakNet = {
     redisNs: `soak-r-${id}`,
-    hosts: Array.from({ length: hosts }, (_, h) => ({ ns: `soak-h${h}-${id}`, here: `sr${h}${id}`, there: `sw${h}${id}`, redisIp: `10.217.${h}.1`, workerIp: `10.217.${h}.2` })),
+    hosts: Array.from({ length: hosts }, (_, h) => ({
+      ns: `soak-h${h}-${id}`,
+      here: `sr${h}${id}`,
+      there: `sw${h}${id}`,
+      redisIp: `10.217.${h}.1`,
+      workerIp: `10.217.${h}.2`,
+    })),
     ctlRedisIp: `10.216.${k}.1`,
   };
   const ctlHere = `sc${id}`;
@@ -79,8 +85,10 @@ export function setLink(net: SoakNet, host: number, up: boolean): void {
 
 /** Why the soak cannot run here (not root, no `ip netns`, no redis-server), or null. */
 export function prerequisiteProblem(): string | null {
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'pnpm soak needs root: it puts workers in network namespaces (ip netns) and cuts their links';
+  if (typeof process.getuid === 'function' && process.getuid() !== 0)
+    return 'pnpm soak needs root: it puts workers in network namespaces (ip netns) and cuts their links';
   if (spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).status !== 0) return 'pnpm soak needs iproute2 with network namespaces (`ip netns list` failed)';
-  if (spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).status !== 0) return 'pnpm soak needs redis-server on PATH (it runs a Redis of its own, with AOF)';
+  if (spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).status !== 0)
+    return 'pnpm soak needs redis-server on PATH (it runs a Redis of its own, with AOF)';
   return null;
 }

@@ -19,9 +19,20 @@ export interface SoakProc {
  * Starts `cmd args` in namespace `ns`; every output line is appended to `log` and handed to onLine (the JSON lines of
  * the workers tell the soak their training processes' pids).
  */
-export function startIn(ns: string, name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, log: WriteStream, onLine?: (line: string) => void, cwd?: string): SoakProc {
+export function startIn(
+  ns: string,
+  name: string,
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log: WriteStream,
+  onLine?: (line: string) => void,
+  cwd?: string,
+): SoakProc {
   const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   child.on('error', (err) => log.write(`[soak] ${name}: ${err.message}\n`));
   for (const s of [child.stdout, child.stderr]) {
     if (!s) continue;

@@ -40,10 +40,26 @@ const TOY = path.join(APPS, 'scheduler', 'src', 'test-utils', 'programs', 'toy-t
 const CLIENT_JS = path.join(ROOT, 'clients', 'node', 'ablate-client.js');
 const REDIS_PORT = 6379; // in the soak's own Redis namespace: nothing else listens there
 
-export const FAULT_KINDS = ['kill -9 worker', 'kill -9 training process', 'kill -9 recorder (restarted)', 'kill -9 Redis (restarted, AOF)', 'host link cut 10-30 s', 'checkpoint truncated'] as const;
+export const FAULT_KINDS = [
+  'kill -9 worker',
+  'kill -9 training process',
+  'kill -9 recorder (restarted)',
+  'kill -9 Redis (restarted, AOF)',
+  'host link cut 10-30 s',
+  'checkpoint truncated',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 /** One round of the fault bag: each kind at least once per round, so even a short soak sees them all. */
-const BAG: FaultKind[] = ['kill -9 worker', 'kill -9 worker', 'kill -9 training process', 'kill -9 training process', 'kill -9 recorder (restarted)', 'kill -9 Redis (restarted, AOF)', 'host link cut 10-30 s', 'checkpoint truncated'];
+const BAG: FaultKind[] = [
+  'kill -9 worker',
+  'kill -9 worker',
+  'kill -9 training process',
+  'kill -9 training process',
+  'kill -9 recorder (restarted)',
+  'kill -9 Redis (restarted, AOF)',
+  'host link cut 10-30 s',
+  'checkpoint truncated',
+];
 /** A legitimately failed run's reason, for the table. */
 export function failureReason(error: string): string {
   if (/changed after it was reported/.test(error)) return 'resume refused: its checkpoint changed (truncated)';
@@ -169,7 +185,10 @@ export async function runSoak(o: SoakOptions, log: Logger, command: string): Pro
   const stopped = new Promise<void>((r) => (stopWait = r));
   const holdUnlessStopped = (ms: number) => Promise.race([sleep(ms), stopped]);
 
-  log.info({ seed: o.seed, dir, runs: o.runs, workers: o.workers, hosts: o.hosts, minutes: o.minutes, steps: o.steps }, `chaos soak: seed ${o.seed} (replay the fault schedule with --seed ${o.seed})`);
+  log.info(
+    { seed: o.seed, dir, runs: o.runs, workers: o.workers, hosts: o.hosts, minutes: o.minutes, steps: o.steps },
+    `chaos soak: seed ${o.seed} (replay the fault schedule with --seed ${o.seed})`,
+  );
   // Ctrl-C or SIGTERM: no process or namespace of the soak's is left behind.
   const onSignal = (signal: NodeJS.Signals) => {
     log.warn({ signal, dir }, 'interrupted: stopping every process of the soak and removing its namespaces; its folder is kept');
@@ -187,8 +206,31 @@ export async function runSoak(o: SoakOptions, log: Logger, command: string): Pro
     const n = net;
     const redisUrlIn = (h: number | null) => `redis://${h === null ? '127.0.0.1' : (n.hosts[h]?.redisIp ?? '')}:${REDIS_PORT}`;
     const startRedis = () =>
-      startIn(n.redisNs, 'redis', 'redis-server', ['--port', String(REDIS_PORT), '--bind', '0.0.0.0', '--protected-mode', 'no', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', aofDir], env, logOf('redis'));
-    const ping = () => spawnSync('redis-cli', ['-h', n.ctlRedisIp, '-p', String(REDIS_PORT), 'ping'], { encoding: 'utf8', timeout: 2000 }).stdout?.trim() === 'PONG';
+      startIn(
+        n.redisNs,
+        'redis',
+        'redis-server',
+        [
+          '--port',
+          String(REDIS_PORT),
+          '--bind',
+          '0.0.0.0',
+          '--protected-mode',
+          'no',
+          '--save',
+          '',
+          '--appendonly',
+          'yes',
+          '--appendfsync',
+          'always',
+          '--dir',
+          aofDir,
+        ],
+        env,
+        logOf('redis'),
+      );
+    const ping = () =>
+      spawnSync('redis-cli', ['-h', n.ctlRedisIp, '-p', String(REDIS_PORT), 'ping'], { encoding: 'utf8', timeout: 2000 }).stdout?.trim() === 'PONG';
     const waitRedis = async (ms: number) => {
       const until = Date.now() + ms;
       while (!ping()) {
@@ -242,7 +284,15 @@ export async function runSoak(o: SoakOptions, log: Logger, command: string): Pro
     };
     const recorder: Slot = {
       name: 'recorder',
-      start: () => startIn(n.redisNs, 'recorder', process.execPath, [SCRIPTS.recorder, '--consumer', 'soak-recorder'], { ...env, REDIS_URL: redisUrlIn(null) }, logOf('recorder')),
+      start: () =>
+        startIn(
+          n.redisNs,
+          'recorder',
+          process.execPath,
+          [SCRIPTS.recorder, '--consumer', 'soak-recorder'],
+          { ...env, REDIS_URL: redisUrlIn(null) },
+          logOf('recorder'),
+        ),
       proc: undefined as unknown as SoakProc,
       restartAfterMs: 1000,
     };
@@ -251,7 +301,16 @@ export async function runSoak(o: SoakOptions, log: Logger, command: string): Pro
       const h = i % o.hosts;
       slots.push({
         name: `worker-${i}`,
-        start: () => startIn(n.hosts[h]?.ns ?? '', `worker-${i}`, process.execPath, [SCRIPTS.worker], { ...env, REDIS_URL: redisUrlIn(h) }, logOf(`worker-${i}`), onWorkerLine(i)),
+        start: () =>
+          startIn(
+            n.hosts[h]?.ns ?? '',
+            `worker-${i}`,
+            process.execPath,
+            [SCRIPTS.worker],
+            { ...env, REDIS_URL: redisUrlIn(h) },
+            logOf(`worker-${i}`),
+            onWorkerLine(i),
+          ),
         proc: undefined as unknown as SoakProc,
         restartAfterMs: 1000,
       });
@@ -269,13 +328,25 @@ export async function runSoak(o: SoakOptions, log: Logger, command: string): Pro
       sweepFile,
       `name: soak-${o.seed}\nprogram: [${JSON.stringify(process.execPath)}, ${JSON.stringify(TOY)}]\nbase: { steps: ${o.steps}, checkpoint_every: ${o.checkpointEvery}, sleep_s: ${o.stepSeconds} }\nseeds: ${o.runs}\n`,
     );
-    const sweep = startIn(n.redisNs, 'sweep', process.execPath, [SCRIPTS.sweep, sweepFile, '--detach'], { ...env, REDIS_URL: redisUrlIn(null) }, logOf('sweep'), undefined, dir);
+    const sweep = startIn(
+      n.redisNs,
+      'sweep',
+      process.execPath,
+      [SCRIPTS.sweep, sweepFile, '--detach'],
+      { ...env, REDIS_URL: redisUrlIn(null) },
+      logOf('sweep'),
+      undefined,
+      dir,
+    );
     const sub = await sweep.exited;
     if (sub.code !== 0) throw new Error(`pnpm sweep --detach exited ${sub.signal ?? sub.code} (log: ${path.join(logsDir, 'sweep.log')})`);
     const tSubmitted = Date.now();
     log.info({ runs: o.runs }, 'sweep submitted');
 
-    const states = () => Object.fromEntries(sqlAll<{ status: string; n: number }>(db, 'SELECT status, count(*) AS n FROM runs GROUP BY status').map((r) => [r.status, r.n])) as Record<string, number>;
+    const states = () =>
+      Object.fromEntries(
+        sqlAll<{ status: string; n: number }>(db, 'SELECT status, count(*) AS n FROM runs GROUP BY status').map((r) => [r.status, r.n]),
+      ) as Record<string, number>;
     const terminalCount = (s: Record<string, number>) => TERMINAL.reduce((a, k) => a + (s[k] ?? 0), 0);
     const running = () => sqlAll<{ id: string; worker_id: string | null }>(db, "SELECT id, worker_id FROM runs WHERE status = 'running'");
     const workerRuns = (indexes: number[]) => {
@@ -319,7 +390,10 @@ export async function runSoak(o: SoakOptions, log: Logger, command: string): Pro
     }, 1000);
     const progress = setInterval(() => {
       const s = states();
-      log.info({ elapsedS: Math.round((Date.now() - t0) / 1000), runs: s, faults: Object.values(faults).reduce((a, b) => a + b, 0), cut: [...cut], redisDown, lag }, 'soak progress');
+      log.info(
+        { elapsedS: Math.round((Date.now() - t0) / 1000), runs: s, faults: Object.values(faults).reduce((a, b) => a + b, 0), cut: [...cut], redisDown, lag },
+        'soak progress',
+      );
     }, 10_000);
 
     // The faults.
@@ -412,7 +486,9 @@ export async function runSoak(o: SoakOptions, log: Logger, command: string): Pro
             const d = path.join(artifacts, 'runs', r.id, 'checkpoints');
             let names: string[] = [];
             try {
-              names = readdirSync(d).filter((f) => f.startsWith('step-')).sort();
+              names = readdirSync(d)
+                .filter((f) => f.startsWith('step-'))
+                .sort();
             } catch {
               continue;
             }
@@ -481,7 +557,14 @@ export async function runSoak(o: SoakOptions, log: Logger, command: string): Pro
       const lastDelivered = String(g[g.indexOf('last-delivered-id') + 1] ?? '');
       const info = (await client?.xinfo('STREAM', key)) as unknown[] | undefined;
       const lastId = info ? String(info[info.indexOf('last-generated-id') + 1] ?? '') : '';
-      return { pending: Number(pend?.[0] ?? -1), lag: lagv === null || lagv === undefined ? null : Number(lagv), len: Number(len ?? -1), undelivered: lastDelivered !== lastId, lastDelivered, lastId };
+      return {
+        pending: Number(pend?.[0] ?? -1),
+        lag: lagv === null || lagv === undefined ? null : Number(lagv),
+        len: Number(len ?? -1),
+        undelivered: lastDelivered !== lastId,
+        lastDelivered,
+        lastId,
+      };
     };
     let gs = await groupState().catch(() => null);
     const drainUntil = Date.now() + 60_000;
@@ -489,7 +572,14 @@ export async function runSoak(o: SoakOptions, log: Logger, command: string): Pro
       await sleep(1000);
       gs = await groupState().catch(() => null);
     }
-    const queueLeft = client ? await Promise.all([client.llen(`${prefix}:runs:wait`), client.llen(`${prefix}:runs:active`), client.zcard(`${prefix}:runs:delayed`), client.zcard(`${prefix}:runs:prioritized`)]).catch(() => [-1]) : [-1];
+    const queueLeft = client
+      ? await Promise.all([
+          client.llen(`${prefix}:runs:wait`),
+          client.llen(`${prefix}:runs:active`),
+          client.zcard(`${prefix}:runs:delayed`),
+          client.zcard(`${prefix}:runs:prioritized`),
+        ]).catch(() => [-1])
+      : [-1];
     clearInterval(sampler);
     clearInterval(progress);
     stopping = true;
@@ -497,12 +587,24 @@ export async function runSoak(o: SoakOptions, log: Logger, command: string): Pro
     // The checks.
     const checks: SoakReport['checks'] = [];
     const check = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
-    const runs = sqlAll<{ id: string; status: string; error: string | null; final_step: number | null; seed: number }>(db, "SELECT id, status, error, final_step, json_extract(config_json, '$.config.seed') AS seed FROM runs ORDER BY id");
+    const runs = sqlAll<{ id: string; status: string; error: string | null; final_step: number | null; seed: number }>(
+      db,
+      "SELECT id, status, error, final_step, json_extract(config_json, '$.config.seed') AS seed FROM runs ORDER BY id",
+    );
     const byState: Record<string, number> = {};
     for (const r of runs) byState[r.status] = (byState[r.status] ?? 0) + 1;
     check('every run recorded', runs.length === o.runs, `${runs.length} of ${o.runs} runs in SQLite`);
     const unfinished = runs.filter((r) => !TERMINAL.includes(r.status));
-    check('every run ended', unfinished.length === 0, unfinished.length === 0 ? `all ${runs.length} in a final state` : `${unfinished.length} not finished: ${unfinished.slice(0, 5).map((r) => `${r.id} ${r.status}`).join(', ')}`);
+    check(
+      'every run ended',
+      unfinished.length === 0,
+      unfinished.length === 0
+        ? `all ${runs.length} in a final state`
+        : `${unfinished.length} not finished: ${unfinished
+            .slice(0, 5)
+            .map((r) => `${r.id} ${r.status}`)
+            .join(', ')}`,
+    );
     const legitFailures: SoakReport['legitFailures'] = [];
     const wrongState: string[] = [];
     for (const r of runs) {
@@ -512,10 +614,17 @@ export async function runSoak(o: SoakOptions, log: Logger, command: string): Pro
       }
       if (!TERMINAL.includes(r.status)) continue;
       const why = [...(hitBy.get(r.id) ?? [])];
-      if (r.status === 'failed' && why.length > 0 && legitFailure(r.error ?? '')) legitFailures.push({ runId: r.id, error: (r.error ?? '').split('\n')[0] ?? '', hitBy: why });
+      if (r.status === 'failed' && why.length > 0 && legitFailure(r.error ?? ''))
+        legitFailures.push({ runId: r.id, error: (r.error ?? '').split('\n')[0] ?? '', hitBy: why });
       else wrongState.push(`${r.id} ${r.status}${why.length ? ` (hit by ${why.join(', ')})` : ' (no fault hit it)'}: ${(r.error ?? '').split('\n')[0]}`);
     }
-    check('every run in the state its history implies', wrongState.length === 0, wrongState.length === 0 ? `succeeded, or failed after the faults that hit it (${legitFailures.length})` : `${wrongState.length}: ${wrongState.slice(0, 5).join('; ')}`);
+    check(
+      'every run in the state its history implies',
+      wrongState.length === 0,
+      wrongState.length === 0
+        ? `succeeded, or failed after the faults that hit it (${legitFailures.length})`
+        : `${wrongState.length}: ${wrongState.slice(0, 5).join('; ')}`,
+    );
 
     const per = sqlAll<{ run_id: string; name: string; n: number; steps: number; lo: number; hi: number; bad: number }>(
       db,
@@ -553,11 +662,27 @@ export async function runSoak(o: SoakOptions, log: Logger, command: string): Pro
         }
       }
     }
-    check('no (run, step, metric) row lost', rows.lost === 0, rows.lost === 0 ? `${rows.present} rows present of ${rows.expected} expected` : `${rows.lost} lost: ${gaps.slice(0, 5).join('; ')}`);
+    check(
+      'no (run, step, metric) row lost',
+      rows.lost === 0,
+      rows.lost === 0 ? `${rows.present} rows present of ${rows.expected} expected` : `${rows.lost} lost: ${gaps.slice(0, 5).join('; ')}`,
+    );
     check('no row duplicated', dupes === 0, `${dupes} (run, step, metric) keys with more than one row`);
-    check('every value as the program computed it', rows.wrongValue === 0 && rows.unexpected === 0, `${rows.wrongValue} wrong values, ${rows.unexpected} rows of unexpected metrics`);
-    check('no event left unacknowledged (XPENDING 0)', gs !== null && gs.pending === 0 && !gs.undelivered, gs === null ? 'could not read the consumer group' : `pending ${gs.pending}, last delivered ${gs.lastDelivered} of ${gs.lastId}, stream length ${gs.len}`);
-    check('no job left in the queue', queueLeft.every((x) => x === 0), `waiting/active/delayed/prioritized: ${queueLeft.join('/')}`);
+    check(
+      'every value as the program computed it',
+      rows.wrongValue === 0 && rows.unexpected === 0,
+      `${rows.wrongValue} wrong values, ${rows.unexpected} rows of unexpected metrics`,
+    );
+    check(
+      'no event left unacknowledged (XPENDING 0)',
+      gs !== null && gs.pending === 0 && !gs.undelivered,
+      gs === null ? 'could not read the consumer group' : `pending ${gs.pending}, last delivered ${gs.lastDelivered} of ${gs.lastId}, stream length ${gs.len}`,
+    );
+    check(
+      'no job left in the queue',
+      queueLeft.every((x) => x === 0),
+      `waiting/active/delayed/prioritized: ${queueLeft.join('/')}`,
+    );
 
     const seconds = Math.max(1, (lastTerminalAt - tSubmitted) / 1000);
     const finished = runs.filter((r) => TERMINAL.includes(r.status)).length;
@@ -618,40 +743,83 @@ function table(head: string[], rows: string[][]): string {
 function exitsSummary(exits: string[]): string {
   const n = new Map<string, number>();
   for (const e of exits) n.set(e, (n.get(e) ?? 0) + 1);
-  return [...n].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([e, k]) => `${k}× ${e}`).join('; ') + (n.size > 3 ? `; ${n.size - 3} more kinds` : '');
+  return (
+    [...n]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([e, k]) => `${k}× ${e}`)
+      .join('; ') + (n.size > 3 ? `; ${n.size - 3} more kinds` : '')
+  );
 }
 
 export function formatTable(r: SoakReport): string {
   const o = r.options;
   const out: string[] = [];
-  out.push(`chaos soak, seed ${r.seed}: ${o.runs} runs × ${o.steps} steps on ${o.workers} workers over ${o.hosts} hosts, faults for up to ${o.minutes} min (every ~${o.faultEverySeconds} s), ${Math.round(r.seconds)} s in all`);
+  out.push(
+    `chaos soak, seed ${r.seed}: ${o.runs} runs × ${o.steps} steps on ${o.workers} workers over ${o.hosts} hosts, faults for up to ${o.minutes} min (every ~${o.faultEverySeconds} s), ${Math.round(r.seconds)} s in all`,
+  );
   out.push('');
-  out.push(table(['fault', 'injected'], [...Object.entries(r.faults).map(([k, v]) => [k, String(v)]), ['total', String(Object.values(r.faults).reduce((a, b) => a + b, 0))]]));
+  out.push(
+    table(
+      ['fault', 'injected'],
+      [...Object.entries(r.faults).map(([k, v]) => [k, String(v)]), ['total', String(Object.values(r.faults).reduce((a, b) => a + b, 0))]],
+    ),
+  );
   out.push('');
-  out.push(table(['final state', 'runs'], Object.entries(r.runsByState).sort().map(([k, v]) => [k === 'failed' ? 'failed (after the faults that hit them)' : k, String(v)])));
+  out.push(
+    table(
+      ['final state', 'runs'],
+      Object.entries(r.runsByState)
+        .sort()
+        .map(([k, v]) => [k === 'failed' ? 'failed (after the faults that hit them)' : k, String(v)]),
+    ),
+  );
   out.push('');
   if (r.legitFailures.length > 0) {
     const reasons = new Map<string, number>();
     for (const f of r.legitFailures) reasons.set(failureReason(f.error), (reasons.get(failureReason(f.error)) ?? 0) + 1);
-    out.push(table(['why the failed runs failed', 'runs'], [...reasons].sort().map(([k, v]) => [k, String(v)])));
+    out.push(
+      table(
+        ['why the failed runs failed', 'runs'],
+        [...reasons].sort().map(([k, v]) => [k, String(v)]),
+      ),
+    );
     out.push('');
   }
-  out.push(table(['metric rows (run, step, name)', 'count'], [
-    ['expected', String(r.rows.expected)],
-    ['present', String(r.rows.present)],
-    ['lost', String(r.rows.lost)],
-    ['duplicated', String(r.rows.duplicated)],
-    ['wrong value', String(r.rows.wrongValue)],
-  ]));
+  out.push(
+    table(
+      ['metric rows (run, step, name)', 'count'],
+      [
+        ['expected', String(r.rows.expected)],
+        ['present', String(r.rows.present)],
+        ['lost', String(r.rows.lost)],
+        ['duplicated', String(r.rows.duplicated)],
+        ['wrong value', String(r.rows.wrongValue)],
+      ],
+    ),
+  );
   out.push('');
-  out.push(table(['measure', 'value'], [
-    ['throughput', `${r.throughput.runsPerMin.toFixed(1)} runs/min, ${r.throughput.rowsPerSec.toFixed(0)} rows/s (over ${r.throughput.seconds.toFixed(0)} s)`],
-    ['recorder worst lag (sampled 1/s)', `stream length ${r.lag.maxStreamLength}, pending ${r.lag.maxPending}, undelivered ${r.lag.maxUndelivered}`],
-    ['peak RSS (VmHWM)', `recorder ${r.peakRssMb.recorder} MB, worker ${r.peakRssMb.worker} MB, training process ${r.peakRssMb.trainingProcess} MB`],
-    ['exits the soak did not cause (restarted)', r.unexpectedExits.length === 0 ? 'none' : exitsSummary(r.unexpectedExits)],
-  ]));
+  out.push(
+    table(
+      ['measure', 'value'],
+      [
+        [
+          'throughput',
+          `${r.throughput.runsPerMin.toFixed(1)} runs/min, ${r.throughput.rowsPerSec.toFixed(0)} rows/s (over ${r.throughput.seconds.toFixed(0)} s)`,
+        ],
+        ['recorder worst lag (sampled 1/s)', `stream length ${r.lag.maxStreamLength}, pending ${r.lag.maxPending}, undelivered ${r.lag.maxUndelivered}`],
+        ['peak RSS (VmHWM)', `recorder ${r.peakRssMb.recorder} MB, worker ${r.peakRssMb.worker} MB, training process ${r.peakRssMb.trainingProcess} MB`],
+        ['exits the soak did not cause (restarted)', r.unexpectedExits.length === 0 ? 'none' : exitsSummary(r.unexpectedExits)],
+      ],
+    ),
+  );
   out.push('');
-  out.push(table(['check', 'result', 'detail'], r.checks.map((c) => [c.name, c.ok ? 'pass' : 'FAIL', c.detail])));
+  out.push(
+    table(
+      ['check', 'result', 'detail'],
+      r.checks.map((c) => [c.name, c.ok ? 'pass' : 'FAIL', c.detail]),
+    ),
+  );
   out.push('');
   out.push(`${r.ok ? 'PASS' : 'FAIL'}: replay the fault schedule with --seed ${r.seed}`);
   return out.join('\n');

@@ -33,7 +33,12 @@ export async function submitWithOneWorker(world: World, file: string): Promise<{
 
 /** Resolves once SQLite records at least `count` checkpoints of the run. */
 export async function waitForCheckpoints(world: World, runId: string, count = 1): Promise<void> {
-  await waitFor(count === 1 ? 'a checkpoint' : `${count} checkpoints`, () => sql(world, 'SELECT 1 FROM checkpoints WHERE run_id = ?', runId).length >= count, 90_000, 50);
+  await waitFor(
+    count === 1 ? 'a checkpoint' : `${count} checkpoints`,
+    () => sql(world, 'SELECT 1 FROM checkpoints WHERE run_id = ?', runId).length >= count,
+    90_000,
+    50,
+  );
 }
 
 /** The pid of the training process the worker started last (the "childPid" field of its log). */

@@ -25,12 +25,36 @@ export function liveSweep(): UiFixture {
   mkdirSync(imgDir, { recursive: true });
   const store = openStore(db);
   upsertSweep(store, { id: 'live', name: 'live', file: 'sweeps/live.yaml', spec: {} }, T0);
-  attachRuns(store, 'live', [0, 1].map((i) => ({ id: `r-${i}`, idx: i, label: `mu_init=${i === 0 ? 'zero' : 'randn'}`, variant: { 'prior.mu_init': i === 0 ? 'zero' : 'randn' }, config: { train: { steps: 100 } } })), T0);
+  attachRuns(
+    store,
+    'live',
+    [0, 1].map((i) => ({
+      id: `r-${i}`,
+      idx: i,
+      label: `mu_init=${i === 0 ? 'zero' : 'randn'}`,
+      variant: { 'prior.mu_init': i === 0 ? 'zero' : 'randn' },
+      config: { train: { steps: 100 } },
+    })),
+    T0,
+  );
   const uri = path.join(imgDir, 'step-10-samples.png');
-  writeFileSync(uri, encodeImageGrid(Float32Array.from({ length: 4 * 28 * 28 }, (_, i) => Math.sin(i)), { rows: 2, cols: 2, height: 28, width: 28, scale: 1 }));
+  writeFileSync(
+    uri,
+    encodeImageGrid(
+      Float32Array.from({ length: 4 * 28 * 28 }, (_, i) => Math.sin(i)),
+      { rows: 2, cols: 2, height: 28, width: 28, scale: 1 },
+    ),
+  );
   applyEvents(store, [
     { kind: 'run-started', runId: 'r-0', attempt: 1, host: 'h', workerId: 'w1', backend: 'wasm', device: 'CPU (wasm)', resumeFrom: null, at: T0 },
-    { kind: 'metrics', runId: 'r-0', rows: [{ step: 5, name: 'loss', value: 2 }, { step: 10, name: 'loss', value: 1.5 }] },
+    {
+      kind: 'metrics',
+      runId: 'r-0',
+      rows: [
+        { step: 5, name: 'loss', value: 2 },
+        { step: 10, name: 'loss', value: 1.5 },
+      ],
+    },
     { kind: 'artifact', runId: 'r-0', step: 10, artifact: 'samples', uri },
   ]);
   store.close();

@@ -83,7 +83,20 @@ async function benchOne(preset: string, backend: string, batch: number, steps: n
   if (sampleN === 0) {
     opt.dispose();
     disposeModel(model);
-    return { preset, backend, blasThreads, batch, params, trainImagesPerSec: (steps * batch * 1000) / trainMs, stepMs: trainMs / steps, cpuMsPerStep: cpuMs / steps, trainImagesPerCpuSec: (steps * batch * 1000) / cpuMs, sampleSecPer100Cached: null, sampleSecPer100Uncached: null, classifyImagesPerSec: null };
+    return {
+      preset,
+      backend,
+      blasThreads,
+      batch,
+      params,
+      trainImagesPerSec: (steps * batch * 1000) / trainMs,
+      stepMs: trainMs / steps,
+      cpuMsPerStep: cpuMs / steps,
+      trainImagesPerCpuSec: (steps * batch * 1000) / cpuMs,
+      sampleSecPer100Cached: null,
+      sampleSecPer100Uncached: null,
+      classifyImagesPerSec: null,
+    };
   }
 
   const cx = tf.tidy(() => toInputs(tcfg, it.next().images, new Int32Array(batch), 0, 0).x);
@@ -117,7 +130,13 @@ async function benchOne(preset: string, backend: string, batch: number, steps: n
 
 function machine() {
   const cpus = os.cpus();
-  return { node: process.version, cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memGiB: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}` };
+  return {
+    node: process.version,
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.platform()} ${os.release()}`,
+  };
 }
 
 async function main(): Promise<number> {
@@ -154,13 +173,36 @@ async function main(): Promise<number> {
   for (const [i, preset] of presets.entries()) {
     for (const backend of values.backends.split(',')) {
       const blasThreads = backend === 'wasm+blas' ? (threads[i] ?? threads[0]!) : null;
-      process.stderr.write(`bench ${preset} on ${backend}${blasThreads === null ? '' : ` (${blasThreads} OpenBLAS thread${blasThreads === 1 ? '' : 's'})`}...\n`);
-      const args = [__filename, '--one', '--presets', preset, '--backends', backend, '--batch', values.batch, '--steps', values.steps, '--samples', values.samples];
-      const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'warn', ...(blasThreads === null ? {} : { BLAS_THREADS: String(blasThreads) }) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      process.stderr.write(
+        `bench ${preset} on ${backend}${blasThreads === null ? '' : ` (${blasThreads} OpenBLAS thread${blasThreads === 1 ? '' : 's'})`}...\n`,
+      );
+      const args = [
+        __filename,
+        '--one',
+        '--presets',
+        preset,
+        '--backends',
+        backend,
+        '--batch',
+        values.batch,
+        '--steps',
+        values.steps,
+        '--samples',
+        values.samples,
+      ];
+      const r = spawnSync(process.execPath, args, {
+        encoding: 'utf8',
+        env: { ...process.env, LOG_LEVEL: 'warn', ...(blasThreads === null ? {} : { BLAS_THREADS: String(blasThreads) }) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const last = r.stdout.trim().split('\n').pop() ?? '';
       if (r.status === 0 && last.startsWith('{')) rows.push(JSON.parse(last) as Row);
       else {
-        const why = `${r.stderr}`.split('\n').find((l) => /Aborted|out of memory|OutOfMemory|Error/.test(l))?.trim() ?? `exit ${r.status ?? r.signal}`;
+        const why =
+          `${r.stderr}`
+            .split('\n')
+            .find((l) => /Aborted|out of memory|OutOfMemory|Error/.test(l))
+            ?.trim() ?? `exit ${r.status ?? r.signal}`;
         process.stderr.write(`  failed: ${why}\n`);
         rows.push({ preset, backend, blasThreads, batch: Number(values.batch), error: why.slice(0, 300) });
       }
@@ -173,11 +215,16 @@ async function main(): Promise<number> {
   }
   const f = (x: number | null, d = 1) => (x === null ? 'skipped' : x.toFixed(d));
   process.stdout.write(`machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, Node ${m.node}, ${m.platform}\n\n`);
-  process.stdout.write('| preset | backend | BLAS threads | batch | params | train img/s | step ms | img/CPU-s | sample s/100 (cache) | sample s/100 (no cache) | classify img/s |\n|---|---|---|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write(
+    '| preset | backend | BLAS threads | batch | params | train img/s | step ms | img/CPU-s | sample s/100 (cache) | sample s/100 (no cache) | classify img/s |\n|---|---|---|---|---|---|---|---|---|---|---|\n',
+  );
   for (const r of rows) {
     const t = r.blasThreads ?? '';
     if ('error' in r) process.stdout.write(`| ${r.preset} | ${r.backend} | ${t} | ${r.batch} | | failed: ${r.error} | | | | | |\n`);
-    else process.stdout.write(`| ${r.preset} | ${r.backend} | ${t} | ${r.batch} | ${r.params} | ${f(r.trainImagesPerSec)} | ${f(r.stepMs, 0)} | ${f(r.trainImagesPerCpuSec)} | ${f(r.sampleSecPer100Cached, 2)} | ${f(r.sampleSecPer100Uncached, 2)} | ${f(r.classifyImagesPerSec ?? null, 0)} |\n`);
+    else
+      process.stdout.write(
+        `| ${r.preset} | ${r.backend} | ${t} | ${r.batch} | ${r.params} | ${f(r.trainImagesPerSec)} | ${f(r.stepMs, 0)} | ${f(r.trainImagesPerCpuSec)} | ${f(r.sampleSecPer100Cached, 2)} | ${f(r.sampleSecPer100Uncached, 2)} | ${f(r.classifyImagesPerSec ?? null, 0)} |\n`,
+      );
   }
   return 0;
 }

@@ -11,7 +11,13 @@ export function seedSweep(store: Store, n = 2, sweepId = 's1'): string[] {
     sweepId,
     ids.map((id, i) => {
       const variant = { 'prior.mu_init': inits[Math.floor(i / 2) % inits.length], seed: i % 2 };
-      return { id, idx: i, label: `mu_init=${variant['prior.mu_init']} seed=${variant.seed}`, variant, config: { seed: i % 2, prior: { mu_init: variant['prior.mu_init'] } } };
+      return {
+        id,
+        idx: i,
+        label: `mu_init=${variant['prior.mu_init']} seed=${variant.seed}`,
+        variant,
+        config: { seed: i % 2, prior: { mu_init: variant['prior.mu_init'] } },
+      };
     }),
     T0,
   );

@@ -47,9 +47,13 @@ export function logAbsDet(m: number[][]): number {
   for (let k = 0; k < n; k++) {
     let p = k;
     for (let i = k + 1; i < n; i++) if (Math.abs(a[i]?.[k] ?? 0) > Math.abs(a[p]?.[k] ?? 0)) p = i;
-    const rowP = a[p], rowK = a[k];
+    const rowP = a[p],
+      rowK = a[k];
     if (rowP === undefined || rowK === undefined) throw new Error('logAbsDet: bad matrix');
-    if (p !== k) { a[p] = rowK; a[k] = rowP; }
+    if (p !== k) {
+      a[p] = rowK;
+      a[k] = rowP;
+    }
     const pivotRow = a[k] ?? [];
     const pivot = pivotRow[k] ?? 0;
     if (pivot === 0) return -Infinity;

@@ -1,3 +1,4 @@
+import type { RunEvent } from '@ablate/queue';
 import {
   classConsistency,
   JUDGES,
@@ -149,4 +150,14 @@ function createJudge(
       agreement: a && b ? judgeAgreement(a, b) : NaN,
     };
   };
+}
+
+/** The confusion counts of a judgement as stream events: one per judge (rows: class sampled from, columns: label). */
+export function confusionEvents(runId: string, j: Judgement): RunEvent[] {
+  return j.judges.map((r) => ({ kind: 'confusion', runId, step: j.step, sampleKind: j.kind, temperature: j.temperature, judge: r.name, matrix: r.confusion }));
+}
+
+/** A judgement's log line fields (logged as 'class-consistency'). */
+export function judgementLog(j: Judgement): Record<string, unknown> {
+  return { step: j.step, kind: j.kind, temperature: j.temperature, classConsistency: j.consistency, agreement: j.agreement, samples: j.count };
 }

@@ -35,7 +35,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { isToChild, type FromChild, type ToChild } from './child-protocol';
-import { createDigitJudge, judgementMetrics } from './consistency';
+import { confusionEvents, createDigitJudge, judgementLog, judgementMetrics } from './consistency';
 import { parseProgramEvent, ProgramEventError, type ProgramEvent } from './program-events';
 import { findExecutable, fingerprint, tailLines } from './program-files';
 import { clearResumePoint, jobLockOf, LostLockError, ownsJob, readResumePoint, ResumeError, writeResumePoint } from './resume-point';
@@ -276,21 +276,8 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
         const j = await judge(samples);
         armSilence();
         events.emit({ kind: 'metrics', runId: job.runId, rows: judgementMetrics(j) });
-        for (const r of j.judges) {
-          events.emit({
-            kind: 'confusion',
-            runId: job.runId,
-            step: j.step,
-            sampleKind: j.kind,
-            temperature: j.temperature,
-            judge: r.name,
-            matrix: r.confusion,
-          });
-        }
-        log.info(
-          { step: j.step, kind: j.kind, temperature: j.temperature, classConsistency: j.consistency, agreement: j.agreement, samples: j.count },
-          'class-consistency',
-        );
+        for (const c of confusionEvents(job.runId, j)) events.emit(c);
+        log.info(judgementLog(j), 'class-consistency');
       } else if (e.type === 'artifact') {
         if (!existsSync(e.path)) throw new ProgramEventError(lineNo, `path: ${e.path} does not exist`);
         events.emit({ kind: 'artifact', runId: job.runId, step: e.step, artifact: e.kind, uri: e.path });

@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isToChild, type FromChild, type ToChild } from './child-protocol';
-import { createConsistencyJudge } from './consistency';
+import { confusionEvents, createConsistencyJudge, judgementLog } from './consistency';
 import { flushDurably as flushEvents } from './flush-durably';
 import { checkResume, clearResumePoint, jobLockOf, LostLockError, ownsJob, readResumePoint, writeResumePoint } from './resume-point';
 import { resultHooks } from './result-hooks';
@@ -102,21 +102,8 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
           metrics: (rows) => events.emit({ kind: 'metrics', runId: job.runId, rows }),
           muNorms: (step, norms) => events.emit({ kind: 'mu-norms', runId: job.runId, step, norms }),
           judged: (j) => {
-            for (const r of j.judges) {
-              events.emit({
-                kind: 'confusion',
-                runId: job.runId,
-                step: j.step,
-                sampleKind: j.kind,
-                temperature: j.temperature,
-                judge: r.name,
-                matrix: r.confusion,
-              });
-            }
-            log.info(
-              { step: j.step, kind: j.kind, temperature: j.temperature, classConsistency: j.consistency, agreement: j.agreement, samples: j.count },
-              'class-consistency',
-            );
+            for (const c of confusionEvents(job.runId, j)) events.emit(c);
+            log.info(judgementLog(j), 'class-consistency');
           },
           image: (img) => {
             const uri = path.join(imageDir, `step-${String(img.step).padStart(8, '0')}-${img.kind}.png`);

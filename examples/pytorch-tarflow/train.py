@@ -24,6 +24,17 @@ import sys
 import time
 import zlib
 
+# config `threads` must bound OpenBLAS's pool too: torch.set_num_threads alone leaves Debian's OpenBLAS starting a
+# second thread of its own (it spins, and two such runs side by side fight over 2 cores). Read before torch loads it.
+try:
+    with open(os.environ["ABLATE_CONFIG"], "r", encoding="utf-8") as _f:
+        _threads = json.load(_f).get("threads")
+    if isinstance(_threads, int) and _threads > 0:
+        for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(_v, str(_threads))
+except (KeyError, OSError, ValueError):
+    pass
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F

@@ -6,7 +6,14 @@ step (forward, backward, AdamW) per batch, on N threads. Random inputs: speed do
 
 Debian's python3-torch (apt-get install python3-torch) is for /usr/bin/python3, not a pyenv python3 on PATH.
 """
-import argparse, json, math, time
+import argparse, json, math, os, sys, time
+
+# --threads must bound every thread pool, OpenBLAS's too: torch.set_num_threads alone left Debian's OpenBLAS starting
+# its own second thread, which spun and doubled the CPU time of a "one-thread" run. Set before torch loads OpenBLAS.
+_t = next((sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == '--threads'), None)
+if _t is not None:
+    for _v in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+        os.environ.setdefault(_v, _t)
 
 import torch
 import torch.nn as nn

@@ -91,7 +91,8 @@ class Run:
     def checkpoint(self, step, path, keep=2):
         """Reports a checkpoint you have written (a file or a folder inside the run folder); the run resumes from the
         newest one reported. The worker deletes older reported ones past the newest `keep` (at least 2), but only once
-        this one is safely recorded as the run's resume point (never the one a resumed run still depends on)."""
+        this one is safely recorded as the run's resume point (never the one a resumed run still depends on). Run by hand
+        (no worker), nothing is deleted."""
         self._write({"step": int(step), "checkpoint": os.path.abspath(path), "keep": max(2, int(keep))})
 
     def artifact(self, step, kind, path):

@@ -23,7 +23,7 @@
  */
 import { selectBackend } from '@ablate/backend';
 import { AblateError, errorMessage, isRetryable } from '@ablate/cli';
-import { ConfigError } from '@ablate/config';
+import { ConfigError, isInside, realish } from '@ablate/config';
 import { createLogger } from '@ablate/log';
 import { flushDurably } from './flush-durably';
 import { cancelKeys, createEventWriter, queueEnv, redisOptionsFromUrl, type ProgramRunJobData } from '@ablate/queue';
@@ -176,7 +176,12 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
     const resumeFrom = point?.step ?? null;
     // Checkpoints reported with "keep": deleted oldest first, and only once a newer resume point is in Redis (the one the
     // run resumes from is never deleted: a worker cut off from Redis deletes nothing).
-    let reported: string[] = point === null ? [] : (point.kept ?? [point.uri]);
+    // Paths from Redis are deleted later: only checkpoints strictly inside this run's folder qualify.
+    const deletable = (p: string): boolean => {
+      const abs = path.resolve(p);
+      return abs !== runDir && isInside(realish(abs), realish(runDir));
+    };
+    let reported: string[] = (point === null ? [] : (point.kept ?? [point.uri])).filter(deletable);
     let lastStep = resumeFrom ?? 0;
     let lastCheckpoint = resumeFrom;
     let totalSteps = 0;
@@ -287,7 +292,7 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
         await durably(10 * 60_000); // the steps before a resume point reach the stream before it does
         events.emit({ kind: 'checkpoint', runId: job.runId, step: e.step, uri: e.path, bytes, sha256 });
         await durably(10 * 60_000);
-        const kept = [...reported.filter((p) => p !== e.path), e.path];
+        const kept = e.keep === undefined ? [e.path] : [...reported.filter((p) => p !== e.path), e.path];
         const dropped = e.keep === undefined ? [] : kept.splice(0, Math.max(0, kept.length - e.keep));
         if (!(await writeResumePoint(redis, env.prefix, job.runId, { step: e.step, uri: e.path, sha256, host: start.host, at: Date.now(), kept }, lock))) {
           const message = `lost the job lock (another worker has taken run ${job.runId} over while this one was cut off): stopped this copy of the program at step ${e.step}`;
@@ -298,7 +303,15 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
         }
         lastCheckpoint = e.step;
         reported = kept;
-        for (const old of dropped) rmSync(old, { recursive: true, force: true });
+        for (const old of dropped) {
+          // never the run folder, nothing outside it, nothing that holds a checkpoint still kept
+          if (!deletable(old) || kept.some((k) => isInside(path.resolve(k), path.resolve(old)))) continue;
+          try {
+            rmSync(old, { recursive: true, force: true });
+          } catch (err: unknown) {
+            log.warn({ err, path: old }, 'could not delete an old checkpoint; left in place');
+          }
+        }
         log.info({ step: e.step, bytes }, 'checkpoint');
       }
       if (Date.now() - lastProgress >= 500) {
@@ -356,6 +369,7 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
         }
       }
     })();
+    consumed.catch(() => undefined); // handled where it is awaited, after the program exits: never an unhandled rejection
     const { code, signal } = await closed;
     await consumed;
     if (silence !== null) clearTimeout(silence);
@@ -366,11 +380,19 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
     // 5. What the exit means.
     const stopped = cause as StopCause | null;
     const elapsedMs = Date.now() - t0;
-    if (stopped?.kind === 'fatal') throw new ProgramRunError(stopped.message, stopped.retry);
     if (stopped?.kind === 'lost') {
       send({ type: 'error', message: stopped.message, retry: true, lostLock: true });
       return;
     }
+    // Whatever the exit means, a copy whose job was taken over (it was cut off from Redis past its lock) reports none of
+    // it: not a release, a cancel, a failure or a success of a run another worker now runs.
+    if (!(await ownsJob(redis, lock))) {
+      const message = `lost the job lock (another worker has taken run ${job.runId} over): not reporting how this copy ended`;
+      note(message);
+      send({ type: 'error', message, retry: true, lostLock: true });
+      return;
+    }
+    if (stopped?.kind === 'fatal') throw new ProgramRunError(stopped.message, stopped.retry);
     if (stopped?.kind === 'interrupt') {
       events.emit({ kind: 'run-released', runId: job.runId, step: lastCheckpoint ?? 0, at: Date.now() });
       await durably(10 * 60_000);
@@ -388,12 +410,6 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
       events.emit({ kind: 'run-finished', runId: job.runId, status: 'cancelled', finalStep: lastStep, elapsedMs, at: Date.now() });
       await durably(10 * 60_000);
       send({ type: 'result', status: 'cancelled', step: lastStep, message: 'cancelled', resumedFrom: resumeFrom, elapsedMs });
-      return;
-    }
-    if (code === 0 && !(await ownsJob(redis, lock))) {
-      const message = `lost the job lock (another worker has taken run ${job.runId} over): not reporting this copy's exit 0`;
-      note(message);
-      send({ type: 'error', message, retry: true, lostLock: true });
       return;
     }
     if (code === 0) {

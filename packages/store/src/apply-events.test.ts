@@ -236,6 +236,21 @@ describe('applyEvents', () => {
     expect(getRun(store, id)?.status).toBe('succeeded');
   });
 
+  it('nor does a late start reopen a diverged run (never run again either)', () => {
+    const id = r0();
+    const run = scriptedRun(id, { steps: 30 });
+    const finished = run.at(-1);
+    if (finished?.kind !== 'run-finished') throw new Error('scriptedRun ends with run-finished');
+    applyEvents(store, [...run.slice(0, -1), { ...finished, status: 'diverged', error: 'loss is NaN at step 30' }]);
+    const before = dump(store);
+    const late = applyEvents(store, [
+      { kind: 'run-started', runId: id, attempt: 1, host: 'h2', workerId: 'w2', backend: 'cpu', device: 'cpu', resumeFrom: null, at: T0 + 99_999 },
+    ]);
+    expect(late).toMatchObject({ applied: 0, ignored: 1, rowsDeleted: 0 });
+    expect(dump(store)).toEqual(before);
+    expect(getRun(store, id)?.status).toBe('diverged');
+  });
+
   it('status transitions: never cancelled → failed, never succeeded → anything, stale finishes ignored', () => {
     const [a = '', b = '', c = ''] = ids;
     const start = (runId: string, attempt: number, at: number): RunEvent => ({

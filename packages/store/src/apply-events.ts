@@ -210,9 +210,10 @@ const HANDLERS: { [K in RunEvent['kind']]: Handler<Extract<RunEvent, { kind: K }
         ? compareStreamIds(entryId, s.startedEntry) > 0
         : s.startedAt === null || e.at > s.startedAt || (e.at === s.startedAt && e.attempt > s.attempts);
     if (!newer) return false;
-    // Succeeded is final: its id is its config's hash and no sweep runs it again, so a start after it comes from a copy
-    // that lost its job (cut off from Redis past its lock) and must neither reopen the run nor delete its rows.
-    if (s.status === 'succeeded') return false;
+    // Succeeded and diverged are final: the id is the config's hash and no sweep runs such a run again, so a start after
+    // it comes from a copy that lost its job (cut off from Redis past its lock) and must neither reopen the run nor
+    // delete its rows.
+    if (s.status === 'succeeded' || s.status === 'diverged') return false;
     for (const del of b.st.deleteAfter) b.result.rowsDeleted += del.run({ runId: e.runId, step: e.resumeFrom ?? -1 }).changes;
     const status: RunStatus = s.status === 'cancelled' ? 'cancelled' : 'running';
     b.result.rowsWritten += b.store.db

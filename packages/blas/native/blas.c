@@ -149,6 +149,8 @@ static napi_value get_config(napi_env env, napi_callback_info info) {
   return out;
 }
 
+napi_status ablate_define_fused(napi_env env, napi_value exports); // fused.c
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "matmul", NULL, matmul, NULL, NULL, NULL, napi_enumerable, NULL },
@@ -157,6 +159,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "config", NULL, get_config, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  if (ablate_define_fused(env, exports) != napi_ok) return NULL;
   return exports;
 }
 

@@ -11,7 +11,7 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..');
 const out = path.join(root, 'build', 'Release', 'ablate_blas.node');
 const marker = path.join(root, 'build', 'unavailable.txt');
-const sources = ['native/blas.c', 'binding.gyp', 'scripts/build-addon.js'].map((f) => path.join(root, f));
+const sources = ['native/blas.c', 'native/fused.c', 'binding.gyp', 'scripts/build-addon.js'].map((f) => path.join(root, f));
 
 function unavailable(reason) {
   fs.mkdirSync(path.dirname(marker), { recursive: true });

@@ -1,40 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchMatMul, Identity, _FusedMatMul, broadcast_util, util } from '@tensorflow/tfjs-core';
-import type { BatchMatMulAttrs, KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo, _FusedMatMulAttrs } from '@tensorflow/tfjs-core';
+import { BatchMatMul, Identity, Transpose, _FusedMatMul, broadcast_util, util } from '@tensorflow/tfjs-core';
+import type { BatchMatMulAttrs, KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo, TransposeAttrs, _FusedMatMulAttrs } from '@tensorflow/tfjs-core';
+import type { BlasAddon } from './addon';
+import { FUSED_KERNELS, type FusedBackend } from './fused';
 import fs from 'node:fs';
 import path from 'node:path';
 
 /** The name a process reports for the wasm backend with these kernels installed. */
 export const BLAS_BACKEND_NAME = 'wasm+blas';
 
-/** The addon's functions (native/blas.c). */
-export interface BlasAddon {
-  matmul(
-    heap: ArrayBuffer,
-    aOff: number,
-    bOff: number,
-    outOff: number,
-    batch: number,
-    m: number,
-    n: number,
-    k: number,
-    transA: boolean,
-    transB: boolean,
-    aIdx: Int32Array | null,
-    bIdx: Int32Array | null,
-    aStride: number,
-    bStride: number,
-    biasOff: number,
-    biasLen: number,
-    act: number,
-    alpha: number,
-    preluOff: number,
-    preluLen: number,
-  ): void;
-  setThreads(n: number): void;
-  getThreads(): number;
-  config(): string;
-}
+export type { BlasAddon } from './addon';
 
 export type BlasStatus = { ok: true; name: typeof BLAS_BACKEND_NAME; threads: number; config: string } | { ok: false; reason: string };
 
@@ -68,17 +43,12 @@ export function blasThreadsFromEnv(env: NodeJS.ProcessEnv = process.env): number
 
 // ---- the kernels -------------------------------------------------------------------------------------------
 
-interface WasmBackendLike {
-  wasm: { HEAPU8: Uint8Array };
-  dataIdMap: { get(dataId: unknown): { memoryOffset: number; shape: number[] } };
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  incRef(dataId: unknown): void;
-}
+type WasmBackendLike = FusedBackend & { incRef(dataId: unknown): void };
 
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, prelu: 3, leakyrelu: 4, sigmoid: 5, elu: 6 };
 
 let addon: BlasAddon | null = null;
-let originals: { batchMatMul: KernelConfig; fusedMatMul: KernelConfig; identity: KernelConfig } | null = null;
+let originals: { batchMatMul: KernelConfig; fusedMatMul: KernelConfig; identity: KernelConfig; transpose: KernelConfig } | null = null;
 
 const offsetOf = (backend: WasmBackendLike, t: TensorInfo): number => backend.dataIdMap.get(t.dataId).memoryOffset;
 
@@ -202,6 +172,45 @@ function identityKernel(args: { inputs: NamedTensorInfoMap; backend: unknown; at
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
+/** Axes of size 1 dropped, and runs of input axes that stay together in the output merged into one. */
+export function mergeTranspose(shape: number[], perm: number[]): { shape: number[]; perm: number[] } {
+  const keep = perm.filter((a) => shape[a] !== 1);
+  const kept = [...keep].sort((a, b) => a - b);
+  const renum = new Map(kept.map((a, i) => [a, i]));
+  const sh = kept.map((a) => shape[a]!);
+  const p = keep.map((a) => renum.get(a)!);
+  const groups: number[][] = [];
+  for (const a of p) {
+    const last = groups[groups.length - 1];
+    if (last !== undefined && last[last.length - 1] === a - 1) last.push(a);
+    else groups.push([a]);
+  }
+  const byInput = [...groups].sort((a, b) => a[0]! - b[0]!);
+  return { shape: byInput.map((g) => g.reduce((n, a) => n * sh[a]!, 1)), perm: groups.map((g) => byInput.indexOf(g)) };
+}
+
+/** Transpose of 4-byte elements on the addon (wasm's own is a scalar loop over the output: 280 ms for one of small's 5-D ones). */
+function transposeKernel(args: { inputs: NamedTensorInfoMap; backend: unknown; attrs: unknown }): TensorInfo {
+  const { x } = args.inputs as { x: TensorInfo };
+  const { perm } = args.attrs as unknown as TransposeAttrs;
+  const merged = mergeTranspose(x.shape, perm);
+  if ((x.dtype !== 'float32' && x.dtype !== 'int32') || merged.shape.length > 6)
+    return (originals!.transpose.kernelFunc as KernelFunc)(args as never) as TensorInfo;
+  const backend = args.backend as WasmBackendLike;
+  const out = backend.makeOutput(
+    perm.map((a) => x.shape[a]!),
+    x.dtype as 'float32' | 'int32',
+  );
+  const r = merged.shape.length;
+  if (r === 0 || util.sizeFromShape(x.shape) === 0) {
+    if (r === 0 && util.sizeFromShape(x.shape) === 1) backend.wasm.HEAPU8.copyWithin(offsetOf(backend, out), offsetOf(backend, x), offsetOf(backend, x) + 4);
+    return out;
+  }
+  const pad = (a: number[]) => [...a, ...Array<number>(6 - a.length).fill(0)];
+  addon!.transpose(backend.wasm.HEAPU8.buffer as ArrayBuffer, offsetOf(backend, x), offsetOf(backend, out), r, ...pad(merged.shape), ...pad(merged.perm));
+  return out;
+}
+
 /**
  * Registers the OpenBLAS kernels over the wasm backend's BatchMatMul and _FusedMatMul, and a copy-free Identity
  * (the wasm backend must be registered: call after tf.setBackend('wasm')). Idempotent; sets OpenBLAS's thread count every call.
@@ -223,12 +232,21 @@ export function installBlasKernels(opts: { threads?: number; addonFile?: string 
     const batchMatMul = tf.getKernel(BatchMatMul, 'wasm');
     const fusedMatMul = tf.getKernel(_FusedMatMul, 'wasm');
     const identity = tf.getKernel(Identity, 'wasm');
-    if (batchMatMul === undefined || fusedMatMul === undefined || identity === undefined)
+    const transpose = tf.getKernel(Transpose, 'wasm');
+    if (batchMatMul === undefined || fusedMatMul === undefined || identity === undefined || transpose === undefined)
       return { ok: false, reason: 'the wasm backend has no BatchMatMul/_FusedMatMul kernel to replace (is @tensorflow/tfjs-backend-wasm loaded?)' };
-    originals = { batchMatMul, fusedMatMul, identity };
+    originals = { batchMatMul, fusedMatMul, identity, transpose };
     swap({ ...batchMatMul, kernelFunc: batchMatMulKernel as unknown as KernelFunc });
     swap({ ...fusedMatMul, kernelFunc: fusedMatMulKernel as unknown as KernelFunc });
     swap({ ...identity, kernelFunc: identityKernel as unknown as KernelFunc });
+    swap({ ...transpose, kernelFunc: transposeKernel as unknown as KernelFunc });
+    for (const [kernelName, f] of Object.entries(FUSED_KERNELS))
+      swap({
+        kernelName,
+        backendName: 'wasm',
+        kernelFunc: ((a: { inputs: NamedTensorInfoMap; backend: unknown; attrs: unknown }) =>
+          f(addon!, a.backend as FusedBackend, a.inputs, a.attrs as Record<string, number>)) as unknown as KernelFunc,
+      });
   }
   return { ok: true, name: BLAS_BACKEND_NAME, threads: addon.getThreads(), config: addon.config() };
 }
@@ -239,6 +257,8 @@ export function uninstallBlasKernels(): void {
   swap(originals.batchMatMul);
   swap(originals.fusedMatMul);
   swap(originals.identity);
+  swap(originals.transpose);
+  for (const kernelName of Object.keys(FUSED_KERNELS)) tf.unregisterKernel(kernelName, 'wasm');
   originals = null;
 }
 
@@ -247,6 +267,6 @@ export function isBlasInstalled(): boolean {
 }
 
 function swap(config: KernelConfig): void {
-  tf.unregisterKernel(config.kernelName, config.backendName);
+  if (tf.getKernel(config.kernelName, config.backendName) !== undefined) tf.unregisterKernel(config.kernelName, config.backendName);
   tf.registerKernel(config);
 }

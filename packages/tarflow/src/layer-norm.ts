@@ -1,3 +1,4 @@
+import { fusedKernels, fusedLayerNorm, fusedLayerNormGrad } from '@ablate/blas';
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp, inputAt, savedAt } from './custom-op';
 import { colSum } from './matmul';
@@ -38,7 +39,18 @@ const layerNormOp = customOp<tf.Tensor2D>((inputs) => {
   };
 });
 
+/** The same op as one native kernel each way (wasm with @ablate/blas); it saves the same x̂ and rstd. */
+const fusedLayerNormOp = customOp<tf.Tensor2D>((inputs) => {
+  const [x, gamma, beta] = [0, 1, 2].map((i) => inputAt(inputs, i)) as [tf.Tensor2D, tf.Tensor, tf.Tensor];
+  const [value, xhat, rstd] = fusedLayerNorm(x, gamma, beta, LAYER_NORM_EPS); // (N, W), (N, W), (N, 1)
+  return {
+    value,
+    save: [xhat, rstd, gamma],
+    grad: (dy, saved) => fusedLayerNormGrad(dy, savedAt(saved, 0) as tf.Tensor2D, savedAt(saved, 1), savedAt(saved, 2)),
+  };
+});
+
 /** LayerNorm over the last axis of x (N, W), with a hand-written backward (3 reductions instead of autodiff's ~10 ops). */
 export function layerNorm(x: tf.Tensor2D, p: { gamma: tf.Tensor; beta: tf.Tensor }): tf.Tensor2D {
-  return layerNormOp(x, p.gamma, p.beta);
+  return (fusedKernels() ? fusedLayerNormOp : layerNormOp)(x, p.gamma, p.beta);
 }

@@ -1,3 +1,4 @@
+import { fusedGelu, fusedGeluGrad, fusedKernels } from '@ablate/blas';
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp, inputAt, savedAt } from './custom-op';
 import { initLinear, linear, type LinearParams } from './linear';
@@ -41,9 +42,15 @@ const geluOp = customOp<tf.Tensor2D>((inputs) => {
   };
 });
 
+/** The same op as one native kernel each way (wasm with @ablate/blas): the backward recomputes σ from x, so only x is kept. */
+const fusedGeluOp = customOp<tf.Tensor2D>((inputs) => {
+  const x = inputAt(inputs, 0);
+  return { value: fusedGelu(x as tf.Tensor2D), save: [x], grad: (dy, saved) => [fusedGeluGrad(savedAt(saved, 0), dy)] };
+});
+
 /** GELU, tanh approximation (torch GELU(approximate='tanh')), with a hand-written backward. */
 export function gelu(x: tf.Tensor2D): tf.Tensor2D {
-  return geluOp(x);
+  return fusedKernels() ? fusedGeluOp(x) : geluOp(x);
 }
 
 /** x (N, W) → MLP(LayerNorm(x)) (N, W); the caller adds the residual. */

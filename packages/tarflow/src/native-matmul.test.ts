@@ -1,9 +1,11 @@
-import { installBlasKernels, loadAddon, uninstallBlasKernels } from '@ablate/blas';
+import { fusedKernels, installBlasKernels, loadAddon, uninstallBlasKernels } from '@ablate/blas';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { attentionCore } from './attention';
+import { layerNorm } from './layer-norm';
 import { linear } from './linear';
+import { gelu } from './mlp';
 import { mm, nativeMatMul } from './matmul';
 import { blockMask } from './permutation';
 import { rank2 } from './tensor-util';
@@ -73,4 +75,31 @@ function reference(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, B: number, T: numbe
     const wantMm = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p, q))))([a3, b3]);
     gotMm.forEach((g, i) => expectClose(g, wantMm[i] ?? g, 1e-3));
   });
+
+  for (const [name, op] of [
+    ['layerNorm', (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => layerNorm(rank2(x), { gamma: g, beta: b })],
+    ['gelu', (x: tf.Tensor) => gelu(rank2(x))],
+  ] as const) {
+    it(`${name}: the fused kernels give the value and gradients of the tf-op formulation`, () => {
+      const [N, W] = [37, 24];
+      const x = tf.add(tf.mul(tf.randomNormal([N, W], 0, 1, 'float32', 11), 3), 1);
+      const g = tf.randomNormal([W], 1, 0.3, 'float32', 12),
+        b = tf.randomNormal([W], 0, 0.3, 'float32', 13);
+      const dy = tf.randomNormal([N, W], 0, 1, 'float32', 14);
+      const f = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(op(xx, gg, bb), dy));
+      const run = () => ({ value: op(x, g, b), grads: name === 'gelu' ? [tf.grad((xx: tf.Tensor) => f(xx, g, b))(x)] : tf.grads(f)([x, g, b]) });
+      expect(fusedKernels()).toBe(true);
+      const fused = run();
+      uninstallBlasKernels();
+      let plain: ReturnType<typeof run>;
+      try {
+        expect(fusedKernels()).toBe(false);
+        plain = run();
+      } finally {
+        expect(installBlasKernels({ threads: 1 }).ok).toBe(true);
+      }
+      expectClose(fused.value, plain.value, 1e-5);
+      fused.grads.forEach((gr, i) => expectClose(gr, plain.grads[i] ?? gr, 1e-4));
+    });
+  }
 });

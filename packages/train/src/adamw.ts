@@ -1,3 +1,4 @@
+import { fusedAdamW, fusedKernels } from '@ablate/blas';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** A parameter group: its own learning-rate multiplier and decoupled weight decay. */
@@ -50,11 +51,21 @@ export function createAdamW(groups: ParamGroup[], hp: AdamWHyper): AdamW {
       t += 1;
       const bc1 = 1 - hp.beta1 ** t;
       const bc2Sqrt = Math.sqrt(1 - hp.beta2 ** t);
+      const fused = fusedKernels();
       tf.tidy(() => {
         for (const s of slots) {
           const g = grads[s.v.name];
           if (g === undefined) continue;
           const groupLr = lr * s.group.lrScale;
+          if (fused) {
+            // the same update as below, as one native pass over the parameter instead of ~12 wasm kernels
+            const decay = s.group.weightDecay > 0 ? 1 - groupLr * s.group.weightDecay : 1;
+            const [p, m1, m2] = fusedAdamW(s.v, s.m1, s.m2, g, { lrOverBc1: groupLr / bc1, beta1: hp.beta1, beta2: hp.beta2, eps: hp.eps, decay, bc2Sqrt });
+            s.m1.assign(m1);
+            s.m2.assign(m2);
+            s.v.assign(p);
+            continue;
+          }
           const m1 = tf.add(tf.mul(s.m1, hp.beta1), tf.mul(g, 1 - hp.beta1));
           const m2 = tf.add(tf.mul(s.m2, hp.beta2), tf.mul(tf.square(g), 1 - hp.beta2));
           s.m1.assign(m1);

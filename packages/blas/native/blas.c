@@ -23,6 +23,8 @@ static void use_threads(int n) {
   if (n != current_threads) { openblas_set_num_threads(n); current_threads = n; }
 }
 
+int ablate_threads(void) { return wanted_threads; } // fused.c splits its big kernels over as many threads
+
 static int get_f64(napi_env env, napi_value v, double *out) { return napi_get_value_double(env, v, out) == napi_ok; }
 
 // Reads an optional Int32Array argument (null/undefined -> NULL). Returns 0 on a type error.

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 
 #define THROW(env, msg) do { napi_throw_error((env), NULL, (msg)); return NULL; } while (0)
 
@@ -77,6 +78,41 @@ static inline float vexp(float x0) {
   return x0 < -87.0f ? 0.0f : p * s.f;
 }
 
+// ---- threads -----------------------------------------------------------------------------------------------------
+// With BLAS_THREADS > 1 the big kernels split their rows over that many threads (the calling one and fresh pthreads,
+// joined before returning): otherwise OpenBLAS's other threads sit idle while these run. Below MIN_PARALLEL elements
+// one thread does it all (starting a thread costs ~20–50 µs).
+
+int ablate_threads(void); // blas.c: the thread count asked for (setThreads)
+#ifndef MIN_PARALLEL
+#define MIN_PARALLEL (1 << 18)
+#endif
+#define MAX_THREADS 16
+
+typedef void (*range_fn)(const void *ctx, int64_t begin, int64_t end, int tid);
+struct range_job { range_fn f; const void *ctx; int64_t begin, end; int tid; };
+static void *run_range(void *p) { const struct range_job *j = p; j->f(j->ctx, j->begin, j->end, j->tid); return NULL; }
+
+// f over [0, n) in contiguous chunks, one per thread; returns the number of chunks (threads) used.
+static int parallel_for(range_fn f, const void *ctx, int64_t n, double elements) {
+  int t = ablate_threads();
+  if (t > MAX_THREADS) t = MAX_THREADS;
+  if (t > n) t = (int)n;
+  if (t <= 1 || elements < MIN_PARALLEL) { f(ctx, 0, n, 0); return 1; }
+  pthread_t th[MAX_THREADS]; struct range_job jobs[MAX_THREADS]; int started[MAX_THREADS];
+  for (int i = 0; i < t; i++) jobs[i] = (struct range_job){ f, ctx, n * i / t, n * (i + 1) / t, i };
+  for (int i = 1; i < t; i++) started[i] = pthread_create(&th[i], NULL, run_range, &jobs[i]) == 0;
+  f(ctx, jobs[0].begin, jobs[0].end, 0);
+  for (int i = 1; i < t; i++) {
+    if (started[i]) pthread_join(th[i], NULL);
+    else f(ctx, jobs[i].begin, jobs[i].end, i); // could not start one: do its share here
+  }
+  return t;
+}
+
+// Operands of one call, for the range functions below.
+struct task { const float *in[4]; float *out[4]; int64_t rows, cols; float f[6]; const uint32_t *xu; uint32_t *yu; int64_t os[7], st[7]; int R; };
+
 // ---- transpose ------------------------------------------------------------------------------------------------
 
 HOT static void copy_tile(const uint32_t *restrict x, uint32_t *restrict y, int64_t rows, int64_t cols, int64_t sr, int64_t sc) {
@@ -94,6 +130,27 @@ HOT static void copy_tile(const uint32_t *restrict x, uint32_t *restrict y, int6
         for (int64_t j = j0; j < j1; j++) y[i * cols + j] = x[i * sr + j * sc];
     }
   }
+}
+
+// The output's tiles [begin, end) (all axes but the last two): each copy_tile'd from its place in the input.
+static void transpose_tiles(const void *ctx, int64_t begin, int64_t end, int tid) {
+  const struct task *t = ctx;
+  const int R = t->R;
+  const int64_t rows = t->os[R - 2], cols = t->os[R - 1], tile = rows * cols;
+  int64_t idx[7] = {0}, rem = begin;
+  for (int a = R - 3; a >= 0; a--) { idx[a] = rem % t->os[a]; rem /= t->os[a]; }
+  for (int64_t o = begin; o < end; o++) {
+    int64_t base = 0;
+    for (int a = 0; a < R - 2; a++) base += idx[a] * t->st[a];
+    copy_tile(t->xu + base, t->yu + o * tile, rows, cols, t->st[R - 2], t->st[R - 1]);
+    for (int a = R - 3; a >= 0; a--) { if (++idx[a] < t->os[a]) break; idx[a] = 0; }
+  }
+}
+
+// Rows [begin, end) of a 2-D output.
+static void transpose_rows(const void *ctx, int64_t begin, int64_t end, int tid) {
+  const struct task *t = ctx;
+  copy_tile(t->xu + begin * t->st[0], t->yu + begin * t->os[1], end - begin, t->os[1], t->st[0], t->st[1]);
 }
 
 // transpose(heap, xOff, yOff, rank, d0..d5, p0..p5): y = x permuted by p (output axis a is input axis p[a]), 4-byte
@@ -121,14 +178,12 @@ static napi_value transpose(napi_env env, napi_callback_info info) {
   int R = 0;
   if (r == 1) { os[R] = 1; st[R] = 0; R++; }
   for (int a = 0; a < r; a++) { os[R] = shape[perm[a]]; st[R] = inStride[perm[a]]; R++; }
-  const int64_t rows = os[R - 2], cols = os[R - 1], tile = rows * cols;
-  int64_t idx[7] = {0}, outer = n / tile;
-  for (int64_t o = 0; o < outer; o++) {
-    int64_t base = 0;
-    for (int a = 0; a < R - 2; a++) base += idx[a] * st[a];
-    copy_tile(x + base, y + o * tile, rows, cols, st[R - 2], st[R - 1]);
-    for (int a = R - 3; a >= 0; a--) { if (++idx[a] < os[a]) break; idx[a] = 0; }
-  }
+  struct task t = { .xu = x, .yu = y, .R = R };
+  memcpy(t.os, os, sizeof os);
+  memcpy(t.st, st, sizeof st);
+  const int64_t tile = os[R - 2] * os[R - 1];
+  if (R == 2 && os[0] >= 64) parallel_for(transpose_rows, &t, os[0], (double)n); // one 2-D tile: split its rows
+  else parallel_for(transpose_tiles, &t, n / tile, (double)n);
   return NULL;
 }
 
@@ -155,12 +210,22 @@ HOT static void gelu_bwd(const float *restrict x, const float *restrict dy, floa
   }
 }
 
+static void gelu_range(const void *ctx, int64_t b, int64_t e, int tid) {
+  const struct task *t = ctx;
+  gelu_fwd(t->in[0] + b, t->out[0] + b, e - b);
+}
+static void gelu_grad_range(const void *ctx, int64_t b, int64_t e, int tid) {
+  const struct task *t = ctx;
+  gelu_bwd(t->in[0] + b, t->in[1] + b, t->out[0] + b, e - b);
+}
+
 // gelu(heap, xOff, yOff, n)
 static napi_value gelu(napi_env env, napi_callback_info info) {
   uint8_t *heap; size_t L; double d[4];
   if (!args(env, info, 4, "gelu", &heap, &L, d)) return NULL;
   if (!inside(d[1], d[3], L) || !inside(d[2], d[3], L)) THROW(env, "ablate_blas.gelu: operand outside the heap");
-  gelu_fwd(F32(heap, d[1]), F32(heap, d[2]), (int64_t)d[3]);
+  struct task t = { .in = { F32(heap, d[1]) }, .out = { F32(heap, d[2]) } };
+  parallel_for(gelu_range, &t, (int64_t)d[3], d[3]);
   return NULL;
 }
 
@@ -169,7 +234,8 @@ static napi_value gelu_grad(napi_env env, napi_callback_info info) {
   uint8_t *heap; size_t L; double d[5];
   if (!args(env, info, 5, "geluGrad", &heap, &L, d)) return NULL;
   if (!inside(d[1], d[4], L) || !inside(d[2], d[4], L) || !inside(d[3], d[4], L)) THROW(env, "ablate_blas.geluGrad: operand outside the heap");
-  gelu_bwd(F32(heap, d[1]), F32(heap, d[2]), F32(heap, d[3]), (int64_t)d[4]);
+  struct task t = { .in = { F32(heap, d[1]), F32(heap, d[2]) }, .out = { F32(heap, d[3]) } };
+  parallel_for(gelu_grad_range, &t, (int64_t)d[4], d[4]);
   return NULL;
 }
 
@@ -216,6 +282,18 @@ HOT static void ln_bwd(const float *restrict dy, const float *restrict xhat, con
   }
 }
 
+static void ln_range(const void *ctx, int64_t b, int64_t e, int tid) {
+  const struct task *t = ctx;
+  const int64_t C = t->cols;
+  ln_fwd(t->in[0] + b * C, t->in[1], t->in[2], t->out[0] + b * C, t->out[1] + b * C, t->out[2] + b, e - b, C, t->f[0]);
+}
+static void ln_grad_range(const void *ctx, int64_t b, int64_t e, int tid) {
+  const struct task *t = ctx;
+  const int64_t C = t->cols;
+  float *dg = t->out[1] + 2 * C * tid;
+  ln_bwd(t->in[0] + b * C, t->in[1] + b * C, t->in[2] + b, t->in[3], t->out[0] + b * C, dg, dg + C, e - b, C);
+}
+
 // layerNorm(heap, xOff, gammaOff, betaOff, yOff, xhatOff, rstdOff, rows, cols, eps)
 static napi_value layer_norm(napi_env env, napi_callback_info info) {
   uint8_t *heap; size_t L; double d[10];
@@ -224,7 +302,8 @@ static napi_value layer_norm(napi_env env, napi_callback_info info) {
   if (rows < 0 || cols < 1) THROW(env, "ablate_blas.layerNorm: bad shape");
   if (!inside(d[1], n, L) || !inside(d[2], cols, L) || !inside(d[3], cols, L) || !inside(d[4], n, L) || !inside(d[5], n, L) || !inside(d[6], rows, L))
     THROW(env, "ablate_blas.layerNorm: operand outside the heap");
-  ln_fwd(F32(heap, d[1]), F32(heap, d[2]), F32(heap, d[3]), F32(heap, d[4]), F32(heap, d[5]), F32(heap, d[6]), (int64_t)rows, (int64_t)cols, (float)d[9]);
+  struct task t = { .in = { F32(heap, d[1]), F32(heap, d[2]), F32(heap, d[3]) }, .out = { F32(heap, d[4]), F32(heap, d[5]), F32(heap, d[6]) }, .rows = (int64_t)rows, .cols = (int64_t)cols, .f = { (float)d[9] } };
+  parallel_for(ln_range, &t, (int64_t)rows, n);
   return NULL;
 }
 
@@ -237,18 +316,29 @@ static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
   if (!inside(d[1], n, L) || !inside(d[2], n, L) || !inside(d[3], rows, L) || !inside(d[4], cols, L) || !inside(d[5], n, L) || !inside(d[6], cols, L) ||
       !inside(d[7], cols, L))
     THROW(env, "ablate_blas.layerNormGrad: operand outside the heap");
-  ln_bwd(F32(heap, d[1]), F32(heap, d[2]), F32(heap, d[3]), F32(heap, d[4]), F32(heap, d[5]), F32(heap, d[6]), F32(heap, d[7]), (int64_t)rows, (int64_t)cols);
+  // each thread sums dγ and dβ over its rows into its own slice of `partial`; the slices are added at the end
+  const int64_t C = (int64_t)cols;
+  float *partial = malloc(sizeof(float) * 2 * (size_t)C * MAX_THREADS);
+  if (partial == NULL) THROW(env, "ablate_blas.layerNormGrad: out of memory");
+  struct task t = { .in = { F32(heap, d[1]), F32(heap, d[2]), F32(heap, d[3]), F32(heap, d[4]) }, .out = { F32(heap, d[5]), partial }, .rows = (int64_t)rows, .cols = C };
+  const int used = parallel_for(ln_grad_range, &t, (int64_t)rows, n);
+  float *dg = F32(heap, d[6]), *db = F32(heap, d[7]);
+  for (int64_t j = 0; j < C; j++) { dg[j] = partial[j]; db[j] = partial[C + j]; }
+  for (int i = 1; i < used; i++)
+    for (int64_t j = 0; j < C; j++) { dg[j] += partial[2 * C * i + j]; db[j] += partial[2 * C * i + C + j]; }
+  free(partial);
   return NULL;
 }
 
 // ---- softmax over the last axis, with a scale and an additive mask ----------------------------------------------
 
-// p[b, i, :] = softmax(scale·s[b, i, :] + mask[i, :]); mask (rows, cols) is shared by every b (NULL: none)
-HOT static void softmax_fwd(const float *restrict s, const float *restrict mask, float *restrict p, int64_t batch, int64_t rows, int64_t cols, float scale) {
-  for (int64_t b = 0; b < batch; b++) {
-    for (int64_t i = 0; i < rows; i++) {
-      const float *sr = s + (b * rows + i) * cols, *mr = mask ? mask + i * cols : NULL;
-      float *pr = p + (b * rows + i) * cols;
+// p[r, :] = softmax(scale·s[r, :] + mask[r mod rows, :]) for the rows r0..r1 of all batch·rows: mask (rows, cols) is
+// shared by every batch index (NULL: none)
+HOT static void softmax_fwd(const float *restrict s, const float *restrict mask, float *restrict p, int64_t r0, int64_t r1, int64_t rows, int64_t cols, float scale) {
+  {
+    for (int64_t r = r0; r < r1; r++) {
+      const float *sr = s + r * cols, *mr = mask ? mask + (r % rows) * cols : NULL;
+      float *pr = p + r * cols;
       float mx = -INFINITY;
       if (mr) for (int64_t j = 0; j < cols; j++) { const float z = sr[j] * scale + mr[j]; pr[j] = z; mx = z > mx ? z : mx; }
       else for (int64_t j = 0; j < cols; j++) { const float z = sr[j] * scale; pr[j] = z; mx = z > mx ? z : mx; }
@@ -272,6 +362,15 @@ HOT static void softmax_bwd(const float *restrict p, const float *restrict dp, f
   }
 }
 
+static void softmax_range(const void *ctx, int64_t b, int64_t e, int tid) {
+  const struct task *t = ctx;
+  softmax_fwd(t->in[0], t->in[1], t->out[0], b, e, t->rows, t->cols, t->f[0]);
+}
+static void softmax_grad_range(const void *ctx, int64_t b, int64_t e, int tid) {
+  const struct task *t = ctx;
+  softmax_bwd(t->in[0] + b * t->cols, t->in[1] + b * t->cols, t->out[0] + b * t->cols, e - b, t->cols, t->f[0]);
+}
+
 // softmax(heap, sOff, maskOff (-1: none), pOff, batch, rows, cols, scale)
 static napi_value softmax(napi_env env, napi_callback_info info) {
   uint8_t *heap; size_t L; double d[8];
@@ -279,7 +378,8 @@ static napi_value softmax(napi_env env, napi_callback_info info) {
   const double batch = d[4], rows = d[5], cols = d[6], n = batch * rows * cols;
   if (batch < 0 || rows < 0 || cols < 1) THROW(env, "ablate_blas.softmax: bad shape");
   if (!inside(d[1], n, L) || !inside(d[3], n, L) || (d[2] != -1 && !inside(d[2], rows * cols, L))) THROW(env, "ablate_blas.softmax: operand outside the heap");
-  softmax_fwd(F32(heap, d[1]), d[2] == -1 ? NULL : F32(heap, d[2]), F32(heap, d[3]), (int64_t)batch, (int64_t)rows, (int64_t)cols, (float)d[7]);
+  struct task t = { .in = { F32(heap, d[1]), d[2] == -1 ? NULL : F32(heap, d[2]) }, .out = { F32(heap, d[3]) }, .rows = (int64_t)rows, .cols = (int64_t)cols, .f = { (float)d[7] } };
+  parallel_for(softmax_range, &t, (int64_t)(batch * rows), n);
   return NULL;
 }
 
@@ -290,7 +390,8 @@ static napi_value softmax_grad(napi_env env, napi_callback_info info) {
   const double rows = d[4], cols = d[5], n = rows * cols;
   if (rows < 0 || cols < 1) THROW(env, "ablate_blas.softmaxGrad: bad shape");
   if (!inside(d[1], n, L) || !inside(d[2], n, L) || !inside(d[3], n, L)) THROW(env, "ablate_blas.softmaxGrad: operand outside the heap");
-  softmax_bwd(F32(heap, d[1]), F32(heap, d[2]), F32(heap, d[3]), (int64_t)rows, (int64_t)cols, (float)d[6]);
+  struct task t = { .in = { F32(heap, d[1]), F32(heap, d[2]) }, .out = { F32(heap, d[3]) }, .cols = (int64_t)cols, .f = { (float)d[6] } };
+  parallel_for(softmax_grad_range, &t, (int64_t)rows, n);
   return NULL;
 }
 

@@ -283,6 +283,49 @@ describe('AdamW', () => {
   });
 });
 
+describe('on two threads', () => {
+  it('splits the big kernels over threads and gives what one thread gives', () => {
+    // above the addon's MIN_PARALLEL (2^18 elements), so each kernel below runs on two threads when asked to
+    const [N, W, B, T] = [700, 512, 40, 90];
+    const x = tf.mul(tf.randomNormal([N, W], 0, 1, 'float32', 21), 2);
+    const dy = tf.randomNormal([N, W], 0, 1, 'float32', 22);
+    const gamma = tf.randomNormal([W], 1, 0.2, 'float32', 23),
+      beta = tf.randomNormal([W], 0, 0.2, 'float32', 24);
+    const s = tf.randomNormal([B, T, T], 0, 3, 'float32', 25);
+    const dp = tf.randomNormal([B, T, T], 0, 1, 'float32', 26);
+    const mask = tf.tensor2d(
+      Float32Array.from({ length: T * T }, (_, i) => (i % T > Math.floor(i / T) ? -1e9 : 0)),
+      [T, T],
+    );
+    const all = (): tf.Tensor[] => {
+      const [y, xhat, rstd] = fusedLayerNorm(x, gamma, beta, 1e-5);
+      const p = fusedSoftmax(s, mask, 0.3);
+      return [
+        fusedGelu(x),
+        fusedGeluGrad(x, dy),
+        y,
+        ...fusedLayerNormGrad(dy, xhat, rstd, gamma),
+        p,
+        fusedSoftmaxGrad(p, dp, 0.3),
+        tf.transpose(x),
+        tf.transpose(tf.reshape(x, [7, 100, 8, 64]), [2, 0, 3, 1]),
+      ];
+    };
+    const one = all().map((t) => Array.from(t.dataSync()));
+    expect(installBlasKernels({ threads: 2 }).ok).toBe(true);
+    let two: number[][];
+    try {
+      two = all().map((t) => Array.from(t.dataSync()));
+    } finally {
+      expect(installBlasKernels({ threads: 1 }).ok).toBe(true);
+    }
+    // every row is computed the same way whichever thread does it; only dγ and dβ (indices 4, 5) add partial sums
+    for (const i of [0, 1, 2, 3, 6, 7, 8, 9]) expect({ i, same: two[i]!.every((v, j) => v === one[i]![j]) }).toEqual({ i, same: true });
+    for (const i of [4, 5])
+      expect({ i, close: two[i]!.every((v, j) => Math.abs(v - one[i]![j]!) <= 1e-4 * Math.max(1, Math.abs(one[i]![j]!))) }).toEqual({ i, close: true });
+  });
+});
+
 describe('installation', () => {
   it('registers the fused kernels with the OpenBLAS ones and removes them with them', () => {
     expect(fusedKernels()).toBe(true);

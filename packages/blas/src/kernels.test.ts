@@ -222,6 +222,17 @@ describe('loading', () => {
     expect(loadAddon(bad)).toEqual({ error: expect.stringMatching(/^the native addon failed to load: .*(invalid ELF header|too short)/) });
   });
 
+  it('refuses an addon built before the fused kernels, and keeps the one it has', () => {
+    const old = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'blas-')), 'old.js');
+    fs.writeFileSync(old, 'module.exports = { matmul() {}, setThreads() {}, getThreads() { return 1; }, config() { return "old"; } };');
+    expect(installBlasKernels({ addonFile: old })).toEqual({
+      ok: false,
+      reason: 'the native addon is out of date (it has no transpose, gelu, layerNorm, softmax, adamw): run pnpm build',
+    });
+    const s = installBlasKernels();
+    expect(s.ok && s.config).toMatch(/OpenBLAS/);
+  });
+
   it('reads BLAS_THREADS, defaulting to one thread per process', () => {
     expect(blasThreadsFromEnv({})).toBe(1);
     expect(blasThreadsFromEnv({ BLAS_THREADS: '2' })).toBe(2);

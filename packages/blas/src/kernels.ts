@@ -221,10 +221,15 @@ export function installBlasKernels(opts: { threads?: number; addonFile?: string 
   const threads = opts.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) return { ok: false, reason: `threads: expected a positive integer, got ${threads}` };
   if (addon === null || opts.addonFile !== undefined) {
-    // OpenBLAS starts its thread pool when it loads: size it before it does.
+    // OpenBLAS starts its thread pool when it loads: size it before it does. Its idle threads spin for 2^28 cycles by
+    // default before they sleep, taking the core that the JS thread and the fused kernels' threads need between
+    // matmuls: 2^12 measured 15% faster for small on two threads (BENCHMARKS.md).
     process.env.OPENBLAS_NUM_THREADS ??= String(threads);
+    process.env.OPENBLAS_THREAD_TIMEOUT ??= '12';
     const loaded = loadAddon(opts.addonFile);
     if ('error' in loaded) return { ok: false, reason: loaded.error };
+    const missing = (['matmul', 'transpose', 'gelu', 'layerNorm', 'softmax', 'adamw'] as const).filter((f) => typeof loaded[f] !== 'function');
+    if (missing.length > 0) return { ok: false, reason: `the native addon is out of date (it has no ${missing.join(', ')}): run pnpm build` };
     addon = loaded;
   }
   addon.setThreads(threads);

@@ -6,15 +6,19 @@ import { createAdamW, toDataConfig, toInputs, toTarflowConfig } from '@ablate/tr
 import * as tf from '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 const USAGE = `usage: pnpm bench:train [--presets tiny,small] [--backends wasm,wasm+blas,cpu,webgpu] [--threads 1,2] [--batch 64] [--steps 20] [--samples 20 (0: training only)] [--json]
 
 Per preset and backend: training images/s (full step: forward, backward, AdamW), sampling seconds per 100 images
 with and without the KV cache, and one-pass classification images/s. Prints a table (or JSON) and the machine.
-Backends: wasm (plain: its own matmuls), wasm+blas (matmuls on OpenBLAS), cpu, webgpu, tensorflow. --threads: OpenBLAS
-threads for wasm+blas, one value for every preset or one per preset (default 1). Each preset and backend runs in a
-process of its own, so one that runs out of memory (small at batch 64 on plain wasm) is reported and the rest go on.`;
+Backends: wasm (plain: its own matmuls), wasm+blas (matmuls and fused kernels on OpenBLAS/native code), cpu, webgpu,
+tensorflow, and pytorch (the same TARFlow and step in PyTorch: scripts/bench/tarflow-torch.py, training only, run with
+BENCH_PYTHON or the first of /usr/bin/python3, python3 that imports torch). --threads: OpenBLAS threads for wasm+blas and
+PyTorch's threads, one value for every preset or one per preset (default 1). Each preset and backend runs in a process
+of its own, so one that runs out of memory (small at batch 64 on plain wasm) is reported and the rest go on. With
+pytorch among the backends, each other row gets its training speed as a ratio to PyTorch's on the same preset.`;
 
 interface Row {
   preset: string;
@@ -32,6 +36,49 @@ interface Row {
   sampleSecPer100Cached: number | null;
   sampleSecPer100Uncached: number | null;
   classifyImagesPerSec: number | null;
+  /** trainImagesPerSec / PyTorch's on the same preset and threads, when pytorch was benchmarked too. */
+  vsPytorch?: number;
+}
+
+const TORCH_SCRIPT = path.resolve(__dirname, '..', '..', '..', '..', 'scripts', 'bench', 'tarflow-torch.py');
+
+/** A python3 that imports torch: BENCH_PYTHON, else Debian's /usr/bin/python3 (python3-torch), else python3 on PATH. */
+function torchPython(): string | { error: string } {
+  const candidates = process.env.BENCH_PYTHON ? [process.env.BENCH_PYTHON] : ['/usr/bin/python3', 'python3'];
+  for (const py of candidates) {
+    const r = spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
+    if (r.status === 0) return py;
+  }
+  return { error: `no python3 with torch (tried ${candidates.join(', ')}): apt-get install python3-torch, or set BENCH_PYTHON` };
+}
+
+/** The same preset in PyTorch with `threads` threads (its OpenBLAS bounded too), training only. */
+function benchTorch(preset: string, batch: number, steps: number, threads: number): Row | { error: string } {
+  const py = torchPython();
+  if (typeof py !== 'string') return py;
+  const t = String(threads);
+  const r = spawnSync(py, [TORCH_SCRIPT, '--preset', preset, '--batch', String(batch), '--threads', t, '--steps', String(steps), '--json'], {
+    encoding: 'utf8',
+    env: { ...process.env, OPENBLAS_NUM_THREADS: t, OMP_NUM_THREADS: t, MKL_NUM_THREADS: t },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !last.startsWith('{')) return { error: `${r.stderr}`.trim().split('\n').pop()?.slice(0, 300) ?? `exit ${r.status}` };
+  const o = JSON.parse(last) as { backend: string; params: number; trainImagesPerSec: number; stepMs: number; cpuMsPerStep: number };
+  return {
+    preset,
+    backend: 'pytorch',
+    blasThreads: threads,
+    batch,
+    params: o.params,
+    trainImagesPerSec: o.trainImagesPerSec,
+    stepMs: o.stepMs,
+    cpuMsPerStep: o.cpuMsPerStep,
+    trainImagesPerCpuSec: (batch * 1000) / o.cpuMsPerStep,
+    sampleSecPer100Cached: null,
+    sampleSecPer100Uncached: null,
+    classifyImagesPerSec: null,
+  };
 }
 
 async function benchOne(preset: string, backend: string, batch: number, steps: number, sampleN: number): Promise<Row> {
@@ -172,6 +219,14 @@ async function main(): Promise<number> {
   const rows: (Row | { preset: string; backend: string; blasThreads: number | null; batch: number; error: string })[] = [];
   for (const [i, preset] of presets.entries()) {
     for (const backend of values.backends.split(',')) {
+      if (backend === 'pytorch') {
+        const t = threads[i] ?? threads[0]!;
+        process.stderr.write(`bench ${preset} on PyTorch (${t} thread${t === 1 ? '' : 's'})...\n`);
+        const row = benchTorch(preset, Number(values.batch), Number(values.steps), t);
+        if ('error' in row) process.stderr.write(`  failed: ${row.error}\n`);
+        rows.push('error' in row ? { preset, backend, blasThreads: t, batch: Number(values.batch), error: row.error } : row);
+        continue;
+      }
       const blasThreads = backend === 'wasm+blas' ? (threads[i] ?? threads[0]!) : null;
       process.stderr.write(
         `bench ${preset} on ${backend}${blasThreads === null ? '' : ` (${blasThreads} OpenBLAS thread${blasThreads === 1 ? '' : 's'})`}...\n`,
@@ -208,6 +263,10 @@ async function main(): Promise<number> {
       }
     }
   }
+  for (const r of rows) {
+    const torch = rows.find((t) => t.preset === r.preset && t.backend === 'pytorch');
+    if (r.backend !== 'pytorch' && !('error' in r) && torch !== undefined && !('error' in torch)) r.vsPytorch = r.trainImagesPerSec / torch.trainImagesPerSec;
+  }
   const m = machine();
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ machine: m, command: `pnpm bench:train ${process.argv.slice(2).join(' ')}`.trim(), rows }, null, 2)}\n`);
@@ -216,14 +275,14 @@ async function main(): Promise<number> {
   const f = (x: number | null, d = 1) => (x === null ? 'skipped' : x.toFixed(d));
   process.stdout.write(`machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, Node ${m.node}, ${m.platform}\n\n`);
   process.stdout.write(
-    '| preset | backend | BLAS threads | batch | params | train img/s | step ms | img/CPU-s | sample s/100 (cache) | sample s/100 (no cache) | classify img/s |\n|---|---|---|---|---|---|---|---|---|---|---|\n',
+    '| preset | backend | threads | batch | params | train img/s | × PyTorch | step ms | img/CPU-s | sample s/100 (cache) | sample s/100 (no cache) | classify img/s |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n',
   );
   for (const r of rows) {
     const t = r.blasThreads ?? '';
-    if ('error' in r) process.stdout.write(`| ${r.preset} | ${r.backend} | ${t} | ${r.batch} | | failed: ${r.error} | | | | | |\n`);
+    if ('error' in r) process.stdout.write(`| ${r.preset} | ${r.backend} | ${t} | ${r.batch} | | failed: ${r.error} | | | | | | |\n`);
     else
       process.stdout.write(
-        `| ${r.preset} | ${r.backend} | ${t} | ${r.batch} | ${r.params} | ${f(r.trainImagesPerSec)} | ${f(r.stepMs, 0)} | ${f(r.trainImagesPerCpuSec)} | ${f(r.sampleSecPer100Cached, 2)} | ${f(r.sampleSecPer100Uncached, 2)} | ${f(r.classifyImagesPerSec ?? null, 0)} |\n`,
+        `| ${r.preset} | ${r.backend} | ${t} | ${r.batch} | ${r.params} | ${f(r.trainImagesPerSec)} | ${r.vsPytorch === undefined ? '' : f(r.vsPytorch, 2)} | ${f(r.stepMs, 0)} | ${f(r.trainImagesPerCpuSec)} | ${f(r.sampleSecPer100Cached, 2)} | ${f(r.sampleSecPer100Uncached, 2)} | ${f(r.classifyImagesPerSec ?? null, 0)} |\n`,
       );
   }
   return 0;

@@ -1,22 +1,11 @@
 import { describe, expect, it, beforeAll, afterAll } from '@jest/globals';
+import { seededRandom as rng } from '@ablate/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BLAS_BACKEND_NAME, blasThreadsFromEnv, installBlasKernels, isBlasInstalled, loadAddon, uninstallBlasKernels } from './index';
-
-/** A seeded generator, so a failing case can be replayed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Runs f with the OpenBLAS kernels and with wasm's own, and returns both results. */
 function both(f: () => tf.Tensor): { blas: Float32Array; wasm: Float32Array; shape: number[] } {

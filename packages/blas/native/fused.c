@@ -18,9 +18,10 @@
 
 #define THROW(env, msg) do { napi_throw_error((env), NULL, (msg)); return NULL; } while (0)
 
-// Hot loops get an AVX2+FMA clone chosen at load time (the addon may be built on one x86 machine and run on another).
+// Hot loops get AVX-512 and AVX2+FMA clones, one chosen at load time (the addon may be built on one x86 machine and run
+// on another).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define HOT
 #endif

@@ -20,7 +20,8 @@
 
 // Hot loops get AVX-512 and AVX2+FMA clones, one chosen at load time (the addon may be built on one x86 machine and run
 // on another).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// (GCC 11 and later know the x86-64-v3/v4 names; older compilers and clang build the baseline only.)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
 #define HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define HOT

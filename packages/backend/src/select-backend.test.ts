@@ -64,7 +64,7 @@ describe('selectBackend', () => {
       const choice = await selectBackend({ requested: 'wasm', env: { BLAS_THREADS: '1' } });
       if (WASM === 'wasm') return; // no addon here: the fallback tests below cover this machine
       expect(choice.name).toBe('wasm+blas');
-      expect(choice.device).toMatch(/^CPU \(wasm, SIMD, 1 thread; matmuls on OpenBLAS [\d.]+, 1 thread\)$/);
+      expect(choice.device).toMatch(/^CPU \(wasm, SIMD, 1 thread; matmuls on OpenBLAS [\d.]+ and fused native kernels, 1 thread\)$/);
       expect(isBlasInstalled()).toBe(true);
       expect(tf.getBackend()).toBe('wasm');
       expect(Array.from(tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).dataSync())).toEqual([11]);

@@ -129,7 +129,8 @@ export async function selectBackend(opts: { requested?: string; env?: NodeJS.Pro
 let blasWarned = false;
 
 /**
- * On wasm, puts the matmuls on OpenBLAS (@ablate/blas) with BLAS_THREADS threads (default 1: one training process
+ * On wasm, puts the matmuls on OpenBLAS and the model's Transpose, GELU, LayerNorm, softmax and AdamW on native fused
+ * kernels (@ablate/blas) with BLAS_THREADS threads (default 1: one training process
  * per core), unless WASM_BLAS=0 (WASM_BLAS_ADDON: another build of the addon). If the addon cannot load, plain wasm, and one log line (once per process) says why.
  */
 function withBlas(choice: BackendChoice, env: NodeJS.ProcessEnv): BackendChoice {
@@ -149,7 +150,7 @@ function withBlas(choice: BackendChoice, env: NodeJS.ProcessEnv): BackendChoice 
   return {
     ...choice,
     name: BLAS_BACKEND_NAME,
-    device: choice.device.replace(/\)$/, `; matmuls on ${version}, ${blas.threads} thread${blas.threads === 1 ? '' : 's'})`),
+    device: choice.device.replace(/\)$/, `; matmuls on ${version} and fused native kernels, ${blas.threads} thread${blas.threads === 1 ? '' : 's'})`),
   };
 }
 

@@ -69,7 +69,7 @@ describe('webgpu kernels (Dawn null adapter)', () => {
 
     // A checkpoint (tf.io.encodeWeights reads every variable).
     const dir = mkdtempSync(path.join(tmpdir(), 'webgpu-kernels-'));
-    const rec = await saveCheckpoint(dir, named, { step: 1, config: cfg, dataOrder: { epoch: 0, index: 0 } as never, optimizerStep: 1, elapsedMs: 0 }, 1);
+    const rec = await saveCheckpoint(dir, named, { step: 1, config: cfg, dataOrder: { epoch: 0, index: 0 } as never, optimizerStep: 1, elapsedMs: 0 });
     expect(rec.bytes).toBeGreaterThan(0);
     opt.dispose();
     disposeModel(model);

@@ -12,12 +12,7 @@ const other = tinyRun({ seed: 2 });
 async function folderOf(runId: string | undefined): Promise<string> {
   const dir = tempDir('ckpt-owner-');
   const w = tf.tensor1d([1, 2, 3]);
-  await saveCheckpoint(
-    dir,
-    { 'model/w': w },
-    { step: 3, config: cfg, runId, dataOrder: { seed: 1, epoch: 0, cursor: 48 }, optimizerStep: 3, elapsedMs: 10 },
-    2,
-  );
+  await saveCheckpoint(dir, { 'model/w': w }, { step: 3, config: cfg, runId, dataOrder: { seed: 1, epoch: 0, cursor: 48 }, optimizerStep: 3, elapsedMs: 10 });
   w.dispose();
   return dir;
 }

@@ -103,13 +103,13 @@ function sha256(buf: Uint8Array): string {
 
 /**
  * Writes one checkpoint atomically: into a temporary folder, then renamed into place, so a crash leaves either a whole
- * checkpoint or none. Keeps the newest `keep` checkpoints.
+ * checkpoint or none. Deletes nothing: the caller prunes (pruneCheckpoints) once the checkpoint is its run's resume
+ * point, so a copy of a run that has lost its job never deletes checkpoints the job's new owner may resume from.
  */
 export async function saveCheckpoint(
   dir: string,
   tensors: tf.NamedTensorMap,
   meta: Omit<CheckpointManifest, 'format' | 'configHash' | 'weightsFile' | 'weightsBytes' | 'sha256' | 'specs' | 'createdAt'>,
-  keep: number,
 ): Promise<CheckpointRecord> {
   const { data, specs } = await tf.io.encodeWeights(tensors);
   const bytes = new Uint8Array(data);
@@ -131,7 +131,6 @@ export async function saveCheckpoint(
   writeFileSync(path.join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
   rmSync(final, { recursive: true, force: true });
   renameSync(tmp, final);
-  pruneCheckpoints(dir, keep);
   return { step: meta.step, uri: final, bytes: bytes.byteLength, sha256: manifest.sha256 };
 }
 
@@ -144,7 +143,8 @@ function listCheckpointDirs(dir: string): { step: number; uri: string }[] {
     .sort((a, b) => b.step - a.step);
 }
 
-function pruneCheckpoints(dir: string, keep: number): void {
+/** Keeps the newest `keep` checkpoints (at least one) in `dir`, and deletes other processes' unfinished temporary folders. */
+export function pruneCheckpoints(dir: string, keep: number): void {
   for (const old of listCheckpointDirs(dir).slice(Math.max(1, keep))) rmSync(old.uri, { recursive: true, force: true });
   for (const name of readdirSync(dir)) {
     if (name.startsWith('.tmp-')) {

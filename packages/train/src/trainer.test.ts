@@ -120,6 +120,28 @@ describe('train', () => {
     expect(resumed).toMatchObject({ status: 'succeeded', resumedFrom: 4 });
   });
 
+  it('keeps the newest `keep` checkpoints, and deletes none when the checkpoint hook refuses (a copy that lost its job)', async () => {
+    const cfg = tinyRun({ train: { steps: 8 }, checkpoint: { every_steps: 2, keep: 2 } });
+    const kept = tempDir('keep-');
+    await train(cfg, { checkpointDir: kept });
+    expect(readdirSync(kept).sort()).toEqual(['step-00000006', 'step-00000008']);
+
+    const lost = tempDir('lost-');
+    class LostJob extends Error {}
+    let n = 0;
+    const result = train(cfg, {
+      checkpointDir: lost,
+      onCheckpoint: () => {
+        n += 1;
+        if (n === 3) throw new LostJob('lost the job lock'); // the worker's resume-point write was refused
+      },
+    });
+    await expect(result).rejects.toThrow(LostJob);
+    // steps 2 and 4 were resume points (4 pruned nothing beyond keep = 2); step 6 was written but never became one,
+    // so step 2, which the job's new owner may be resuming from, is still there
+    expect(readdirSync(lost).sort()).toEqual(['step-00000002', 'step-00000004', 'step-00000006']);
+  });
+
   it('a run whose loss goes non-finite ends as diverged at step N', async () => {
     const cfg = tinyRun({ train: { lr: 1, warmup_steps: 0, weight_decay: 1e6, steps: 50 } });
     const result = await train(cfg, { checkpointDir: tempDir('nan-') });

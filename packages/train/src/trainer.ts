@@ -4,7 +4,15 @@ import { createBatchIterator, subStreamSeed, loadDataset, permutation, createRng
 import { initModel, muNorms, namedVariables, nll, priorVariables, disposeModel, type TarflowModel } from '@ablate/tarflow';
 import { canonicalJson } from '@ablate/sweep';
 import { clipByGlobalNorm, createAdamW, type AdamW } from './adamw';
-import { CheckpointError, findNewestValidCheckpoint, ForeignCheckpointError, saveCheckpoint, type CheckpointRecord, type LoadedCheckpoint } from './checkpoint';
+import {
+  CheckpointError,
+  findNewestValidCheckpoint,
+  ForeignCheckpointError,
+  pruneCheckpoints,
+  saveCheckpoint,
+  type CheckpointRecord,
+  type LoadedCheckpoint,
+} from './checkpoint';
 import { evaluate, type EvalResult } from './evaluate';
 import { toInputs } from './inputs';
 import { lrAt } from './lr-schedule';
@@ -202,14 +210,19 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
       for (const [k, v] of Object.entries(named)) tensors[`model/${k}`] = v;
       const optState = opt.state();
       Object.assign(tensors, optState.tensors);
-      const record = await saveCheckpoint(
-        hooks.checkpointDir,
-        tensors,
-        { step, config: cfg, runId: hooks.runId, dataOrder: batches.state(), optimizerStep: optState.step, elapsedMs: elapsed() },
-        cfg.checkpoint.keep,
-      );
+      const record = await saveCheckpoint(hooks.checkpointDir, tensors, {
+        step,
+        config: cfg,
+        runId: hooks.runId,
+        dataOrder: batches.state(),
+        optimizerStep: optState.step,
+        elapsedMs: elapsed(),
+      });
       log.info({ step, uri: record.uri, bytes: record.bytes }, 'checkpoint');
+      // The worker's hook makes this checkpoint the run's resume point, and throws if this copy has lost its job: only
+      // then are older checkpoints deleted, so a lost copy never deletes what the job's new owner may resume from.
       await hooks.onCheckpoint?.(record);
+      pruneCheckpoints(hooks.checkpointDir, cfg.checkpoint.keep);
     };
 
     const evalAndImages = async (): Promise<EvalResult> => {

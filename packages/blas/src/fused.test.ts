@@ -178,6 +178,14 @@ describe('LayerNorm', () => {
       expect(Math.abs(mean)).toBeLessThan(1e-6);
       expect(row.reduce((s, v) => s + (v - mean) ** 2, 0) / W).toBeCloseTo(1, 4);
     }
+    const empty = fusedLayerNorm(tf.zeros([0, W]), gamma, beta, eps);
+    expect(empty.map((t) => t.shape)).toEqual([
+      [0, W],
+      [0, W],
+      [0, 1],
+    ]);
+    const emptyGrad = fusedLayerNormGrad(tf.zeros([0, W]), tf.zeros([0, W]), tf.zeros([0, 1]), gamma);
+    expect(Array.from(emptyGrad[1].dataSync())).toEqual(Array(W).fill(0)); // dγ: a sum over no rows
     const [dx, dg, db] = fusedLayerNormGrad(dy, xhat, rstd, gamma);
     expect(
       worstVs(
@@ -234,6 +242,9 @@ describe('masked softmax', () => {
         expect(sum).toBeCloseTo(1, 5);
       }
     expect(masked).toBe(0); // exact zeros: no denormals for the matmuls that follow
+    // empty rows (no columns) and no rows at all give empty results, as tf.softmax does
+    expect(fusedSoftmax(tf.zeros([2, 3, 0]), null, 1).shape).toEqual([2, 3, 0]);
+    expect(fusedSoftmaxGrad(tf.zeros([0, 5]), tf.zeros([0, 5]), 1).shape).toEqual([0, 5]);
     // without a mask: softmax of a row of equal values is uniform
     expect(Array.from(fusedSoftmax(tf.fill([2, 4], 3), null, 1).dataSync())).toEqual(Array(8).fill(0.25));
   });

@@ -62,6 +62,7 @@ export const FUSED_KERNELS: Record<string, FusedKernel> = {
       xhat = backend.makeOutput(x.shape, 'float32'),
       rstd = backend.makeOutput([...x.shape.slice(0, -1), 1], 'float32');
     const off = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+    if (cols === 0) return [y, xhat, rstd]; // nothing to normalise (the addon wants a row of at least one value)
     addon.layerNorm(backend.wasm.HEAPU8.buffer as ArrayBuffer, off(x), off(gamma), off(beta), off(y), off(xhat), off(rstd), rows, cols, attrs.eps ?? 1e-5);
     return [y, xhat, rstd];
   },
@@ -81,6 +82,7 @@ export const FUSED_KERNELS: Record<string, FusedKernel> = {
       dg = backend.makeOutput([cols], 'float32'),
       db = backend.makeOutput([cols], 'float32');
     const off = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+    if (cols === 0) return [dx, dg, db];
     addon.layerNormGrad(backend.wasm.HEAPU8.buffer as ArrayBuffer, off(dy), off(xhat), off(rstd), off(gamma), off(dx), off(dg), off(db), rows, cols);
     return [dx, dg, db];
   },
@@ -93,6 +95,7 @@ export const FUSED_KERNELS: Record<string, FusedKernel> = {
     if (mask !== undefined) util.assertShapesMatch(mask.shape, [rows, cols], `${FusedOp.softmax}: the mask must be (rows, cols) of the scores`);
     const p = backend.makeOutput(s.shape, 'float32');
     const off = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+    if (cols === 0) return p;
     addon.softmax(backend.wasm.HEAPU8.buffer as ArrayBuffer, off(s), mask === undefined ? -1 : off(mask), off(p), batch, rows, cols, attrs.scale ?? 1);
     return p;
   },
@@ -103,6 +106,7 @@ export const FUSED_KERNELS: Record<string, FusedKernel> = {
     const cols = last(p);
     const ds = backend.makeOutput(p.shape, 'float32');
     const off = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+    if (cols === 0) return ds;
     addon.softmaxGrad(backend.wasm.HEAPU8.buffer as ArrayBuffer, off(p), off(dp), off(ds), util.sizeFromShape(p.shape) / cols, cols, attrs.scale ?? 1);
     return ds;
   },

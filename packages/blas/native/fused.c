@@ -58,6 +58,8 @@ static int args(napi_env env, napi_callback_info info, size_t want, const char *
 // A float32 array of n elements at byte offset off lies inside the heap (a bad offset must not become a segfault).
 static int inside(double off, double n, size_t heapLen) { return off >= 0 && n >= 0 && off + 4.0 * n <= (double)heapLen && fmod(off, 4.0) == 0; }
 #define F32(heap, off) ((float *)((heap) + (size_t)(off)))
+// A size argument: a whole number, not negative (fractions and NaN must not truncate into a different size).
+static int whole(double d) { return d >= 0 && d == floor(d) && d <= 9007199254740992.0; }
 
 // exp(x) to ~2 ulp: Cephes' expf, written so that the compiler vectorises it (magic-number rounding, exponent bits by
 // integer shift). Below −87 it returns exactly 0, never a denormal: a −1e9 attention mask must give probabilities
@@ -163,13 +165,16 @@ static napi_value transpose(napi_env env, napi_callback_info info) {
   const int r = (int)d[3];
   if (r < 1 || r > 6) THROW(env, "ablate_blas.transpose: rank must be 1..6");
   int64_t shape[6], perm[6], n = 1, seen = 0;
+  double nd = 1; // the size as a double: checked against the heap before the int64 product can overflow
   for (int a = 0; a < r; a++) {
+    if (!whole(d[4 + a]) || !whole(d[10 + a])) THROW(env, "ablate_blas.transpose: bad shape or permutation");
     shape[a] = (int64_t)d[4 + a]; perm[a] = (int64_t)d[10 + a];
-    if (shape[a] < 0 || perm[a] < 0 || perm[a] >= r || (seen & (1 << perm[a]))) THROW(env, "ablate_blas.transpose: bad shape or permutation");
+    if (perm[a] >= r || (seen & (1 << perm[a]))) THROW(env, "ablate_blas.transpose: bad shape or permutation");
     seen |= 1 << perm[a];
-    n *= shape[a];
+    nd *= d[4 + a];
   }
-  if (!inside(d[1], (double)n, L) || !inside(d[2], (double)n, L)) THROW(env, "ablate_blas.transpose: operand outside the heap");
+  if (!inside(d[1], nd, L) || !inside(d[2], nd, L)) THROW(env, "ablate_blas.transpose: operand outside the heap");
+  for (int a = 0; a < r; a++) n *= shape[a];
   if (n == 0) return NULL;
   const uint32_t *x = (const uint32_t *)(heap + (size_t)d[1]);
   uint32_t *y = (uint32_t *)(heap + (size_t)d[2]);
@@ -225,7 +230,7 @@ static void gelu_grad_range(const void *ctx, int64_t b, int64_t e, int tid) {
 static napi_value gelu(napi_env env, napi_callback_info info) {
   uint8_t *heap; size_t L; double d[4];
   if (!args(env, info, 4, "gelu", &heap, &L, d)) return NULL;
-  if (!inside(d[1], d[3], L) || !inside(d[2], d[3], L)) THROW(env, "ablate_blas.gelu: operand outside the heap");
+  if (!whole(d[3]) || !inside(d[1], d[3], L) || !inside(d[2], d[3], L)) THROW(env, "ablate_blas.gelu: operand outside the heap");
   struct task t = { .in = { F32(heap, d[1]) }, .out = { F32(heap, d[2]) } };
   parallel_for(gelu_range, &t, (int64_t)d[3], d[3]);
   return NULL;
@@ -235,7 +240,7 @@ static napi_value gelu(napi_env env, napi_callback_info info) {
 static napi_value gelu_grad(napi_env env, napi_callback_info info) {
   uint8_t *heap; size_t L; double d[5];
   if (!args(env, info, 5, "geluGrad", &heap, &L, d)) return NULL;
-  if (!inside(d[1], d[4], L) || !inside(d[2], d[4], L) || !inside(d[3], d[4], L)) THROW(env, "ablate_blas.geluGrad: operand outside the heap");
+  if (!whole(d[4]) || !inside(d[1], d[4], L) || !inside(d[2], d[4], L) || !inside(d[3], d[4], L)) THROW(env, "ablate_blas.geluGrad: operand outside the heap");
   struct task t = { .in = { F32(heap, d[1]), F32(heap, d[2]) }, .out = { F32(heap, d[3]) } };
   parallel_for(gelu_grad_range, &t, (int64_t)d[4], d[4]);
   return NULL;
@@ -301,7 +306,7 @@ static napi_value layer_norm(napi_env env, napi_callback_info info) {
   uint8_t *heap; size_t L; double d[10];
   if (!args(env, info, 10, "layerNorm", &heap, &L, d)) return NULL;
   const double rows = d[7], cols = d[8], n = rows * cols;
-  if (rows < 0 || cols < 1) THROW(env, "ablate_blas.layerNorm: bad shape");
+  if (!whole(rows) || !whole(cols) || cols < 1) THROW(env, "ablate_blas.layerNorm: bad shape");
   if (!inside(d[1], n, L) || !inside(d[2], cols, L) || !inside(d[3], cols, L) || !inside(d[4], n, L) || !inside(d[5], n, L) || !inside(d[6], rows, L))
     THROW(env, "ablate_blas.layerNorm: operand outside the heap");
   struct task t = { .in = { F32(heap, d[1]), F32(heap, d[2]), F32(heap, d[3]) }, .out = { F32(heap, d[4]), F32(heap, d[5]), F32(heap, d[6]) }, .rows = (int64_t)rows, .cols = (int64_t)cols, .f = { (float)d[9] } };
@@ -314,7 +319,7 @@ static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
   uint8_t *heap; size_t L; double d[10];
   if (!args(env, info, 10, "layerNormGrad", &heap, &L, d)) return NULL;
   const double rows = d[8], cols = d[9], n = rows * cols;
-  if (rows < 0 || cols < 1) THROW(env, "ablate_blas.layerNormGrad: bad shape");
+  if (!whole(rows) || !whole(cols) || cols < 1) THROW(env, "ablate_blas.layerNormGrad: bad shape");
   if (!inside(d[1], n, L) || !inside(d[2], n, L) || !inside(d[3], rows, L) || !inside(d[4], cols, L) || !inside(d[5], n, L) || !inside(d[6], cols, L) ||
       !inside(d[7], cols, L))
     THROW(env, "ablate_blas.layerNormGrad: operand outside the heap");
@@ -378,7 +383,7 @@ static napi_value softmax(napi_env env, napi_callback_info info) {
   uint8_t *heap; size_t L; double d[8];
   if (!args(env, info, 8, "softmax", &heap, &L, d)) return NULL;
   const double batch = d[4], rows = d[5], cols = d[6], n = batch * rows * cols;
-  if (batch < 0 || rows < 0 || cols < 1) THROW(env, "ablate_blas.softmax: bad shape");
+  if (!whole(batch) || !whole(rows) || !whole(cols) || cols < 1 || (rows < 1 && batch > 0)) THROW(env, "ablate_blas.softmax: bad shape");
   if (!inside(d[1], n, L) || !inside(d[3], n, L) || (d[2] != -1 && !inside(d[2], rows * cols, L))) THROW(env, "ablate_blas.softmax: operand outside the heap");
   struct task t = { .in = { F32(heap, d[1]), d[2] == -1 ? NULL : F32(heap, d[2]) }, .out = { F32(heap, d[3]) }, .rows = (int64_t)rows, .cols = (int64_t)cols, .f = { (float)d[7] } };
   parallel_for(softmax_range, &t, (int64_t)(batch * rows), n);
@@ -390,7 +395,7 @@ static napi_value softmax_grad(napi_env env, napi_callback_info info) {
   uint8_t *heap; size_t L; double d[7];
   if (!args(env, info, 7, "softmaxGrad", &heap, &L, d)) return NULL;
   const double rows = d[4], cols = d[5], n = rows * cols;
-  if (rows < 0 || cols < 1) THROW(env, "ablate_blas.softmaxGrad: bad shape");
+  if (!whole(rows) || !whole(cols) || cols < 1) THROW(env, "ablate_blas.softmaxGrad: bad shape");
   if (!inside(d[1], n, L) || !inside(d[2], n, L) || !inside(d[3], n, L)) THROW(env, "ablate_blas.softmaxGrad: operand outside the heap");
   struct task t = { .in = { F32(heap, d[1]), F32(heap, d[2]) }, .out = { F32(heap, d[3]) }, .cols = (int64_t)cols, .f = { (float)d[6] } };
   parallel_for(softmax_grad_range, &t, (int64_t)rows, n);
@@ -417,6 +422,7 @@ static napi_value adamw(napi_env env, napi_callback_info info) {
   uint8_t *heap; size_t L; double d[15];
   if (!args(env, info, 15, "adamw", &heap, &L, d)) return NULL;
   const double n = d[8];
+  if (!whole(n)) THROW(env, "ablate_blas.adamw: bad size");
   for (int i = 1; i <= 7; i++)
     if (!inside(d[i], n, L)) THROW(env, "ablate_blas.adamw: operand outside the heap");
   adamw_step(F32(heap, d[1]), F32(heap, d[2]), F32(heap, d[3]), F32(heap, d[4]), F32(heap, d[5]), F32(heap, d[6]), F32(heap, d[7]), (int64_t)n, (float)d[9],

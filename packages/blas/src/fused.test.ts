@@ -13,6 +13,7 @@ import {
   fusedSoftmaxGrad,
   installBlasKernels,
   isBlasInstalled,
+  loadAddon,
   mergeTranspose,
   uninstallBlasKernels,
 } from './index';
@@ -323,6 +324,33 @@ describe('on two threads', () => {
     for (const i of [0, 1, 2, 3, 6, 7, 8, 9]) expect({ i, same: two[i]!.every((v, j) => v === one[i]![j]) }).toEqual({ i, same: true });
     for (const i of [4, 5])
       expect({ i, close: two[i]!.every((v, j) => Math.abs(v - one[i]![j]!) <= 1e-4 * Math.max(1, Math.abs(one[i]![j]!))) }).toEqual({ i, close: true });
+  });
+});
+
+describe('the addon itself', () => {
+  it('refuses sizes that are not whole numbers, and operands outside the heap, with an error instead of a crash', () => {
+    const addon = loadAddon();
+    if ('error' in addon) throw new Error(addon.error);
+    const heap = new ArrayBuffer(64);
+    expect(() => addon.gelu(heap, 0, 32, 2.5)).toThrow('ablate_blas.gelu: operand outside the heap');
+    expect(() => addon.gelu(heap, 0, 32, 100)).toThrow('ablate_blas.gelu: operand outside the heap');
+    // a 2^40 × 2^40 transpose: its int64 size would overflow; the double one is checked first
+    expect(() => addon.transpose(heap, 0, 32, 2, 2 ** 40, 2 ** 40, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0)).toThrow('ablate_blas.transpose: operand outside the heap');
+    expect(() => addon.transpose(heap, 0, 32, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)).toThrow('ablate_blas.transpose: bad shape or permutation');
+    expect(() => addon.softmax(heap, 0, 0, 32, 1, 0.5, 2, 1)).toThrow('ablate_blas.softmax: bad shape');
+    expect(() => addon.layerNorm(heap, 0, 0, 0, 0, 0, 0, 1, Number.NaN, 1e-5)).toThrow('ablate_blas.layerNorm: bad shape');
+    expect(() => addon.adamw(heap, 0, 0, 0, 0, 0, 0, 0, -1, 1, 0.9, 0.9, 1e-8, 1, 1)).toThrow('ablate_blas.adamw: bad size');
+  });
+
+  it('gives empty results for tensors with no elements', () => {
+    expect(fusedLayerNormGrad(tf.zeros([4, 0]), tf.zeros([4, 0]), tf.zeros([4, 1]), tf.zeros([0])).map((t) => t.shape)).toEqual([[4, 0], [0], [0]]);
+    expect(fusedLayerNorm(tf.zeros([0, 3]), tf.ones([3]), tf.zeros([3]), 1e-5).map((t) => t.shape)).toEqual([
+      [0, 3],
+      [0, 3],
+      [0, 1],
+    ]);
+    expect(fusedSoftmax(tf.zeros([0, 3, 3]), tf.zeros([3, 3]), 1).shape).toEqual([0, 3, 3]);
+    expect(fusedGelu(tf.zeros([0])).shape).toEqual([0]);
   });
 });
 

@@ -9,6 +9,15 @@ export interface FusedBackend {
   makeOutput(shape: number[], dtype: 'float32' | 'int32'): TensorInfo;
 }
 
+/**
+ * The heap and the byte offsets of `tensors`: looking an offset up can move a tensor into the wasm heap and grow its
+ * memory (a new ArrayBuffer), so the buffer is read after every offset. An absent tensor's offset is -1.
+ */
+export function heapAndOffsets(backend: FusedBackend, ...tensors: (TensorInfo | undefined)[]): [ArrayBuffer, ...number[]] {
+  const offsets = tensors.map((t) => (t === undefined ? -1 : backend.dataIdMap.get(t.dataId).memoryOffset));
+  return [backend.wasm.HEAPU8.buffer as ArrayBuffer, ...offsets];
+}
+
 type FusedKernel = (addon: BlasAddon, backend: FusedBackend, inputs: NamedTensorInfoMap, attrs: Record<string, number>) => TensorInfo | TensorInfo[];
 
 /** Kernel names of the fused ops (registered for the wasm backend only, by installBlasKernels). */
@@ -35,8 +44,8 @@ export const FUSED_KERNELS: Record<string, FusedKernel> = {
   [FusedOp.gelu](addon, backend, inputs) {
     const x = input(inputs, 'x', FusedOp.gelu);
     const y = backend.makeOutput(x.shape, 'float32');
-    const off = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
-    addon.gelu(backend.wasm.HEAPU8.buffer as ArrayBuffer, off(x), off(y), util.sizeFromShape(x.shape));
+    const [heap, ...o] = heapAndOffsets(backend, x, y);
+    addon.gelu(heap, o[0]!, o[1]!, util.sizeFromShape(x.shape));
     return y;
   },
   [FusedOp.geluGrad](addon, backend, inputs) {
@@ -44,8 +53,8 @@ export const FUSED_KERNELS: Record<string, FusedKernel> = {
       dy = input(inputs, 'dy', FusedOp.geluGrad);
     util.assertShapesMatch(x.shape, dy.shape, `${FusedOp.geluGrad}: x and dy`);
     const dx = backend.makeOutput(x.shape, 'float32');
-    const off = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
-    addon.geluGrad(backend.wasm.HEAPU8.buffer as ArrayBuffer, off(x), off(dy), off(dx), util.sizeFromShape(x.shape));
+    const [heap, ...o] = heapAndOffsets(backend, x, dy, dx);
+    addon.geluGrad(heap, o[0]!, o[1]!, o[2]!, util.sizeFromShape(x.shape));
     return dx;
   },
   [FusedOp.layerNorm](addon, backend, inputs, attrs) {
@@ -61,9 +70,9 @@ export const FUSED_KERNELS: Record<string, FusedKernel> = {
     const y = backend.makeOutput(x.shape, 'float32'),
       xhat = backend.makeOutput(x.shape, 'float32'),
       rstd = backend.makeOutput([...x.shape.slice(0, -1), 1], 'float32');
-    const off = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
-    if (cols === 0) return [y, xhat, rstd]; // nothing to normalise (the addon wants a row of at least one value)
-    addon.layerNorm(backend.wasm.HEAPU8.buffer as ArrayBuffer, off(x), off(gamma), off(beta), off(y), off(xhat), off(rstd), rows, cols, attrs.eps ?? 1e-5);
+    if (util.sizeFromShape(x.shape) === 0) return [y, xhat, rstd]; // nothing to normalise
+    const [heap, ...o] = heapAndOffsets(backend, x, gamma, beta, y, xhat, rstd);
+    addon.layerNorm(heap, o[0]!, o[1]!, o[2]!, o[3]!, o[4]!, o[5]!, rows, cols, attrs.eps ?? 1e-5);
     return [y, xhat, rstd];
   },
   [FusedOp.layerNormGrad](addon, backend, inputs) {
@@ -73,7 +82,7 @@ export const FUSED_KERNELS: Record<string, FusedKernel> = {
       gamma = input(inputs, 'gamma', FusedOp.layerNormGrad);
     util.assertShapesMatch(dy.shape, xhat.shape, `${FusedOp.layerNormGrad}: dy and x̂`);
     const cols = last(dy),
-      rows = util.sizeFromShape(dy.shape) / cols;
+      rows = cols === 0 ? util.sizeFromShape(rstd.shape) : util.sizeFromShape(dy.shape) / cols;
     util.assert(
       util.sizeFromShape(rstd.shape) === rows && util.sizeFromShape(gamma.shape) === cols,
       () => `${FusedOp.layerNormGrad}: rstd or γ has the wrong size`,
@@ -81,9 +90,9 @@ export const FUSED_KERNELS: Record<string, FusedKernel> = {
     const dx = backend.makeOutput(dy.shape, 'float32'),
       dg = backend.makeOutput([cols], 'float32'),
       db = backend.makeOutput([cols], 'float32');
-    const off = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
     if (cols === 0) return [dx, dg, db];
-    addon.layerNormGrad(backend.wasm.HEAPU8.buffer as ArrayBuffer, off(dy), off(xhat), off(rstd), off(gamma), off(dx), off(dg), off(db), rows, cols);
+    const [heap, ...o] = heapAndOffsets(backend, dy, xhat, rstd, gamma, dx, dg, db);
+    addon.layerNormGrad(heap, o[0]!, o[1]!, o[2]!, o[3]!, o[4]!, o[5]!, o[6]!, rows, cols); // no rows: dγ = dβ = 0
     return [dx, dg, db];
   },
   [FusedOp.softmax](addon, backend, inputs, attrs) {
@@ -94,9 +103,9 @@ export const FUSED_KERNELS: Record<string, FusedKernel> = {
       batch = util.sizeFromShape(s.shape) / (rows * cols);
     if (mask !== undefined) util.assertShapesMatch(mask.shape, [rows, cols], `${FusedOp.softmax}: the mask must be (rows, cols) of the scores`);
     const p = backend.makeOutput(s.shape, 'float32');
-    const off = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
-    if (cols === 0) return p;
-    addon.softmax(backend.wasm.HEAPU8.buffer as ArrayBuffer, off(s), mask === undefined ? -1 : off(mask), off(p), batch, rows, cols, attrs.scale ?? 1);
+    if (util.sizeFromShape(s.shape) === 0) return p;
+    const [heap, ...o] = heapAndOffsets(backend, s, mask, p);
+    addon.softmax(heap, o[0]!, o[1]!, o[2]!, batch, rows, cols, attrs.scale ?? 1);
     return p;
   },
   [FusedOp.softmaxGrad](addon, backend, inputs, attrs) {
@@ -105,30 +114,30 @@ export const FUSED_KERNELS: Record<string, FusedKernel> = {
     util.assertShapesMatch(p.shape, dp.shape, `${FusedOp.softmaxGrad}: p and dp`);
     const cols = last(p);
     const ds = backend.makeOutput(p.shape, 'float32');
-    const off = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
-    if (cols === 0) return ds;
-    addon.softmaxGrad(backend.wasm.HEAPU8.buffer as ArrayBuffer, off(p), off(dp), off(ds), util.sizeFromShape(p.shape) / cols, cols, attrs.scale ?? 1);
+    if (util.sizeFromShape(p.shape) === 0) return ds;
+    const [heap, ...o] = heapAndOffsets(backend, p, dp, ds);
+    addon.softmaxGrad(heap, o[0]!, o[1]!, o[2]!, util.sizeFromShape(p.shape) / cols, cols, attrs.scale ?? 1);
     return ds;
   },
   [FusedOp.adamw](addon, backend, inputs, attrs) {
     const [p, m, v, g] = (['p', 'm', 'v', 'g'] as const).map((k) => input(inputs, k, FusedOp.adamw)) as [TensorInfo, TensorInfo, TensorInfo, TensorInfo];
     for (const t of [m, v, g]) util.assertShapesMatch(p.shape, t.shape, `${FusedOp.adamw}: parameter and state`);
     const outs = [p, m, v].map((t) => backend.makeOutput(t.shape, 'float32')) as [TensorInfo, TensorInfo, TensorInfo];
-    const off = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
     const a = (k: string): number => {
       const x = attrs[k];
       if (typeof x !== 'number') throw new Error(`${FusedOp.adamw}: attribute ${k} missing`);
       return x;
     };
+    const [heap, ...o] = heapAndOffsets(backend, p, m, v, g, ...outs);
     addon.adamw(
-      backend.wasm.HEAPU8.buffer as ArrayBuffer,
-      off(p),
-      off(m),
-      off(v),
-      off(g),
-      off(outs[0]),
-      off(outs[1]),
-      off(outs[2]),
+      heap,
+      o[0]!,
+      o[1]!,
+      o[2]!,
+      o[3]!,
+      o[4]!,
+      o[5]!,
+      o[6]!,
       util.sizeFromShape(p.shape),
       a('lrOverBc1'),
       a('beta1'),

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BatchMatMul, Identity, Transpose, _FusedMatMul, broadcast_util, util } from '@tensorflow/tfjs-core';
 import type { BatchMatMulAttrs, KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo, TransposeAttrs, _FusedMatMulAttrs } from '@tensorflow/tfjs-core';
 import type { BlasAddon } from './addon';
-import { FUSED_KERNELS, type FusedBackend } from './fused';
+import { FUSED_KERNELS, heapAndOffsets, type FusedBackend } from './fused';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -49,8 +49,6 @@ const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, prel
 
 let addon: BlasAddon | null = null;
 let originals: { batchMatMul: KernelConfig; fusedMatMul: KernelConfig; identity: KernelConfig; transpose: KernelConfig } | null = null;
-
-const offsetOf = (backend: WasmBackendLike, t: TensorInfo): number => backend.dataIdMap.get(t.dataId).memoryOffset;
 
 /** For each output matrix, the index of the operand's matrix it reads; null when that index is i itself. */
 function batchIndex(outer: number[], outOuter: number[]): Int32Array | null {
@@ -105,12 +103,14 @@ function blasMatMul(backend: WasmBackendLike, a: TensorInfo, b: TensorInfo, tran
   if (batch * m * n === 0) return out;
   const aIdx = batchIndex(outerA, outOuter);
   const bIdx = batchIndex(outerB, outOuter);
-  // Read the heap's buffer after makeOutput: its malloc may have grown the memory (a new ArrayBuffer).
+  // Read the heap's buffer after makeOutput and after every offset: its malloc, or moving an input into the heap, may
+  // have grown the memory (a new ArrayBuffer).
+  const [heap, ...o] = heapAndOffsets(backend, a, b, out, ep.bias, ep.prelu);
   addon!.matmul(
-    backend.wasm.HEAPU8.buffer as ArrayBuffer,
-    offsetOf(backend, a),
-    offsetOf(backend, b),
-    offsetOf(backend, out),
+    heap,
+    o[0]!,
+    o[1]!,
+    o[2]!,
     batch,
     m,
     n,
@@ -121,11 +121,11 @@ function blasMatMul(backend: WasmBackendLike, a: TensorInfo, b: TensorInfo, tran
     bIdx,
     aIdx === null ? 1 : 0,
     bIdx === null ? 1 : 0,
-    ep.bias ? offsetOf(backend, ep.bias) : -1,
+    o[3]!,
     ep.bias ? util.sizeFromShape(ep.bias.shape) : 0,
     ep.act,
     ep.alpha,
-    ep.prelu ? offsetOf(backend, ep.prelu) : -1,
+    o[4]!,
     ep.prelu ? util.sizeFromShape(ep.prelu.shape) : 0,
   );
   return out;
@@ -203,11 +203,15 @@ function transposeKernel(args: { inputs: NamedTensorInfoMap; backend: unknown; a
   );
   const r = merged.shape.length;
   if (r === 0 || util.sizeFromShape(x.shape) === 0) {
-    if (r === 0 && util.sizeFromShape(x.shape) === 1) backend.wasm.HEAPU8.copyWithin(offsetOf(backend, out), offsetOf(backend, x), offsetOf(backend, x) + 4);
+    if (r === 0 && util.sizeFromShape(x.shape) === 1) {
+      const [, xo, oo] = heapAndOffsets(backend, x, out);
+      backend.wasm.HEAPU8.copyWithin(oo!, xo!, xo! + 4);
+    }
     return out;
   }
   const pad = (a: number[]) => [...a, ...Array<number>(6 - a.length).fill(0)];
-  addon!.transpose(backend.wasm.HEAPU8.buffer as ArrayBuffer, offsetOf(backend, x), offsetOf(backend, out), r, ...pad(merged.shape), ...pad(merged.perm));
+  const [heap, xo, oo] = heapAndOffsets(backend, x, out);
+  addon!.transpose(heap, xo!, oo!, r, ...pad(merged.shape), ...pad(merged.perm));
   return out;
 }
 

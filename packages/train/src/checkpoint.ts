@@ -103,8 +103,9 @@ function sha256(buf: Uint8Array): string {
 
 /**
  * Writes one checkpoint atomically: into a temporary folder, then renamed into place, so a crash leaves either a whole
- * checkpoint or none. Deletes nothing: the caller prunes (pruneCheckpoints) once the checkpoint is its run's resume
- * point, so a copy of a run that has lost its job never deletes checkpoints the job's new owner may resume from.
+ * checkpoint or none (replacing a folder of the same step). Deletes no other checkpoint: the caller prunes
+ * (pruneCheckpoints) once the checkpoint is its run's resume point, so a copy of a run that has lost its job does not
+ * delete the older checkpoints the job's new owner may resume from.
  */
 export async function saveCheckpoint(
   dir: string,

@@ -220,7 +220,7 @@ async function trainRun(cfg: RunConfig, hooks: TrainHooks): Promise<TrainResult>
       });
       log.info({ step, uri: record.uri, bytes: record.bytes }, 'checkpoint');
       // The worker's hook makes this checkpoint the run's resume point, and throws if this copy has lost its job: only
-      // then are older checkpoints deleted, so a lost copy never deletes what the job's new owner may resume from.
+      // then are older checkpoints deleted, so a lost copy does not delete the ones the job's new owner may resume from.
       await hooks.onCheckpoint?.(record);
       pruneCheckpoints(hooks.checkpointDir, cfg.checkpoint.keep);
     };

@@ -42,8 +42,12 @@ interface Row {
 
 const TORCH_SCRIPT = path.resolve(__dirname, '..', '..', '..', '..', 'scripts', 'bench', 'tarflow-torch.py');
 
-/** A python3 that imports torch: BENCH_PYTHON, else Debian's /usr/bin/python3 (python3-torch), else python3 on PATH. */
+/** A python3 that imports torch: BENCH_PYTHON, else Debian's /usr/bin/python3 (python3-torch), else python3 on PATH. Looked for once. */
+let torchPythonFound: string | { error: string } | undefined;
 function torchPython(): string | { error: string } {
+  return (torchPythonFound ??= findTorchPython());
+}
+function findTorchPython(): string | { error: string } {
   const candidates = process.env.BENCH_PYTHON ? [process.env.BENCH_PYTHON] : ['/usr/bin/python3', 'python3'];
   for (const py of candidates) {
     const r = spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
@@ -127,36 +131,20 @@ async function benchOne(preset: string, backend: string, batch: number, steps: n
   // --samples 0: training only (no sampling, no classification)
   const cached = sampleN > 0 ? await timeSample(true) : null;
   const uncached = sampleN === 0 || (heavy && backend !== 'tensorflow') ? null : await timeSample(false);
-  if (sampleN === 0) {
-    opt.dispose();
-    disposeModel(model);
-    return {
-      preset,
-      backend,
-      blasThreads,
-      batch,
-      params,
-      trainImagesPerSec: (steps * batch * 1000) / trainMs,
-      stepMs: trainMs / steps,
-      cpuMsPerStep: cpuMs / steps,
-      trainImagesPerCpuSec: (steps * batch * 1000) / cpuMs,
-      sampleSecPer100Cached: null,
-      sampleSecPer100Uncached: null,
-      classifyImagesPerSec: null,
-    };
+  let classifyImagesPerSec: number | null = null;
+  if (sampleN > 0) {
+    const cx = tf.tidy(() => toInputs(tcfg, it.next().images, new Int32Array(batch), 0, 0).x);
+    tf.tidy(() => classLogits(model, cx)).dispose();
+    const c0 = performance.now();
+    const reps = 5;
+    for (let i = 0; i < reps; i++) {
+      const l = classLogits(model, cx);
+      await l.data();
+      l.dispose();
+    }
+    classifyImagesPerSec = (reps * batch * 1000) / (performance.now() - c0);
+    cx.dispose();
   }
-
-  const cx = tf.tidy(() => toInputs(tcfg, it.next().images, new Int32Array(batch), 0, 0).x);
-  tf.tidy(() => classLogits(model, cx)).dispose();
-  const c0 = performance.now();
-  const reps = 5;
-  for (let i = 0; i < reps; i++) {
-    const l = classLogits(model, cx);
-    await l.data();
-    l.dispose();
-  }
-  const classifyImagesPerSec = (reps * batch * 1000) / (performance.now() - c0);
-  cx.dispose();
   opt.dispose();
   disposeModel(model);
   return {

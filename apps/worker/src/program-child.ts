@@ -38,7 +38,7 @@ import { isToChild, type FromChild, type ToChild } from './child-protocol';
 import { confusionEvents, createDigitJudge, judgementLog, judgementMetrics } from './consistency';
 import { parseProgramEvent, ProgramEventError, type ProgramEvent } from './program-events';
 import { findExecutable, fingerprint, tailLines } from './program-files';
-import { clearResumePoint, jobLockOf, LostLockError, ownsJob, readResumePoint, ResumeError, writeResumePoint } from './resume-point';
+import { assertOwnsJobBeforeStart, clearResumePoint, jobLockOf, LostLockError, ownsJob, readResumePoint, ResumeError, writeResumePoint } from './resume-point';
 
 const send = (m: FromChild) => process.send?.(m);
 const SETPRIV = '/usr/bin/setpriv';
@@ -187,7 +187,7 @@ async function runProgram(start: Extract<ToChild, { type: 'start' }>, job: Progr
     let totalSteps = 0;
     let lastLoss = NaN;
     let lastImagesPerSec = NaN;
-    if (!(await ownsJob(redis, lock))) throw new LostLockError(`lost the job lock before starting (another worker has taken run ${job.runId} over)`);
+    await assertOwnsJobBeforeStart(redis, lock, job.runId);
     events.emit({
       kind: 'run-started',
       runId: job.runId,

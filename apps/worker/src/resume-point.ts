@@ -70,6 +70,11 @@ export async function ownsJob(redis: Redis, lock: JobLock | undefined): Promise<
   return lock === undefined || (await redis.get(lock.key)) === lock.token;
 }
 
+/** Throws LostLockError unless this attempt still holds the job's lock: a copy checks before it reports its start. */
+export async function assertOwnsJobBeforeStart(redis: Redis, lock: JobLock | undefined, runId: string): Promise<void> {
+  if (!(await ownsJob(redis, lock))) throw new LostLockError(`lost the job lock before starting (another worker has taken run ${runId} over)`);
+}
+
 export async function clearResumePoint(redis: Redis, prefix: string, runId: string): Promise<void> {
   await redis.del(resumePointKey(prefix, runId));
 }

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { isToChild, type FromChild, type ToChild } from './child-protocol';
 import { confusionEvents, createConsistencyJudge, judgementLog } from './consistency';
 import { flushDurably as flushEvents } from './flush-durably';
-import { checkResume, clearResumePoint, jobLockOf, LostLockError, ownsJob, readResumePoint, writeResumePoint } from './resume-point';
+import { assertOwnsJobBeforeStart, checkResume, clearResumePoint, jobLockOf, LostLockError, ownsJob, readResumePoint, writeResumePoint } from './resume-point';
 import { resultHooks } from './result-hooks';
 import { PhaseTracker, type RunPhase } from './run-phase';
 
@@ -63,7 +63,7 @@ async function runJob(start: Extract<ToChild, { type: 'start' }>, stop: { reques
     const fallback = checkResume(await readResumePoint(redis, env.prefix, job.runId), resumeFrom, checkpointDir); // throws rather than restart from 0
     if (fallback !== null) log.warn({ resumeFrom }, fallback);
     if (resume) for (const t of Object.values(resume.tensors)) t.dispose();
-    if (!(await ownsJob(redis, lock))) throw new LostLockError(`lost the job lock before starting (another worker has taken run ${job.runId} over)`);
+    await assertOwnsJobBeforeStart(redis, lock, job.runId);
     events.emit({
       kind: 'run-started',
       runId: job.runId,

@@ -1,8 +1,8 @@
 import { deviceLayerDir, explainNoAdapter, probeWebgpu, selectBackend, type BackendAttempt } from '@ablate/backend';
 import { describeDataSource, type DataConfig } from '@ablate/data';
 import { sweepDbPath } from '@ablate/cli';
-import { queueEnv, redactRedisUrl, redisOptionsFromUrl } from '@ablate/queue';
-import { Redis } from 'ioredis';
+import { connectProbe, queueEnv, redactRedisUrl, redisOptionsFromUrl } from '@ablate/queue';
+import type { Redis } from 'ioredis';
 import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 
@@ -87,21 +87,12 @@ export async function checkRedis(url: string, timeoutMs = 2000): Promise<Check> 
       fix: 'set REDIS_URL to redis://[user:password@]host[:port][/db] or rediss://…',
     };
   }
-  const redis = new Redis({
-    ...options,
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-  });
-  redis.on('error', () => undefined); // reported below
+  let redis: Redis | undefined;
   try {
-    await redis.connect();
-    const pong = await redis.ping();
+    redis = await connectProbe(options, timeoutMs); // connected, and answered PING
     const info = await redis.info('server');
     const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
-    return { name: 'redis', ok: pong === 'PONG', required: true, detail: `${redactRedisUrl(url)} answers (Redis ${version})` };
+    return { name: 'redis', ok: true, required: true, detail: `${redactRedisUrl(url)} answers (Redis ${version})` };
   } catch (err: unknown) {
     const message = err instanceof Error ? err.message : String(err);
     return {
@@ -112,7 +103,7 @@ export async function checkRedis(url: string, timeoutMs = 2000): Promise<Check> 
       fix: 'start Redis (apt-get install -y redis-server && redis-server --daemonize yes) or set REDIS_URL',
     };
   } finally {
-    redis.disconnect();
+    redis?.disconnect();
   }
 }
 

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { SpecError } from './spec-error';
 
 /**
@@ -47,4 +48,29 @@ export function redactRedisUrl(url: string): string {
     const colon = auth.indexOf(':');
     return colon < 0 ? `${scheme}${auth}@` : `${scheme}${auth.slice(0, colon)}:***@`;
   });
+}
+
+/**
+ * A client that fails fast instead of retrying (a client with maxRetriesPerRequest: null would wait forever on a wrong
+ * REDIS_URL), connected and answering PING, for checking a server before use. Throws the connection's error; the
+ * caller disconnects it.
+ */
+export async function connectProbe(options: RedisConnectionOptions, timeoutMs: number): Promise<Redis> {
+  const probe = new Redis({
+    ...options,
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
+  probe.on('error', () => undefined); // the caller reports the thrown error
+  try {
+    await probe.connect();
+    await probe.ping();
+    return probe;
+  } catch (err: unknown) {
+    probe.disconnect();
+    throw err;
+  }
 }

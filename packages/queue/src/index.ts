@@ -30,7 +30,7 @@ export type {
   RunStartedEvent,
   RunStatusFinal,
 } from './run-event';
-export { redactRedisUrl, redisOptionsFromUrl } from './connection';
+export { connectProbe, redactRedisUrl, redisOptionsFromUrl } from './connection';
 export type { RedisConnectionOptions } from './connection';
 export { createEventWriter } from './event-writer';
 export type { EventWriterOptions, RunEventWriter } from './event-writer';

@@ -1,4 +1,4 @@
-import { fusedKernels, fusedSoftmax, fusedSoftmaxGrad } from '@ablate/blas';
+import { fusedSoftmax, fusedSoftmaxGrad } from '@ablate/blas';
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp, inputAt, savedAt } from './custom-op';
 import { initLayerNorm, layerNorm, type LayerNormParams } from './layer-norm';
@@ -111,14 +111,14 @@ function fromCtd(x: tf.Tensor, B: number, T: number, H: number): tf.Tensor2D {
 }
 
 /**
- * attentionCore where batched and transposed matmuls are fast (wasm with OpenBLAS, see nativeMatMul): per-head
+ * attentionCore where batched and transposed matmuls are fast (wasm with OpenBLAS, see nativeMatMul), with the
+ * softmax and its backward as @ablate/blas's fused kernels (installed with the matmuls): per-head
  * tensors as (c, t, d), scores and probabilities as (c, i, j), every product one BatchMatMul over the C = B·H heads
  * with its transposes as flags. Same maths, same saved tensors, as the groupedMatmul layout.
  */
 function attentionCoreBatched(x: tf.Tensor2D, p: { w: tf.Tensor; b: tf.Tensor }, B: number, T: number, H: number, mask: tf.Tensor2D): tf.Tensor2D {
   const W = x.shape[1],
-    scale = 1 / Math.sqrt(W / H),
-    fused = fusedKernels();
+    scale = 1 / Math.sqrt(W / H);
   return customOp<tf.Tensor2D>((inputs) => {
     const xin = inputAt(inputs, 0),
       w = inputAt(inputs, 1),
@@ -129,8 +129,7 @@ function attentionCoreBatched(x: tf.Tensor2D, p: { w: tf.Tensor; b: tf.Tensor },
       k = project(1),
       v = project(2); //                               (c, t, d) each
     const scores = tf.matMul(q, k, false, true); //                                     (c, i, j)
-    // softmax(scale·scores + mask): one native pass where @ablate/blas's fused kernels run, else three wasm kernels
-    const att = rank3(fused ? fusedSoftmax(scores, mask, scale) : tf.softmax(tf.add(tf.mul(scores, scale), mask))); // (c, i, j)
+    const att = rank3(fusedSoftmax(scores, mask, scale)); //                           softmax(scale·scores + mask) (c, i, j)
     return {
       value: fromCtd(tf.matMul(att, v), B, T, H), //                                     (B*T, W)
       save: [xin, w, q, k, v, att],
@@ -138,7 +137,7 @@ function attentionCoreBatched(x: tf.Tensor2D, p: { w: tf.Tensor; b: tf.Tensor },
         const [sx, sw, sq, sk, sv, sAtt] = [0, 1, 2, 3, 4, 5].map((i) => savedAt(saved, i));
         const dOut = toCtd(dy, B, T, H); //                                              (c, i, e)
         const dAtt = tf.matMul(dOut, sv!, false, true); //                               (c, i, j)
-        const dScores = fused ? fusedSoftmaxGrad(sAtt!, dAtt, scale) : tf.mul(tf.mul(sAtt!, scale), tf.sub(dAtt, tf.sum(tf.mul(dAtt, sAtt!), -1, true)));
+        const dScores = fusedSoftmaxGrad(sAtt!, dAtt, scale); //                          scale·p·(dP − Σ dP·p)
         const dq = tf.matMul(dScores, sk!); //                                           (c, i, d)
         const dk = tf.matMul(dScores, sq!, true, false); //                              (c, j, d)
         const dv = tf.matMul(sAtt!, dOut, true, false); //                               (c, j, e)

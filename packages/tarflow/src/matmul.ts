@@ -1,4 +1,4 @@
-import { isBlasInstalled } from '@ablate/blas';
+import { fusedKernels } from '@ablate/blas';
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp, inputAt, savedAt } from './custom-op';
 
@@ -9,7 +9,7 @@ import { customOp, inputAt, savedAt } from './custom-op';
  * groupedMatmul) exist for.
  */
 export function nativeMatMul(): boolean {
-  return isBlasInstalled() && tf.getBackend() === 'wasm';
+  return fusedKernels(); // the same condition: @ablate/blas installed and the wasm backend in use
 }
 
 /** a @ b with either operand transposed: as flags where that is fast, else with explicit transposes (swapLast). */
